@@ -1,0 +1,39 @@
+# Two commands matter: `make serve` and `make test`. Both set up the virtualenv first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8080
+FIXTURES ?= fixtures
+STAMP := $(VENV)/.installed
+
+.PHONY: serve test lint schemas check bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
+	touch $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/mockgw serve --host $(HOST) --port $(PORT) --fixtures $(FIXTURES)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
+
+lint: $(STAMP)
+	$(BIN)/ruff check mockgw scripts tests
+	$(BIN)/ruff format --check mockgw scripts tests
+	$(BIN)/mypy
+
+schemas: $(STAMP)
+	$(BIN)/python scripts/gen_schemas.py
+
+check: $(STAMP)
+	$(BIN)/mockgw check $(FIXTURES)
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,5 @@
+"""`python -m mockgw` runs the command-line interface."""
+
+from mockgw.cli import main
+
+raise SystemExit(main())

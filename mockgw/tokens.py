@@ -1,0 +1,47 @@
+"""The one tokenizer: feeds usage, streaming chunks, max_tokens truncation, count_tokens and rate limits.
+
+An approximation of BPE tokenizers, deterministic and dependency-free: a token is a run of word characters
+(long words are cut every 6 characters) or a single punctuation mark, each carrying the white space before
+it. Joining the pieces gives the text back exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_PIECE = re.compile(r"\s*(?:\w{1,6}|[^\w\s])|\s+")
+MESSAGE_OVERHEAD = 3  # tokens per message for role and framing, as OpenAI counts them
+REPLY_PRIMING = 3
+
+
+def split(text: str) -> list[str]:
+    """The tokens of `text`; `"".join(split(t)) == t`."""
+    return _PIECE.findall(text)
+
+
+def count(text: str) -> int:
+    """How many tokens `text` has."""
+    return len(_PIECE.findall(text))
+
+
+def truncate(text: str, limit: int) -> str:
+    """The first `limit` tokens of `text`."""
+    return "".join(split(text)[:limit])
+
+
+def count_prompt(texts: Iterable[str]) -> int:
+    """Prompt tokens for a conversation given the texts of its messages (and tool definitions)."""
+    total = REPLY_PRIMING
+    for text in texts:
+        total += MESSAGE_OVERHEAD + count(text)
+    return total
+
+
+def chunks(text: str, per_chunk: int) -> list[str]:
+    """`text` cut into pieces of `per_chunk` tokens (at least one piece, possibly empty)."""
+    pieces = split(text)
+    if not pieces:
+        return [text] if text else []
+    step = max(1, per_chunk)
+    return ["".join(pieces[i : i + step]) for i in range(0, len(pieces), step)]
