@@ -17,8 +17,16 @@ GATEWAY_ERRORS: Mapping[int, tuple[str, str, str]] = {
     413: ("request_too_large", "invalid_request_error", "Request body is too large."),
     429: ("usage_limit_exceeded", "rate_limit_error", "Usage limit exceeded: 1000.00 / 1000 tokens used"),
     500: ("internal_error", "server_error", "An internal error occurred. Please try again later."),
-    502: ("provider_error", "provider_error", "The upstream provider returned an error. Please try again later."),
-    503: ("service_unavailable", "server_error", "The service is temporarily unavailable. Please try again later."),
+    502: (
+        "provider_error",
+        "provider_error",
+        "The upstream provider returned an error. Please try again later.",
+    ),
+    503: (
+        "service_unavailable",
+        "server_error",
+        "The service is temporarily unavailable. Please try again later.",
+    ),
     504: ("gateway_timeout", "server_error", "The upstream provider timed out. Please try again later."),
 }
 

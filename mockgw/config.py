@@ -1,0 +1,184 @@
+"""Settings: one frozen value resolved once (defaults < config file < environment < command-line flags).
+
+This is the only module that reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import yaml
+
+from mockgw.auth import KEY_STATES, ApiKey
+from mockgw.catalog import Catalog
+from mockgw.errors import ConfigError
+
+CONFIG_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://mockgw.dev/schemas/config.schema.json",
+    "title": "mockgw configuration file",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "seed": {"type": "integer", "description": "Drives every random choice (ids, text, faults, jitter)."},
+        "strict": {"type": "boolean", "description": "Unmatched requests get 404 no_matching_fixture."},
+        "fixtures": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Files or folders, relative to this file.",
+        },
+        "max_body_bytes": {"type": "integer", "minimum": 1},
+        "journal_limit": {"type": "integer", "minimum": 1, "description": "Calls kept in the journal."},
+        "generated_words": {"type": "integer", "minimum": 1, "description": "Length of generated answers."},
+        "stream_usage": {
+            "enum": ["final_chunk", "separate_chunk"],
+            "description": "Where streamed usage goes: in the finish chunk (Edgee's example) or a choices:[] chunk.",
+        },
+        "models": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["id"],
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[^/]+/[^/:]+$"},
+                    "providers": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                    "created": {"type": "integer"},
+                },
+            },
+        },
+        "keys": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["key"],
+                "properties": {
+                    "key": {"type": "string", "minLength": 1},
+                    "state": {"enum": list(KEY_STATES)},
+                    "models": {"type": "array", "items": {"type": "string"}},
+                    "rate_limit": {"$ref": "#/$defs/rate_limit"},
+                },
+            },
+        },
+        "rate_limit": {"$ref": "#/$defs/rate_limit"},
+        "faults": {"type": "array", "items": {"type": "object"}},
+    },
+    "$defs": {
+        "rate_limit": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "requests_per_minute": {"type": "integer", "minimum": 1},
+                "tokens_per_minute": {"type": "integer", "minimum": 1},
+            },
+        }
+    },
+}
+
+_CONFIG_VALIDATOR = jsonschema_rs.validator_for(CONFIG_SCHEMA)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that shapes a server's behaviour."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    fixtures: tuple[str, ...] = ()
+    seed: int = 0
+    strict: bool = False
+    max_body_bytes: int = 4 * 1024 * 1024
+    journal_limit: int = 1000
+    generated_words: int = 24
+    stream_usage: str = "final_chunk"
+    catalog: Catalog = field(default_factory=lambda: Catalog.from_config(None))
+    keys: tuple[ApiKey, ...] = ()
+    rate_limit: Mapping[str, int] = field(default_factory=dict)
+    faults: tuple[Mapping[str, Any], ...] = ()
+
+
+def read_config(path: str | Path) -> dict[str, Any]:
+    """A config file checked against the config schema; raises ConfigError naming the field at fault."""
+    path = Path(path)
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc}") from None
+    errors = sorted(_CONFIG_VALIDATOR.iter_errors(document), key=lambda e: -len(e.instance_path))
+    if errors:
+        where = ".".join(str(p) for p in errors[0].instance_path) or "(top level)"
+        raise ConfigError(f"{path}: field {where}: {errors[0].message}")
+    if "fixtures" in document:
+        document["fixtures"] = [str(path.parent / p) for p in document["fixtures"]]
+    return dict(document)
+
+
+def settings_from(document: Mapping[str, Any], base: Settings | None = None) -> Settings:
+    """Settings with the values of a config document applied over `base`."""
+    settings = base or Settings()
+    changes: dict[str, Any] = {}
+    for name in ("seed", "strict", "max_body_bytes", "journal_limit", "generated_words", "stream_usage"):
+        if name in document:
+            changes[name] = document[name]
+    if "fixtures" in document:
+        changes["fixtures"] = tuple(document["fixtures"])
+    if "models" in document:
+        changes["catalog"] = Catalog.from_config(document["models"])
+    if "keys" in document:
+        changes["keys"] = tuple(
+            ApiKey(
+                key=entry["key"],
+                state=entry.get("state", "active"),
+                models=tuple(entry.get("models", ())),
+                requests_per_minute=entry.get("rate_limit", {}).get("requests_per_minute"),
+                tokens_per_minute=entry.get("rate_limit", {}).get("tokens_per_minute"),
+            )
+            for entry in document["keys"]
+        )
+    if "rate_limit" in document:
+        changes["rate_limit"] = dict(document["rate_limit"])
+    if "faults" in document:
+        changes["faults"] = tuple(document["faults"])
+    return replace(settings, **changes)
+
+
+def _env_flags(env: Mapping[str, str]) -> dict[str, Any]:
+    flags: dict[str, Any] = {}
+    if env.get("MOCKGW_HOST"):
+        flags["host"] = env["MOCKGW_HOST"]
+    if env.get("MOCKGW_PORT"):
+        flags["port"] = int(env["MOCKGW_PORT"])
+    if env.get("MOCKGW_SEED"):
+        flags["seed"] = int(env["MOCKGW_SEED"])
+    if env.get("MOCKGW_STRICT"):
+        flags["strict"] = env["MOCKGW_STRICT"].lower() in ("1", "true", "yes", "on")
+    if env.get("MOCKGW_FIXTURES"):
+        flags["fixtures"] = tuple(env["MOCKGW_FIXTURES"].split(os.pathsep))
+    return flags
+
+
+def resolve(
+    flags: Mapping[str, Any] | None = None,
+    config_path: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Defaults < config file (`config_path`, else MOCKGW_CONFIG) < MOCKGW_* variables < explicit flags.
+
+    `flags` holds only the values the caller set (None values are ignored).
+    """
+    env = os.environ if env is None else env
+    settings = Settings()
+    path = config_path or env.get("MOCKGW_CONFIG")
+    if path:
+        settings = settings_from(read_config(path), settings)
+    settings = replace(settings, **_env_flags(env))
+    given = {k: v for k, v in (flags or {}).items() if v is not None}
+    if "fixtures" in given:
+        given["fixtures"] = tuple(given["fixtures"])
+    return replace(settings, **given)

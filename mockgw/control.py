@@ -1,0 +1,162 @@
+"""The control endpoint under /__mockgw/: health, the call journal, run-time fixtures, reset.
+
+One route table. Every operation is scoped to the session named by `X-Mockgw-Session` (or `?session=`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from aiohttp import web
+
+from mockgw import __version__
+from mockgw.errors import ApiError, FixtureError, invalid_request
+from mockgw.fixtures import parse_json_payload
+from mockgw.journal import CallFilter
+from mockgw.pipeline import SESSION_HEADER
+from mockgw.web import CALL_LISTENERS, STATE
+
+PREFIX = "/__mockgw"
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(status=status, text=json.dumps(data), content_type="application/json")
+
+
+def _error(error: ApiError) -> web.Response:
+    return web.Response(status=error.status, body=error.body(), content_type="application/json")
+
+
+def session_of(request: web.Request) -> str:
+    return request.headers.get(SESSION_HEADER) or request.query.get("session", "")
+
+
+def _int(request: web.Request, name: str) -> int | ApiError | None:
+    value = request.query.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return invalid_request(f"Query parameter '{name}' must be an integer, got '{value}'.", name)
+
+
+async def health(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    return _json({"status": "ok", "version": __version__, "fixtures": len(state.fixtures(session_of(request)))})
+
+
+async def list_calls(request: web.Request) -> web.Response:
+    """The journal, oldest first; `wait_for=N&timeout=S` waits until N calls match (or the timeout)."""
+    state = request.app[STATE]
+    numbers = {name: _int(request, name) for name in ("status", "limit", "wait_for")}
+    for value in numbers.values():
+        if isinstance(value, ApiError):
+            return _error(value)
+    try:
+        timeout = float(request.query.get("timeout", "5"))
+    except ValueError:
+        return _error(invalid_request("Query parameter 'timeout' must be a number of seconds.", "timeout"))
+    session = session_of(request)
+    where = CallFilter(
+        path=request.query.get("path"),
+        model=request.query.get("model"),
+        fixture=request.query.get("fixture"),
+        tag=request.query.get("tag"),
+        status=numbers["status"],  # type: ignore[arg-type]
+        session=session if (session or "all" not in request.query) else None,
+        limit=numbers["limit"],  # type: ignore[arg-type]
+    )
+    wait_for = numbers["wait_for"]
+    if isinstance(wait_for, int):
+        await _wait_for_calls(request.app, lambda: len(state.journal.query(where)) >= wait_for, timeout)
+    return _json({"calls": [call.as_json() for call in state.journal.query(where)]})
+
+
+async def _wait_for_calls(app: web.Application, done: Any, timeout: float) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    event = asyncio.Event()
+    app[CALL_LISTENERS].append(event)
+    try:
+        while not done() and loop.time() < deadline:
+            event.clear()
+            try:
+                await asyncio.wait_for(event.wait(), deadline - loop.time())
+            except TimeoutError:
+                break
+    finally:
+        app[CALL_LISTENERS].remove(event)
+
+
+async def clear_calls(request: web.Request) -> web.Response:
+    request.app[STATE].journal.clear(session_of(request))
+    return _json({"cleared": True})
+
+
+async def list_fixtures(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    session = state.session(session_of(request))
+    return _json(
+        {
+            "fixtures": [
+                {
+                    "name": f.name,
+                    "source": f.source,
+                    "priority": f.priority,
+                    "times": f.times,
+                    "uses": session.uses.get(f.name, 0),
+                    "replies": len(f.replies),
+                }
+                for f in state.fixtures(session_of(request))
+            ]
+        }
+    )
+
+
+async def add_fixtures(request: web.Request) -> web.Response:
+    """Add fixtures at run time: one fixture object, or a whole file's document, as JSON."""
+    state = request.app[STATE]
+    try:
+        payload = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _error(
+            invalid_request("The body must be a fixture or a fixture file document, as JSON.", code="invalid_json")
+        )
+    try:
+        fixtures = parse_json_payload(payload)
+        state.add_fixtures(session_of(request), fixtures)
+    except FixtureError as exc:
+        return _error(invalid_request(str(exc), exc.field_path or None, code="invalid_fixture"))
+    return _json({"added": [f.name for f in fixtures]}, status=201)
+
+
+async def delete_fixtures(request: web.Request) -> web.Response:
+    """Remove the session's run-time fixtures (all, or `?name=`)."""
+    session = request.app[STATE].session(session_of(request))
+    name = request.query.get("name")
+    before = len(session.runtime_fixtures)
+    session.runtime_fixtures[:] = [f for f in session.runtime_fixtures if name is not None and f.name != name]
+    return _json({"removed": before - len(session.runtime_fixtures)})
+
+
+async def reset(request: web.Request) -> web.Response:
+    """Journal, run-time fixtures and counters back to the start for this session."""
+    request.app[STATE].reset(session_of(request))
+    return _json({"reset": True})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_routes(
+        [
+            web.get(f"{PREFIX}/health", health),
+            web.get(f"{PREFIX}/calls", list_calls),
+            web.delete(f"{PREFIX}/calls", clear_calls),
+            web.get(f"{PREFIX}/fixtures", list_fixtures),
+            web.post(f"{PREFIX}/fixtures", add_fixtures),
+            web.delete(f"{PREFIX}/fixtures", delete_fixtures),
+            web.post(f"{PREFIX}/reset", reset),
+        ]
+    )

@@ -1,0 +1,164 @@
+"""OpenAI chat completions as the Edgee gateway speaks it (`POST /v1/chat/completions`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from mockgw import tokens
+from mockgw.conversation import Conversation, Message, Tool, ToolCall, ToolChoice
+from mockgw.dialects import sse_data
+from mockgw.reply import Reply, ReplyMeta, Usage
+
+TEXT_PART_TYPES = ("text", "input_text", "output_text")
+
+
+def content_text(content: Any) -> str:
+    """The text of a message `content`: a string, null, or an array of parts (non-text parts are skipped)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            part.get("text", "")
+            for part in content
+            if isinstance(part, Mapping) and part.get("type") in TEXT_PART_TYPES and isinstance(part.get("text"), str)
+        )
+    return ""
+
+
+def header_tags(headers: Mapping[str, str]) -> tuple[str, ...]:
+    """Tags from the `X-Edgee-Tags` header (comma separated)."""
+    raw = headers.get("x-edgee-tags", "")
+    return tuple(tag.strip() for tag in raw.split(",") if tag.strip())
+
+
+def _tool_choice(value: Any) -> ToolChoice | None:
+    if isinstance(value, str):
+        return ToolChoice(value)
+    if isinstance(value, Mapping):
+        if value.get("type") == "function":
+            return ToolChoice("function", value.get("function", {}).get("name"))
+        return ToolChoice(str(value.get("type")))
+    return None
+
+
+def _message(raw: Mapping[str, Any]) -> Message:
+    calls = tuple(
+        ToolCall(
+            call.get("id", ""),
+            call.get("function", {}).get("name", ""),
+            call.get("function", {}).get("arguments", ""),
+        )
+        for call in raw.get("tool_calls") or ()
+    )
+    return Message(
+        role=raw["role"],
+        text=content_text(raw.get("content")),
+        tool_calls=calls,
+        tool_call_id=raw.get("tool_call_id"),
+        name=raw.get("name"),
+    )
+
+
+def usage_json(usage: Usage) -> dict[str, Any]:
+    """Usage with every documented field (the Python SDK crashes on a null or partial usage)."""
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+        "input_tokens_details": {"cached_tokens": usage.cached_tokens},
+        "output_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
+    }
+
+
+class ChatDialect:
+    """Parse and render the chat completions wire format."""
+
+    endpoint = "chat"
+    schema = "chat_request"
+    id_prefix = "chatcmpl-"
+
+    def parse(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> Conversation:
+        options = body.get("stream_options") or {}
+        max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
+        body_tags = tuple(t for t in body.get("tags") or () if isinstance(t, str))
+        return Conversation(
+            endpoint=self.endpoint,
+            model=body["model"],
+            messages=tuple(_message(m) for m in body["messages"]),
+            tools=tuple(
+                Tool(
+                    t["function"]["name"],
+                    t["function"].get("description", ""),
+                    t["function"].get("parameters") or {},
+                )
+                for t in body.get("tools") or ()
+            ),
+            tool_choice=_tool_choice(body.get("tool_choice")),
+            stream=bool(body.get("stream", False)),
+            include_usage=bool(options.get("include_usage", False)) if isinstance(options, Mapping) else False,
+            max_tokens=max_tokens if isinstance(max_tokens, int) else None,
+            tags=body_tags + header_tags(headers),
+            response_format=body.get("response_format") if isinstance(body.get("response_format"), Mapping) else None,
+            headers=headers,
+            body=body,
+        )
+
+    def render(self, reply: Reply, meta: ReplyMeta) -> dict[str, Any]:
+        message: dict[str, Any] = {"role": "assistant", "content": reply.content}
+        if reply.tool_calls:
+            message["tool_calls"] = [
+                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                for c in reply.tool_calls
+            ]
+        if reply.refusal is not None:
+            message["refusal"] = reply.refusal
+        return {
+            "id": meta.id,
+            "object": "chat.completion",
+            "created": meta.created,
+            "model": meta.model,
+            "choices": [{"index": 0, "message": message, "finish_reason": reply.finish_reason}],
+            "usage": usage_json(reply.usage),
+        }
+
+    def stream(self, reply: Reply, meta: ReplyMeta) -> list[bytes]:
+        """Role chunk, content chunks, tool-call deltas (OpenAI's incremental form), final chunk, [DONE]."""
+        head = {
+            "id": meta.id,
+            "object": "chat.completion.chunk",
+            "created": meta.created,
+            "model": meta.model,
+        }
+
+        def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+            return sse_data({**head, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+
+        events = [chunk({"role": "assistant", "content": ""})]
+        events.extend(chunk({"content": piece}) for piece in tokens.chunks(reply.content or "", meta.chunk_tokens))
+        if reply.refusal:
+            events.extend(chunk({"refusal": piece}) for piece in tokens.chunks(reply.refusal, meta.chunk_tokens))
+        for index, call in enumerate(reply.tool_calls):
+            opening = {
+                "index": index,
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": ""},
+            }
+            events.append(chunk({"tool_calls": [opening]}))
+            events.extend(
+                chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
+                for piece in tokens.chunks(call.arguments, meta.chunk_tokens)
+            )
+        final: dict[str, Any] = {
+            **head,
+            "choices": [{"index": 0, "delta": {}, "finish_reason": reply.finish_reason}],
+        }
+        if meta.include_usage:
+            final["usage"] = usage_json(reply.usage)
+        events.append(sse_data(final))
+        events.append(sse_data("[DONE]"))
+        return events
+
+
+CHAT = ChatDialect()

@@ -1,0 +1,87 @@
+"""The call journal: every API request received, matched or not, valid or not, as frozen records."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request as the journal keeps it (credentials redacted)."""
+
+    id: str
+    time: str  # ISO 8601
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    body: Any  # the parsed JSON, or the text when it was not JSON
+    tags: tuple[str, ...]
+    model: str | None
+    fixture: str | None
+    status: int
+    duration_ms: float
+    response: Mapping[str, Any]  # a short summary of what was sent
+    session: str = ""
+    seed: int = 0
+    fault: str | None = None
+    near_misses: tuple[Mapping[str, Any], ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["tags"] = list(self.tags)
+        data["near_misses"] = list(self.near_misses)
+        return data
+
+
+@dataclass(frozen=True)
+class CallFilter:
+    """The journal's query parameters; None means any."""
+
+    path: str | None = None
+    model: str | None = None
+    fixture: str | None = None
+    tag: str | None = None
+    status: int | None = None
+    session: str | None = None
+    limit: int | None = None
+
+    def accepts(self, call: Call) -> bool:
+        return (
+            (self.path is None or call.path == self.path)
+            and (self.model is None or call.model == self.model)
+            and (self.fixture is None or call.fixture == self.fixture)
+            and (self.tag is None or self.tag in call.tags)
+            and (self.status is None or call.status == self.status)
+            and (self.session is None or call.session == self.session)
+        )
+
+
+class Journal:
+    """Calls oldest first, at most `limit` of them (the oldest are dropped first)."""
+
+    def __init__(self, limit: int) -> None:
+        self._calls: deque[Call] = deque(maxlen=limit)
+        self.total = 0
+
+    def append(self, call: Call) -> None:
+        self._calls.append(call)
+        self.total += 1
+
+    def __iter__(self) -> Iterator[Call]:
+        return iter(self._calls)
+
+    def query(self, where: CallFilter) -> list[Call]:
+        found = [call for call in self._calls if where.accepts(call)]
+        return found[-where.limit :] if where.limit else found
+
+    def clear(self, session: str | None = None) -> None:
+        if session is None:
+            self._calls.clear()
+        else:
+            kept = [c for c in self._calls if c.session != session]
+            self._calls.clear()
+            self._calls.extend(kept)

@@ -1,0 +1,211 @@
+"""The request pipeline as named steps: parse → authenticate → validate → normalise → select → render.
+
+Pure apart from the counters in GatewayState: no sockets, no awaits. The web layer writes the Outcome and
+records it in the journal.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from mockgw import auth, matching, replies
+from mockgw.auth import ApiKey
+from mockgw.catalog import Resolved
+from mockgw.conversation import Conversation
+from mockgw.dialects import Dialect
+from mockgw.dialects.chat import CHAT
+from mockgw.errors import ApiError, invalid_request, not_found
+from mockgw.fixtures import Fixture, ReplySpec
+from mockgw.reply import ReplyMeta
+from mockgw.state import GatewayState, SessionState
+
+SESSION_HEADER = "x-mockgw-session"
+JSON_TYPE = "application/json"
+SSE_TYPE = "text/event-stream"
+
+
+@dataclass(frozen=True)
+class RawRequest:
+    """A request as received: header names lower-cased, body as bytes."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    body: bytes = b""
+    query: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def session(self) -> str:
+        return self.headers.get(SESSION_HEADER, "")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How the answer goes out: waits in milliseconds (applied by the web layer)."""
+
+    delay_ms: float = 0.0
+    ttft_ms: float = 0.0
+    chunk_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The answer to send and what the journal should say about it."""
+
+    status: int
+    body: bytes = b""
+    events: tuple[bytes, ...] | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    content_type: str = JSON_TYPE
+    delivery: Delivery = Delivery()
+    parsed: Any = None  # the request body as the journal shows it
+    conversation: Conversation | None = None
+    fixture: str | None = None
+    error: ApiError | None = None
+    near_misses: tuple[Mapping[str, Any], ...] = ()
+    summary: Mapping[str, Any] = field(default_factory=dict)
+
+
+def error_outcome(error: ApiError, parsed: Any = None, **extra: Any) -> Outcome:
+    summary = {"error": {"code": error.code, "message": error.message}}
+    return Outcome(
+        status=error.status,
+        body=error.body(),
+        headers=error.headers,
+        parsed=parsed,
+        error=error,
+        summary=summary,
+        **extra,
+    )
+
+
+def parse_request(raw: RawRequest) -> dict[str, Any] | ApiError:
+    """The body as a JSON object, or 400 invalid_json saying what is wrong with it."""
+    try:
+        body = json.loads(raw.body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        detail = str(exc) if raw.body.strip() else "the body is empty"
+        return invalid_request(
+            f"The request body is not valid JSON ({detail}). Send a JSON object with Content-Type: application/json.",
+            code="invalid_json",
+        )
+    if not isinstance(body, dict):
+        kind = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}.get(
+            type(body), "null"
+        )
+        return invalid_request(f"The request body must be a JSON object, got {kind}.", code="invalid_json")
+    return body
+
+
+def journal_body(raw: RawRequest) -> Any:
+    """The body as the journal keeps it: parsed JSON when possible, else text."""
+    try:
+        return json.loads(raw.body) if raw.body else None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return raw.body.decode("utf-8", "replace")[:4096]
+
+
+def normalise(
+    state: GatewayState, dialect: Dialect, body: dict[str, Any], raw: RawRequest, key: ApiKey
+) -> tuple[Conversation, Resolved] | ApiError:
+    """The Conversation and the resolved model, or the gateway's model errors."""
+    conv = dialect.parse(body, raw.headers)
+    resolved = state.settings.catalog.resolve(conv.model)
+    if isinstance(resolved, ApiError):
+        return resolved
+    refused = auth.model_allowed(key, resolved.model.id)
+    if refused is not None:
+        return refused
+    return conv, resolved
+
+
+def _available(session: SessionState) -> Any:
+    def available(fixture: Fixture) -> bool:
+        return fixture.times is None or session.uses.get(fixture.name, 0) < fixture.times
+
+    return available
+
+
+def choose_reply(session: SessionState, fixture: Fixture) -> ReplySpec:
+    """The fixture's next reply (the last one repeats), counting the use."""
+    used = session.uses.get(fixture.name, 0)
+    session.uses[fixture.name] = used + 1
+    return fixture.replies[min(used, len(fixture.replies) - 1)]
+
+
+def handle_models(state: GatewayState, raw: RawRequest) -> Outcome:
+    body = json.dumps(state.settings.catalog.list_json(), separators=(",", ":")).encode()
+    return Outcome(status=200, body=body, summary={"models": len(state.settings.catalog.models)})
+
+
+def handle_completion(state: GatewayState, raw: RawRequest, dialect: Dialect = CHAT) -> Outcome:
+    """Every step for a model request; an early ApiError becomes the outcome."""
+    key = auth.authenticate(raw.headers, state.settings.keys)
+    if isinstance(key, ApiError):
+        return error_outcome(key, journal_body(raw))
+    body = parse_request(raw)
+    if isinstance(body, ApiError):
+        return error_outcome(body, journal_body(raw))
+    invalid = state.validators.check(dialect.schema, body)
+    if invalid is not None:
+        return error_outcome(invalid, body)
+    normalised = normalise(state, dialect, body, raw, key)
+    if isinstance(normalised, ApiError):
+        return error_outcome(normalised, body)
+    conv, resolved = normalised
+    session = state.session(raw.session)
+    sequence = next(session.sequence)
+    selection = matching.select(state.fixtures(raw.session), conv, _available(session))
+    near = tuple(matching.near_misses_json(selection))
+    if selection.winner is None and state.settings.strict:
+        error = not_found(matching.near_miss_report(selection), code="no_matching_fixture")
+        return error_outcome(error, body, conversation=conv, near_misses=near)
+    fixture = selection.winner.fixture if selection.winner else None
+    spec = choose_reply(session, fixture) if fixture else None
+    name = fixture.name if fixture else None
+    if spec is not None and spec.error is not None:
+        delivery = Delivery(delay_ms=spec.delay_ms)
+        return error_outcome(replies.error_for(spec.error), body, conversation=conv, fixture=name, delivery=delivery)
+    rng = random.Random(f"{state.settings.seed}:{raw.session}:{sequence}")
+    reply = replies.build(spec, conv, rng, state.settings.seed, state.settings.generated_words)
+    meta = ReplyMeta(
+        id=replies.random_id(rng, dialect.id_prefix),
+        created=int(time.time()),
+        model=conv.model,
+        include_usage=conv.include_usage,
+        chunk_tokens=(spec.chunk_tokens if spec and spec.chunk_tokens else 1),
+    )
+    headers = {"X-Edgee-Provider": resolved.provider, **(spec.headers if spec else {})}
+    delivery = Delivery(
+        delay_ms=spec.delay_ms if spec else 0.0,
+        ttft_ms=spec.ttft_ms if spec else 0.0,
+        chunk_ms=spec.chunk_ms if spec else 0.0,
+    )
+    summary = {
+        "finish_reason": reply.finish_reason,
+        "content": (reply.content or "")[:200],
+        "tool_calls": [c.name for c in reply.tool_calls],
+        "usage": {
+            "prompt_tokens": reply.usage.prompt_tokens,
+            "completion_tokens": reply.usage.completion_tokens,
+        },
+    }
+    outcome = Outcome(
+        status=200,
+        headers=headers,
+        delivery=delivery,
+        parsed=body,
+        conversation=conv,
+        fixture=name,
+        near_misses=() if fixture else near,
+        summary=summary,
+    )
+    if conv.stream:
+        return replace(outcome, events=tuple(dialect.stream(reply, meta)), content_type=SSE_TYPE)
+    rendered = json.dumps(dialect.render(reply, meta), separators=(",", ":"), ensure_ascii=False).encode()
+    return replace(outcome, body=rendered)

@@ -1,0 +1,65 @@
+"""From a fixture's ReplySpec (or nothing) to a concrete Reply for one request: pure and seeded."""
+
+from __future__ import annotations
+
+import random
+import string
+
+from mockgw import generate, tokens
+from mockgw.conversation import Conversation, ToolCall
+from mockgw.errors import ApiError, gateway_error
+from mockgw.fixtures import ErrorSpec, ReplySpec
+from mockgw.reply import Reply, Usage
+
+_ALNUM = string.ascii_letters + string.digits
+
+
+def random_id(rng: random.Random, prefix: str, length: int = 24) -> str:
+    """An id like the real ones (`chatcmpl-…`, `call_…`), drawn from the seeded generator."""
+    return prefix + "".join(rng.choice(_ALNUM) for _ in range(length))
+
+
+def prompt_tokens(conv: Conversation) -> int:
+    """Prompt tokens by the one tokenizer: every message's text and tool calls, and the tools offered."""
+    texts = [m.text + "".join(c.name + c.arguments for c in m.tool_calls) for m in conv.messages]
+    texts.extend(t.name + t.description + str(dict(t.parameters)) for t in conv.tools)
+    return tokens.count_prompt(texts)
+
+
+def error_for(spec: ErrorSpec) -> ApiError:
+    headers = {"Retry-After": _seconds(spec.retry_after)} if spec.retry_after is not None else {}
+    return gateway_error(spec.status, spec.code, spec.message, spec.type, spec.param, headers)
+
+
+def _seconds(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def build(spec: ReplySpec | None, conv: Conversation, rng: random.Random, seed: int, generated_words: int) -> Reply:
+    """The reply to send: the fixture's, completed (ids, finish reason, usage), or a generated one."""
+    spec = spec or ReplySpec()
+    if spec.has_content or spec.tool_calls or spec.refusal is not None:
+        content = spec.content
+    else:
+        content = generate.text(generate.request_rng(seed, conv), generated_words)
+    calls = tuple(ToolCall(call.id or random_id(rng, "call_"), call.name, call.arguments) for call in spec.tool_calls)
+    finish = spec.finish_reason
+    if conv.max_tokens is not None and content and tokens.count(content) > conv.max_tokens:
+        content = tokens.truncate(content, conv.max_tokens)
+        finish = finish or "length"
+    if finish is None:
+        finish = "tool_calls" if calls else ("content_filter" if spec.refusal and not content else "stop")
+    completion = tokens.count(content or "") + sum(tokens.count(c.name + c.arguments) for c in calls)
+    completion += tokens.count(spec.refusal or "")
+    usage_spec = spec.usage
+    usage = Usage(
+        prompt_tokens=usage_spec.prompt_tokens
+        if usage_spec and usage_spec.prompt_tokens is not None
+        else prompt_tokens(conv),
+        completion_tokens=(
+            usage_spec.completion_tokens if usage_spec and usage_spec.completion_tokens is not None else completion
+        ),
+        cached_tokens=usage_spec.cached_tokens if usage_spec else 0,
+        reasoning_tokens=usage_spec.reasoning_tokens if usage_spec else 0,
+    )
+    return Reply(content=content, tool_calls=calls, finish_reason=finish, usage=usage, refusal=spec.refusal)

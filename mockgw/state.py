@@ -1,0 +1,68 @@
+"""The one mutable core: fixtures, counters and the journal, per session, reset as a whole."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from mockgw.config import Settings
+from mockgw.errors import FixtureError
+from mockgw.fixtures import Fixture
+from mockgw.journal import Journal
+from mockgw.validation import Validators
+
+
+@dataclass
+class SessionState:
+    """What one session (the `X-Mockgw-Session` header; "" by default) has changed or counted."""
+
+    runtime_fixtures: list[Fixture] = field(default_factory=list)
+    uses: dict[str, int] = field(default_factory=dict)  # fixture name -> times it answered
+    sequence: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def reset(self) -> None:
+        self.runtime_fixtures.clear()
+        self.uses.clear()
+        self.sequence = itertools.count(1)
+
+
+class GatewayState:
+    """Everything a running gateway knows; the web layer owns one and passes it to the pipeline."""
+
+    def __init__(self, settings: Settings, fixtures: Iterable[Fixture] = (), validators: Validators | None = None):
+        self.settings = settings
+        self.file_fixtures: tuple[Fixture, ...] = tuple(fixtures)
+        self.validators = validators or Validators.load()
+        self.journal = Journal(settings.journal_limit)
+        self.sessions: dict[str, SessionState] = {}
+        self.problems: list[str] = []  # things a test should fail on (raised by the pytest plugin)
+
+    def session(self, name: str) -> SessionState:
+        found = self.sessions.get(name)
+        if found is None:
+            found = self.sessions[name] = SessionState()
+        return found
+
+    def fixtures(self, session: str) -> list[Fixture]:
+        """The file fixtures, then the session's run-time ones, in load order."""
+        return [*self.file_fixtures, *self.session(session).runtime_fixtures]
+
+    def add_fixtures(self, session: str, fixtures: Iterable[Fixture]) -> None:
+        """Add run-time fixtures; a name already in use is refused (names identify fixtures in the journal)."""
+        taken = {f.name for f in self.fixtures(session)}
+        new = list(fixtures)
+        for fixture in new:
+            if fixture.name in taken:
+                raise FixtureError(fixture.source, fixture.name, "name", "a fixture with this name is already loaded")
+            taken.add(fixture.name)
+        self.session(session).runtime_fixtures.extend(new)
+
+    def reset(self, session: str | None = None) -> None:
+        """Journal, run-time fixtures and counters back to the start (one session, or all)."""
+        if session is None:
+            for state in self.sessions.values():
+                state.reset()
+        else:
+            self.session(session).reset()
+        self.journal.clear(session)

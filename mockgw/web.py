@@ -1,0 +1,167 @@
+"""The aiohttp edge: routes, reading bodies, writing JSON and SSE, waits, and the journal hook.
+
+The only module (with control.py and server.py) that knows about sockets and awaits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from mockgw import pipeline
+from mockgw.auth import redact
+from mockgw.errors import ApiError, gateway_error, internal_error, not_found
+from mockgw.journal import Call
+from mockgw.pipeline import Outcome, RawRequest
+from mockgw.state import GatewayState
+
+LOG = logging.getLogger("mockgw")
+STATE: web.AppKey[GatewayState] = web.AppKey("state", GatewayState)
+CALL_LISTENERS: web.AppKey[list[asyncio.Event]] = web.AppKey("call_listeners", list)
+
+Handler = Callable[[GatewayState, RawRequest], Outcome]
+
+# The API's routes: path -> {method: handler}. Anything else is 404 (or 405 on a known path).
+API_ROUTES: dict[str, dict[str, Handler]] = {
+    "/v1/chat/completions": {"POST": pipeline.handle_completion},
+    "/v1/models": {"GET": pipeline.handle_models},
+}
+
+
+def _headers(request: web.Request) -> dict[str, str]:
+    return {name.lower(): value for name, value in request.headers.items()}
+
+
+def _error_response(error: ApiError) -> web.Response:
+    return web.Response(status=error.status, body=error.body(), content_type="application/json", headers=error.headers)
+
+
+async def _read_body(request: web.Request, limit: int) -> bytes | ApiError:
+    if request.content_length is not None and request.content_length > limit:
+        return gateway_error(413, message=f"Request body exceeds {limit} bytes. Send a smaller request.")
+    body = bytearray()
+    async for chunk in request.content.iter_any():
+        body.extend(chunk)
+        if len(body) > limit:
+            return gateway_error(413, message=f"Request body exceeds {limit} bytes. Send a smaller request.")
+    return bytes(body)
+
+
+def _route(path: str, method: str) -> Handler | ApiError:
+    methods = API_ROUTES.get(path.rstrip("/") or path)
+    if methods is None:
+        return not_found(f"Unknown path '{path}'. mockgw serves {', '.join(sorted(API_ROUTES))}.")
+    handler = methods.get(method)
+    if handler is None:
+        allowed = ", ".join(sorted(methods))
+        return ApiError(
+            405,
+            "method_not_allowed",
+            f"Method {method} is not allowed on '{path}'. Use {allowed}.",
+            "invalid_request_error",
+            headers={"Allow": allowed},
+        )
+    return handler
+
+
+async def api(request: web.Request) -> web.StreamResponse:
+    """Every API request: route, run the pipeline, deliver, and record, whatever happens."""
+    state = request.app[STATE]
+    started = time.perf_counter()
+    headers = _headers(request)
+    raw = RawRequest(request.method, request.path, headers, b"", dict(request.query))
+    outcome: Outcome | None = None
+    try:
+        routed = _route(request.path, request.method)
+        if isinstance(routed, ApiError):
+            outcome = pipeline.error_outcome(routed)
+            return await deliver(request, outcome)
+        body = await _read_body(request, state.settings.max_body_bytes)
+        if isinstance(body, ApiError):
+            outcome = pipeline.error_outcome(body)
+            return await deliver(request, outcome)
+        raw = RawRequest(request.method, request.path, headers, body, dict(request.query))
+        try:
+            outcome = routed(state, raw)
+        except Exception as exc:  # a bug in mockgw: answer 500, log it, and keep it for the test to raise
+            LOG.exception("mockgw failed on %s %s", raw.method, raw.path)
+            state.problems.append(f"internal error on {raw.method} {raw.path}: {exc!r}")
+            outcome = pipeline.error_outcome(internal_error(), pipeline.journal_body(raw))
+        return await deliver(request, outcome)
+    finally:
+        record(request.app, raw, outcome, started)
+
+
+async def _sleep_ms(ms: float) -> None:
+    if ms > 0:
+        await asyncio.sleep(ms / 1000)
+
+
+async def deliver(request: web.Request, outcome: Outcome) -> web.StreamResponse:
+    """Write the outcome: JSON in one piece, or SSE events one write each, with the waits asked for."""
+    await _sleep_ms(outcome.delivery.delay_ms)
+    if outcome.events is None:
+        return web.Response(
+            status=outcome.status,
+            body=outcome.body,
+            content_type=outcome.content_type,
+            headers=outcome.headers,
+        )
+    response = web.StreamResponse(status=outcome.status, headers=outcome.headers)
+    response.content_type = outcome.content_type
+    response.headers["Cache-Control"] = "no-cache"
+    await response.prepare(request)
+    await _sleep_ms(outcome.delivery.ttft_ms)
+    for index, event in enumerate(outcome.events):
+        if index:
+            await _sleep_ms(outcome.delivery.chunk_ms)
+        await response.write(event)
+    await response.write_eof()
+    return response
+
+
+def record(app: web.Application, raw: RawRequest, outcome: Outcome | None, started: float) -> None:
+    """Append the call to the journal and wake whoever waits for calls."""
+    state = app[STATE]
+    outcome = outcome or pipeline.error_outcome(internal_error())
+    conv = outcome.conversation
+    parsed = outcome.parsed if outcome.parsed is not None else pipeline.journal_body(raw)
+    model = conv.model if conv else (parsed.get("model") if isinstance(parsed, dict) else None)
+    state.journal.append(
+        Call(
+            id=f"call-{state.journal.total + 1}",
+            time=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            method=raw.method,
+            path=raw.path,
+            headers={name: redact(name, value) for name, value in raw.headers.items()},
+            body=parsed,
+            tags=conv.tags if conv else (),
+            model=model if isinstance(model, str) else None,
+            fixture=outcome.fixture,
+            status=outcome.status,
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            response=outcome.summary,
+            session=raw.session,
+            seed=state.settings.seed,
+            near_misses=outcome.near_misses,
+        )
+    )
+    for event in app[CALL_LISTENERS]:
+        event.set()
+
+
+def make_app(state: GatewayState) -> web.Application:
+    """The aiohttp application: the control routes under /__mockgw/, everything else through `api`."""
+    from mockgw import control
+
+    app = web.Application(client_max_size=state.settings.max_body_bytes + 1)
+    app[STATE] = state
+    app[CALL_LISTENERS] = []
+    control.add_routes(app)
+    app.router.add_route("*", "/{tail:.*}", api)
+    return app
