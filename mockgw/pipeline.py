@@ -21,7 +21,7 @@ from mockgw.dialects import Dialect
 from mockgw.dialects.chat import CHAT
 from mockgw.errors import ApiError, invalid_request, not_found
 from mockgw.fixtures import Fixture, ReplySpec
-from mockgw.reply import ReplyMeta
+from mockgw.reply import Reply, ReplyMeta
 from mockgw.state import GatewayState, SessionState
 
 SESSION_HEADER = "x-mockgw-session"
@@ -143,8 +143,26 @@ def handle_models(state: GatewayState, raw: RawRequest) -> Outcome:
     return Outcome(status=200, body=body, summary={"models": len(state.settings.catalog.models)})
 
 
+@dataclass(frozen=True)
+class Admitted:
+    """A request that passed every check: ready to be answered."""
+
+    body: dict[str, Any]
+    conversation: Conversation
+    resolved: Resolved
+    key: ApiKey
+
+
 def handle_completion(state: GatewayState, raw: RawRequest, dialect: Dialect = CHAT) -> Outcome:
-    """Every step for a model request; an early ApiError becomes the outcome."""
+    """Every step for a model request; the first step that refuses gives the outcome."""
+    admitted = admit(state, raw, dialect)
+    if isinstance(admitted, Outcome):
+        return admitted
+    return answer(state, raw, dialect, admitted)
+
+
+def admit(state: GatewayState, raw: RawRequest, dialect: Dialect) -> Admitted | Outcome:
+    """Authenticate, parse, validate and normalise, in the gateway's order; an error outcome on refusal."""
     key = auth.authenticate(raw.headers, state.settings.keys)
     if isinstance(key, ApiError):
         return error_outcome(key, journal_body(raw))
@@ -158,6 +176,12 @@ def handle_completion(state: GatewayState, raw: RawRequest, dialect: Dialect = C
     if isinstance(normalised, ApiError):
         return error_outcome(normalised, body)
     conv, resolved = normalised
+    return Admitted(body, conv, resolved, key)
+
+
+def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Admitted) -> Outcome:
+    """Select the fixture, build the reply and render it in the dialect (or the fixture's error)."""
+    body, conv = admitted.body, admitted.conversation
     session = state.session(raw.session)
     sequence = next(session.sequence)
     selection = matching.select(state.fixtures(raw.session), conv, _available(session))
@@ -179,22 +203,14 @@ def handle_completion(state: GatewayState, raw: RawRequest, dialect: Dialect = C
         model=conv.model,
         include_usage=conv.include_usage,
         chunk_tokens=(spec.chunk_tokens if spec and spec.chunk_tokens else 1),
+        separate_usage_chunk=state.settings.stream_usage == "separate_chunk",
     )
-    headers = {"X-Edgee-Provider": resolved.provider, **(spec.headers if spec else {})}
+    headers = {"X-Edgee-Provider": admitted.resolved.provider, **(spec.headers if spec else {})}
     delivery = Delivery(
         delay_ms=spec.delay_ms if spec else 0.0,
         ttft_ms=spec.ttft_ms if spec else 0.0,
         chunk_ms=spec.chunk_ms if spec else 0.0,
     )
-    summary = {
-        "finish_reason": reply.finish_reason,
-        "content": (reply.content or "")[:200],
-        "tool_calls": [c.name for c in reply.tool_calls],
-        "usage": {
-            "prompt_tokens": reply.usage.prompt_tokens,
-            "completion_tokens": reply.usage.completion_tokens,
-        },
-    }
     outcome = Outcome(
         status=200,
         headers=headers,
@@ -203,9 +219,19 @@ def handle_completion(state: GatewayState, raw: RawRequest, dialect: Dialect = C
         conversation=conv,
         fixture=name,
         near_misses=() if fixture else near,
-        summary=summary,
+        summary=reply_summary(reply),
     )
     if conv.stream:
         return replace(outcome, events=tuple(dialect.stream(reply, meta)), content_type=SSE_TYPE)
     rendered = json.dumps(dialect.render(reply, meta), separators=(",", ":"), ensure_ascii=False).encode()
     return replace(outcome, body=rendered)
+
+
+def reply_summary(reply: Reply) -> dict[str, Any]:
+    """What the journal shows of a reply."""
+    return {
+        "finish_reason": reply.finish_reason,
+        "content": (reply.content or "")[:200],
+        "tool_calls": [c.name for c in reply.tool_calls],
+        "usage": {"prompt_tokens": reply.usage.prompt_tokens, "completion_tokens": reply.usage.completion_tokens},
+    }

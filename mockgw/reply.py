@@ -43,3 +43,4 @@ class ReplyMeta:
     model: str
     include_usage: bool = False
     chunk_tokens: int = 1  # tokens of text (or tool arguments) per streamed event
+    separate_usage_chunk: bool = False  # streamed usage in its own `choices: []` chunk (OpenAI) or the final one

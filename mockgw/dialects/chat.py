@@ -150,10 +150,10 @@ class ChatDialect:
                 chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
                 for piece in tokens.chunks(call.arguments, meta.chunk_tokens)
             )
-        final: dict[str, Any] = {
-            **head,
-            "choices": [{"index": 0, "delta": {}, "finish_reason": reply.finish_reason}],
-        }
+        final: dict[str, Any] = {**head, "choices": [{"index": 0, "delta": {}, "finish_reason": reply.finish_reason}]}
+        if meta.include_usage and meta.separate_usage_chunk:
+            events.append(sse_data(final))
+            final = {**head, "choices": []}
         if meta.include_usage:
             final["usage"] = usage_json(reply.usage)
         events.append(sse_data(final))
