@@ -17,6 +17,7 @@ import yaml
 from mockgw.auth import KEY_STATES, ApiKey
 from mockgw.catalog import Catalog
 from mockgw.errors import ConfigError
+from mockgw.fixture_schema import FAULT_RULE, FILE_SCHEMA
 
 CONFIG_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -67,9 +68,10 @@ CONFIG_SCHEMA: dict[str, Any] = {
             },
         },
         "rate_limit": {"$ref": "#/$defs/rate_limit"},
-        "faults": {"type": "array", "items": {"type": "object"}},
+        "faults": {"type": "array", "items": FAULT_RULE, "description": "Fault rules (see docs/faults.md)."},
     },
     "$defs": {
+        "fault": FILE_SCHEMA["$defs"]["fault"],
         "rate_limit": {
             "type": "object",
             "additionalProperties": False,

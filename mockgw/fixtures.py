@@ -12,6 +12,7 @@ from typing import Any
 import jsonschema_rs
 import yaml
 
+from mockgw import faults
 from mockgw.errors import FixtureError
 from mockgw.fixture_schema import FILE_SCHEMA, FIXTURE
 
@@ -70,6 +71,8 @@ class ErrorSpec:
     type: str | None = None
     param: str | None = None
     retry_after: float | None = None
+    body: str | None = None  # sent instead of the envelope (JSON objects are serialised at load)
+    content_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,9 @@ class ReplySpec:
     chunk_ms: float = 0.0
     chunk_tokens: int | None = None
     has_content: bool = False  # `content` was given (possibly null), so nothing is generated
+    timing: faults.Timing = faults.Timing()  # delay_ms / ttft_ms / chunk_ms as distributions (the floats: nominal)
+    fault: faults.Fault | None = None
+    hold: faults.Hold | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,25 @@ def _match(raw: Mapping[str, Any]) -> Match:
     )
 
 
+def parse_match(raw: Mapping[str, Any]) -> Match:
+    """A `match` object (schema-checked) as a Match; fault rules use the same keys as fixtures."""
+    return _match(raw)
+
+
+def _nominal(dist: faults.Distribution) -> float:
+    if isinstance(dist, faults.Fixed):
+        return dist.ms
+    if isinstance(dist, faults.Uniform):
+        return (dist.low + dist.high) / 2
+    return dist.median
+
+
+def _hold(raw: Any) -> faults.Hold | None:
+    if raw is None or raw is False:
+        return None
+    return faults.Hold(raw.get("timeout_ms") if isinstance(raw, Mapping) else None)
+
+
 def _reply(raw: Mapping[str, Any]) -> ReplySpec:
     calls = tuple(
         ToolCallSpec(
@@ -149,8 +174,11 @@ def _reply(raw: Mapping[str, Any]) -> ReplySpec:
         )
         for call in raw.get("tool_calls", ())
     )
-    error = ErrorSpec(**raw["error"]) if "error" in raw else None
+    error = ErrorSpec(**faults.error_fields(raw["error"])) if "error" in raw else None
     usage = UsageSpec(**raw["usage"]) if "usage" in raw else None
+    timing = faults.Timing(
+        *(faults.parse_distribution(raw.get(name, 0)) for name in ("delay_ms", "ttft_ms", "chunk_ms"))
+    )
     return ReplySpec(
         content=raw.get("content"),
         tool_calls=calls,
@@ -159,11 +187,14 @@ def _reply(raw: Mapping[str, Any]) -> ReplySpec:
         usage=usage,
         headers=dict(raw.get("headers", {})),
         error=error,
-        delay_ms=float(raw.get("delay_ms", 0)),
-        ttft_ms=float(raw.get("ttft_ms", 0)),
-        chunk_ms=float(raw.get("chunk_ms", 0)),
+        delay_ms=_nominal(timing.delay_ms),
+        ttft_ms=_nominal(timing.ttft_ms),
+        chunk_ms=_nominal(timing.chunk_ms),
         chunk_tokens=raw.get("chunk_tokens"),
         has_content="content" in raw,
+        timing=timing,
+        fault=faults.parse_fault(raw["fault"]) if "fault" in raw else None,
+        hold=_hold(raw.get("hold")),
     )
 
 
@@ -210,11 +241,26 @@ def _check_semantics(raw: Mapping[str, Any], source: str, name: str) -> None:
                     )
 
 
+def _check_faults(raw: Any, source: str, label: str | None) -> None:
+    """A broken `fault:` gets its own precise message (the schema's oneOf would only say 'not valid')."""
+    if not isinstance(raw, Mapping):
+        return
+    replies: list[Any] = raw["replies"] if isinstance(raw.get("replies"), list) else [raw.get("reply")]
+    for index, reply in enumerate(replies):
+        if isinstance(reply, Mapping) and "fault" in reply:
+            problem = faults.fault_problem(reply["fault"], rules=False)
+            if problem is not None:
+                prefix = f"replies[{index}]" if "replies" in raw else "reply"
+                where = ".".join(p for p in (prefix, "fault", problem[0]) if p)
+                raise FixtureError(source, label, where, problem[1])
+
+
 def parse_fixture(raw: Any, source: str = "<runtime>", index: int | None = None) -> Fixture:
     """One fixture object, checked against the fixture schema; raises FixtureError with the field at fault."""
     label = raw.get("name") if isinstance(raw, Mapping) and isinstance(raw.get("name"), str) else None
     if label is None and index is not None:
         label = f"#{index}"
+    _check_faults(raw, source, label)
     problem = _schema_problem(_FIXTURE_VALIDATOR, raw)
     if problem is not None:
         where, message = problem
