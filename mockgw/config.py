@@ -79,7 +79,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
                 "requests_per_minute": {"type": "integer", "minimum": 1},
                 "tokens_per_minute": {"type": "integer", "minimum": 1},
             },
-        }
+        },
     },
 }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema_rs
@@ -29,7 +29,7 @@ class FaultRule:
 
     name: str
     fault: faults.Fault
-    match: Match = Match()
+    match: Match = field(default_factory=Match)
     nth: tuple[int, ...] = ()  # the 1-based numbers of the matching requests that fire
     every: int | None = None  # every k-th matching request fires
     times: int | None = None  # at most this many firings
@@ -60,7 +60,8 @@ def parse_rule(raw: Any, source: str = "<runtime>", index: int = 0) -> FaultRule
     if isinstance(raw, Mapping) and "fault" in raw:
         problem = faults.fault_problem(raw["fault"], rules=True)
         if problem is not None:
-            raise FixtureError(source, f"fault rule {label}", ".".join(p for p in ("fault", problem[0]) if p), problem[1])
+            where = ".".join(p for p in ("fault", problem[0]) if p)
+            raise FixtureError(source, f"fault rule {label}", where, problem[1])
     errors = sorted(_RULE_VALIDATOR.iter_errors(raw), key=lambda e: (-len(e.instance_path), e.message))
     if errors:
         where = ".".join(str(p) for p in errors[0].instance_path)

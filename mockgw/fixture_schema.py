@@ -27,7 +27,7 @@ _TEXT_MATCH: dict[str, Any] = {
 _MS: dict[str, Any] = {"type": "number", "minimum": 0}
 
 _DISTRIBUTION: dict[str, Any] = {
-    "description": "Milliseconds: a number, {uniform: [min, max]} or {lognormal: {median, sigma}}; drawn from the seed.",
+    "description": "Milliseconds: a number, {uniform: [min, max]} or {lognormal: {median, sigma}}; seeded.",
     "oneOf": [
         _MS,
         {
@@ -83,14 +83,24 @@ _FAULT: dict[str, Any] = {
             chunk_bytes={"type": "integer", "minimum": 1},
             every_ms=_MS,
         ),
-        _fault("cut", "Streams: K whole events, then the end without [DONE].", ("after_events",),
-               after_events=_COUNT, rst={"type": "boolean"}),
-        _fault("cut_mid_event", "Streams: close in the middle of event K.", ("at_event",),
-               at_event=_EVENT, rst={"type": "boolean"}),
+        _fault(
+            "cut",
+            "Streams: K whole events, then the end without [DONE].",
+            ("after_events",),
+            after_events=_COUNT,
+            rst={"type": "boolean"},
+        ),
+        _fault(
+            "cut_mid_event",
+            "Streams: close in the middle of event K.",
+            ("at_event",),
+            at_event=_EVENT,
+            rst={"type": "boolean"},
+        ),
         _fault("malformed", "Streams: event K is not valid JSON.", ("at_event",), at_event=_EVENT),
         _fault(
             "error_event",
-            "Streams: event K is data: {\"error\": ...}, then the end.",
+            'Streams: event K is data: {"error": ...}, then the end.',
             ("at_event",),
             at_event=_EVENT,
             code={"type": "string"},
@@ -99,8 +109,12 @@ _FAULT: dict[str, Any] = {
         ),
         _fault("no_done", "Streams: no final data: [DONE]."),
         _fault("no_finish_reason", "Streams: finish_reason is always null."),
-        _fault("stall", "Streams: silence after K events until release or disconnect.", ("after_events",),
-               after_events=_COUNT),
+        _fault(
+            "stall",
+            "Streams: silence after K events until release or disconnect.",
+            ("after_events",),
+            after_events=_COUNT,
+        ),
         _fault(
             "keepalive",
             "Streams: ': keep-alive' comments every N events and/or every N ms of silence.",

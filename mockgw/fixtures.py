@@ -106,7 +106,9 @@ class ReplySpec:
     chunk_ms: float = 0.0
     chunk_tokens: int | None = None
     has_content: bool = False  # `content` was given (possibly null), so nothing is generated
-    timing: faults.Timing = faults.Timing()  # delay_ms / ttft_ms / chunk_ms as distributions (the floats: nominal)
+    timing: faults.Timing = field(
+        default_factory=faults.Timing
+    )  # delay_ms / ttft_ms / chunk_ms as distributions (the floats: nominal)
     fault: faults.Fault | None = None
     hold: faults.Hold | None = None
 

@@ -70,7 +70,8 @@ def judge(
         used = sum(n for _, n in recent)
         if used + tokens > tpm:
             if tokens > tpm:
-                return Verdict(window, f"Usage limit exceeded: this request needs {tokens} tokens, {tpm} per minute allowed")
+                message = f"Usage limit exceeded: this request needs {tokens} tokens, {tpm} per minute allowed"
+                return Verdict(window, message)
             freed, wait = used, window
             for t, n in recent:
                 freed -= n
