@@ -209,7 +209,7 @@ def _ordinal(body: Any, path: _Path) -> tuple[int, ...]:
 _KIND_RANK = {"Required": 0, "Type": 1}
 
 
-def pick(violations: Sequence[_Violation], body: Any) -> _Violation:
+def _pick(violations: Sequence[_Violation], body: Any) -> _Violation:
     """The violation to report.
 
     The shallowest wins (like jsonschema's `best_match`), then a missing property before a wrong type before
@@ -241,7 +241,7 @@ def _condition(schema: Mapping[str, Any], schema_path: _Path, instance: Any) -> 
     return f" when {_join(words, 'and')}" if words else ""
 
 
-def describe(violation: _Violation, schema: Mapping[str, Any]) -> str:
+def _describe(violation: _Violation, schema: Mapping[str, Any]) -> str:
     """A message a person can act on: what is wrong, what was received, what is allowed."""
     v = violation
     param = format_path(v.param_path)
@@ -321,9 +321,9 @@ class Validators:
         violations = _violations(validator, schema, body)
         if not violations:  # pragma: no cover - is_valid and iter_errors disagree
             return invalid_request("Invalid request.")
-        best = pick(violations, body)
+        best = _pick(violations, body)
         param = format_path(best.param_path) or None
-        return invalid_request(describe(best, schema), param)
+        return invalid_request(_describe(best, schema), param)
 
     def messages(self, kind: str, body: Any) -> list[str]:
         """Every violation of `body` against `kind`, as messages (empty when valid)."""
@@ -331,7 +331,7 @@ class Validators:
         if validator.is_valid(body):
             return []
         schema = self._schemas[kind]
-        return [describe(v, schema) for v in _violations(validator, schema, body)]
+        return [_describe(v, schema) for v in _violations(validator, schema, body)]
 
 
 @cache

@@ -230,6 +230,7 @@ INVALID_CHAT_REQUESTS: list[Row] = [
     _bad("tool-function-name-dot", tool(name="weather.get"), "tools[0].function.name"),
     _bad("tool-function-name-empty", tool(name=""), "tools[0].function.name"),
     _bad("tool-function-name-65-chars", tool(name="a" * 65), "tools[0].function.name"),
+    _bad("tool-function-name-trailing-newline", tool(name="get_weather\n"), "tools[0].function.name"),
     _bad("tool-function-parameters-string", tool(name="f", parameters="{}"), "tools[0].function.parameters"),
     _bad("tool-function-description-integer", tool(name="f", description=1), "tools[0].function.description"),
     _bad(
