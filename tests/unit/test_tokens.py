@@ -67,7 +67,11 @@ def test_prompt_count_is_priming_plus_overhead_plus_text() -> None:
 @pytest.mark.parametrize(
     "extra",
     [
-        {"tools": (Tool("get_weather", "Weather now", {"type": "object", "properties": {"city": {"type": "string"}}}),)},
+        {
+            "tools": (
+                Tool("get_weather", "Weather now", {"type": "object", "properties": {"city": {"type": "string"}}}),
+            )
+        },
         {"response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}}}},
         {
             "messages": (
