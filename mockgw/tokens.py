@@ -2,8 +2,7 @@
 
 An approximation of BPE tokenizers, deterministic and dependency-free: a token is a run of word characters
 (long words are cut every 6 characters) or a single punctuation mark, each carrying the white space before
-it. Joining the pieces gives the text back exactly. English prose comes out within about 10-25% of
-OpenAI's cl100k/o200k counts; code and non-Latin scripts differ more. Nothing here claims to be exact:
+it. Joining the pieces gives the text back exactly. It does not try to reproduce any provider's counts:
 what matters is that every count mockgw reports comes from these functions, so they agree with each other.
 
 THE functions: `count` (any text: completions, truncation), `count_conversation` (prompt tokens of a
