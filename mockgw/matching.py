@@ -97,7 +97,9 @@ def _role(role: str, test: TextMatch, conv: Conversation, captures: dict[str, st
             return None
     if not texts:
         return Mismatch(role, expected, f"no {role} message")
-    return Mismatch(role, expected, f"{len(texts)} {role} message{'s' if len(texts) > 1 else ''}, none matching")
+    if len(texts) == 1:
+        return Mismatch(role, expected, _short(texts[0]))
+    return Mismatch(role, expected, f"{len(texts)} {role} messages, none matching (the latest: {_short(texts[-1])})")
 
 
 def answered_tool(conv: Conversation, message: Message) -> str | None:

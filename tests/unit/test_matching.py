@@ -122,7 +122,7 @@ def test_match_keys_that_hold(match: dict[str, Any], conv: Conversation) -> None
         (
             {"user": "London"},
             CALLED,
-            "user: expected a user message contains 'London', got 1 user message, none matching",
+            "user: expected a user message contains 'London', got 'weather in Paris?'",
         ),
         (
             {"assistant": "18C"},
