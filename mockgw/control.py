@@ -110,6 +110,9 @@ async def list_fixtures(request: web.Request) -> web.Response:
                     "times": f.times,
                     "uses": session.uses.get(f.name, 0),
                     "replies": len(f.replies),
+                    "scenario": f.scenario,
+                    "when_state": f.when_state,
+                    "set_state": f.set_state,
                 }
                 for f in state.fixtures(session_of(request))
             ]

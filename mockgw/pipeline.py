@@ -124,13 +124,6 @@ def normalise(
     return conv, resolved
 
 
-def _available(session: SessionState) -> Any:
-    def available(fixture: Fixture) -> bool:
-        return fixture.times is None or session.uses.get(fixture.name, 0) < fixture.times
-
-    return available
-
-
 def choose_reply(session: SessionState, fixture: Fixture) -> ReplySpec:
     """The fixture's next reply (the last one repeats), counting the use."""
     used = session.uses.get(fixture.name, 0)
@@ -194,8 +187,8 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
         return error_outcome(error, body, conversation=conv, near_misses=near)
     fixture = selection.winner.fixture if selection.winner else None
     spec = choose_reply(session, fixture) if fixture else None
-    if fixture is not None and spec is not None and selection.winner is not None:
-        scenarios.advance(session.scenarios, fixture)
+    if selection.winner is not None and spec is not None:  # the fixture answers: move its scenario, fill templates
+        scenarios.advance(session.scenarios, selection.winner.fixture)
         spec = replies.render_templates(spec, conv, selection.winner.captures)
     name = fixture.name if fixture else None
     if spec is not None and spec.error is not None:
