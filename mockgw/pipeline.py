@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mockgw import auth, fault_rules, faults, matching, ratelimit, replies
+from mockgw import auth, fault_rules, faults, matching, ratelimit, replies, rules, scenarios
 from mockgw.auth import ApiKey
 from mockgw.catalog import Resolved
 from mockgw.conversation import Conversation
@@ -128,13 +128,6 @@ def normalise(
     return conv, resolved
 
 
-def _available(session: SessionState) -> Any:
-    def available(fixture: Fixture) -> bool:
-        return fixture.times is None or session.uses.get(fixture.name, 0) < fixture.times
-
-    return available
-
-
 def choose_reply(session: SessionState, fixture: Fixture) -> ReplySpec:
     """The fixture's next reply (the last one repeats), counting the use."""
     used = session.uses.get(fixture.name, 0)
@@ -180,6 +173,9 @@ def admit(state: GatewayState, raw: RawRequest, dialect: Dialect) -> Admitted | 
     if isinstance(normalised, ApiError):
         return error_outcome(normalised, body)
     conv, resolved = normalised
+    broken = rules.check(conv, state.settings.conversation_rules)
+    if broken is not None:
+        return error_outcome(broken, body, conversation=conv)
     limited = rate_limit(state, raw, key, conv)
     if limited is not None:
         return error_outcome(limited, body, conversation=conv)
@@ -202,13 +198,16 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
     ruled = choose_rule_fault(state, raw.session, conv)
     if isinstance(ruled.fault, faults.ErrorFault):
         return fault_error_outcome(ruled, body, conv)
-    selection = matching.select(state.fixtures(raw.session), conv, _available(session))
+    selection = matching.select(state.fixtures(raw.session), conv, uses=session.uses, states=session.scenarios)
     near = tuple(matching.near_misses_json(selection))
     if selection.winner is None and state.settings.strict:
         error = not_found(matching.near_miss_report(selection), code="no_matching_fixture")
         return error_outcome(error, body, conversation=conv, near_misses=near)
     fixture = selection.winner.fixture if selection.winner else None
     spec = choose_reply(session, fixture) if fixture else None
+    if selection.winner is not None and spec is not None:  # the fixture answers: move its scenario, fill templates
+        scenarios.advance(session.scenarios, selection.winner.fixture)
+        spec = replies.render_templates(spec, conv, selection.winner.captures)
     name = fixture.name if fixture else None
     if spec is not None and spec.error is not None:
         delivery = plan_delivery(state, raw.session, sequence, spec, ruled, conv.stream, events=0)
@@ -245,10 +244,10 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
 def choose_rule_fault(state: GatewayState, session_name: str, conv: Conversation) -> fault_rules.Choice:
     """The fault rule that fires on this request (if any); every matching rule counts it."""
     session = state.session(session_name)
-    rules = state.fault_rules(session_name)
-    if not rules:
+    active = state.fault_rules(session_name)
+    if not active:
         return fault_rules.Choice(None, None, session.fault_counts)
-    choice = fault_rules.choose_fault(rules, session.fault_counts, conv, state.settings.seed, session_name)
+    choice = fault_rules.choose_fault(active, session.fault_counts, conv, state.settings.seed, session_name)
     session.fault_counts = dict(choice.counts)
     return choice
 
@@ -331,4 +330,5 @@ def reply_summary(reply: Reply) -> dict[str, Any]:
         "content": (reply.content or "")[:200],
         "tool_calls": [c.name for c in reply.tool_calls],
         "usage": {"prompt_tokens": reply.usage.prompt_tokens, "completion_tokens": reply.usage.completion_tokens},
+        **({"warnings": list(reply.warnings)} if reply.warnings else {}),
     }

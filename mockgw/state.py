@@ -25,10 +25,12 @@ class SessionState:
     sequence: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     fault_rules: list[FaultRule] = field(default_factory=list)  # added at run time (POST /__mockgw/faults)
     fault_counts: dict[str, RuleCount] = field(default_factory=dict)  # rule name -> matched / fired
+    scenarios: dict[str, str] = field(default_factory=dict)  # scenario name -> state (absent: "started")
 
     def reset(self) -> None:
         self.runtime_fixtures.clear()
         self.uses.clear()
+        self.scenarios.clear()
         self.sequence = itertools.count(1)
         self.fault_rules.clear()
         self.fault_counts.clear()
