@@ -109,6 +109,14 @@ def test_5xx_raise_internal_server_error_after_every_retry(gw: MockGateway, stat
     assert [c["status"] for c in calls(gw)] == [status, status]
 
 
+def test_5xx_without_retry_after_gets_the_client_backoff(gw: MockGateway) -> None:
+    fixture(gw, "down", error={"status": 502})
+    with pytest.raises(openai.InternalServerError):
+        ask(gw, "down", max_retries=1)
+    first, second = calls(gw)
+    assert 0.3 <= seconds(second) - seconds(first) < 3  # the SDK's own exponential backoff (0.5 s, jittered)
+
+
 @pytest.mark.parametrize(
     ("status", "exception"), [(401, openai.AuthenticationError), (403, openai.PermissionDeniedError)]
 )
