@@ -10,10 +10,11 @@ import json
 import random
 import time
 from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mockgw import auth, matching, replies
+from mockgw import auth, endpoints, matching, replies
 from mockgw.auth import ApiKey
 from mockgw.catalog import Resolved
 from mockgw.conversation import Conversation
@@ -176,6 +177,9 @@ def admit(state: GatewayState, raw: RawRequest, dialect: Dialect) -> Admitted | 
     if isinstance(normalised, ApiError):
         return error_outcome(normalised, body)
     conv, resolved = normalised
+    refused = endpoints.refuse_stream(conv, resolved)
+    if refused is not None:
+        return error_outcome(refused, body, conversation=conv)
     return Admitted(body, conv, resolved, key)
 
 
@@ -235,3 +239,25 @@ def reply_summary(reply: Reply) -> dict[str, Any]:
         "tool_calls": [c.name for c in reply.tool_calls],
         "usage": {"prompt_tokens": reply.usage.prompt_tokens, "completion_tokens": reply.usage.completion_tokens},
     }
+
+
+JsonHandler = Callable[[Mapping[str, Any], Mapping[str, str]], Mapping[str, Any] | ApiError]
+
+
+def handle_json(state: GatewayState, raw: RawRequest, schema: str, compute: JsonHandler) -> Outcome:
+    """Endpoints that call no model (count_tokens, compress): authenticate, parse, validate, compute."""
+    key = auth.authenticate(raw.headers, state.settings.keys)
+    if isinstance(key, ApiError):
+        return error_outcome(key, journal_body(raw))
+    body = parse_request(raw)
+    if isinstance(body, ApiError):
+        return error_outcome(body, journal_body(raw))
+    invalid = state.validators.check(schema, body)
+    if invalid is not None:
+        return error_outcome(invalid, body)
+    result = compute(body, raw.headers)
+    if isinstance(result, ApiError):
+        return error_outcome(result, body)
+    rendered = json.dumps(result, separators=(",", ":"), ensure_ascii=False).encode()
+    summary = {k: v for k, v in result.items() if k in ("input_tokens", "compression")}
+    return Outcome(status=200, body=rendered, parsed=body, summary=summary)

@@ -10,10 +10,13 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
 from aiohttp import web
 
-from mockgw import pipeline
+from mockgw import endpoints, pipeline
+from mockgw.dialects.messages import MESSAGES
+from mockgw.dialects.responses import RESPONSES
 from mockgw.auth import redact
 from mockgw.errors import ApiError, gateway_error, internal_error, not_found
 from mockgw.journal import Call
@@ -30,6 +33,17 @@ Handler = Callable[[GatewayState, RawRequest], Outcome]
 API_ROUTES: dict[str, dict[str, Handler]] = {
     "/v1/chat/completions": {"POST": pipeline.handle_completion},
     "/v1/models": {"GET": pipeline.handle_models},
+    "/v1/messages": {"POST": partial(pipeline.handle_completion, dialect=MESSAGES)},
+    "/v1/responses": {"POST": partial(pipeline.handle_completion, dialect=RESPONSES)},
+    "/v1/messages/count_tokens": {
+        "POST": partial(
+            pipeline.handle_json, schema="messages_count_tokens_request", compute=endpoints.count_message_tokens
+        )
+    },
+    "/v1/count_tokens": {
+        "POST": partial(pipeline.handle_json, schema="count_tokens_request", compute=endpoints.count_tokens)
+    },
+    "/v1/compress": {"POST": partial(pipeline.handle_json, schema="compress_request", compute=endpoints.compress)},
 }
 
 
