@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Mapping
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 

@@ -15,9 +15,9 @@ from functools import partial
 from aiohttp import web
 
 from mockgw import endpoints, pipeline
+from mockgw.auth import redact
 from mockgw.dialects.messages import MESSAGES
 from mockgw.dialects.responses import RESPONSES
-from mockgw.auth import redact
 from mockgw.errors import ApiError, gateway_error, internal_error, not_found
 from mockgw.journal import Call
 from mockgw.pipeline import Outcome, RawRequest
