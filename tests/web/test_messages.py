@@ -139,9 +139,12 @@ def test_count_tokens_equals_the_input_tokens_of_create(client: anthropic.Anthro
 
 
 def test_streaming_a_model_not_served_by_anthropic_is_refused(client: anthropic.Anthropic) -> None:
-    with pytest.raises(anthropic.BadRequestError) as caught, client.messages.stream(
-        model="openai/gpt-4o", max_tokens=100, messages=[{"role": "user", "content": "hello"}]
-    ) as stream:
+    with (
+        pytest.raises(anthropic.BadRequestError) as caught,
+        client.messages.stream(
+            model="openai/gpt-4o", max_tokens=100, messages=[{"role": "user", "content": "hello"}]
+        ) as stream,
+    ):
         stream.get_final_message()
     assert caught.value.body == {
         "error": {
