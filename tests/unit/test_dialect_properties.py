@@ -31,6 +31,7 @@ _calls = st.lists(
         _args,
     ),
     max_size=3,
+    unique_by=lambda call: call.id,  # call ids are unique within a reply (clients key on them)
 )
 replies = st.builds(
     Reply,
