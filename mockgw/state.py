@@ -20,10 +20,12 @@ class SessionState:
     runtime_fixtures: list[Fixture] = field(default_factory=list)
     uses: dict[str, int] = field(default_factory=dict)  # fixture name -> times it answered
     sequence: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    scenarios: dict[str, str] = field(default_factory=dict)  # scenario name -> state (absent: "started")
 
     def reset(self) -> None:
         self.runtime_fixtures.clear()
         self.uses.clear()
+        self.scenarios.clear()
         self.sequence = itertools.count(1)
 
 
