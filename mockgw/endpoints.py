@@ -6,6 +6,7 @@ the same request would report on its completion endpoint.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -91,15 +92,24 @@ def _anthropic_shaped(body: Mapping[str, Any]) -> bool:
     return False
 
 
-def count_tokens(body: Mapping[str, Any], headers: Mapping[str, str]) -> dict[str, Any] | ApiError:
-    """`POST /v1/count_tokens`: OpenAI or Anthropic messages (auto-detected) -> `{"input_tokens": n}`."""
+def check_tokenizer(body: Mapping[str, Any]) -> ApiError | None:
+    """400 invalid_tokenizer for a `tokenizer` other than the two documented ones (both count alike here)."""
     tokenizer = body.get("tokenizer")
     if tokenizer is not None and tokenizer not in TOKENIZERS:
+        shown = json.dumps(tokenizer)[:60]
         return invalid_request(
-            f"Invalid tokenizer {tokenizer!r}. Use one of: {', '.join(TOKENIZERS)}, or omit it.",
+            f"Invalid tokenizer {shown}. Use one of: {', '.join(TOKENIZERS)}, or omit it.",
             "tokenizer",
             code="invalid_tokenizer",
         )
+    return None
+
+
+def count_tokens(body: Mapping[str, Any], headers: Mapping[str, str]) -> dict[str, Any] | ApiError:
+    """`POST /v1/count_tokens`: OpenAI or Anthropic messages (auto-detected) -> `{"input_tokens": n}`."""
+    refused = check_tokenizer(body)
+    if refused is not None:
+        return refused
     if not isinstance(body.get("model"), str):
         return invalid_request("Missing required field 'model' (a string such as 'openai/gpt-5.2').", "model")
     if _anthropic_shaped(body):

@@ -243,15 +243,23 @@ def reply_summary(reply: Reply) -> dict[str, Any]:
 JsonHandler = Callable[[Mapping[str, Any], Mapping[str, str]], Mapping[str, Any] | ApiError]
 
 
-def handle_json(state: GatewayState, raw: RawRequest, schema: str, compute: JsonHandler) -> Outcome:
-    """Endpoints that call no model (count_tokens, compress): authenticate, parse, validate, compute."""
+def handle_json(
+    state: GatewayState,
+    raw: RawRequest,
+    schema: str,
+    compute: JsonHandler,
+    precheck: Callable[[Mapping[str, Any]], ApiError | None] | None = None,
+) -> Outcome:
+    """Endpoints that call no model (count_tokens, compress): authenticate, parse, validate, compute.
+
+    `precheck` runs before the schema, for errors with their own code (count_tokens' invalid_tokenizer)."""
     key = auth.authenticate(raw.headers, state.settings.keys)
     if isinstance(key, ApiError):
         return error_outcome(key, journal_body(raw))
     body = parse_request(raw)
     if isinstance(body, ApiError):
         return error_outcome(body, journal_body(raw))
-    invalid = state.validators.check(schema, body)
+    invalid = (precheck(body) if precheck else None) or state.validators.check(schema, body)
     if invalid is not None:
         return error_outcome(invalid, body)
     result = compute(body, raw.headers)

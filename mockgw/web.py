@@ -41,7 +41,12 @@ API_ROUTES: dict[str, dict[str, Handler]] = {
         )
     },
     "/v1/count_tokens": {
-        "POST": partial(pipeline.handle_json, schema="count_tokens_request", compute=endpoints.count_tokens)
+        "POST": partial(
+            pipeline.handle_json,
+            schema="count_tokens_request",
+            compute=endpoints.count_tokens,
+            precheck=endpoints.check_tokenizer,
+        )
     },
     "/v1/compress": {"POST": partial(pipeline.handle_json, schema="compress_request", compute=endpoints.compress)},
 }

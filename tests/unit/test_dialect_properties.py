@@ -20,6 +20,7 @@ from mockgw.dialects.chat import CHAT
 from mockgw.dialects.messages import MESSAGES
 from mockgw.dialects.responses import RESPONSES
 from mockgw.reply import FINISH_REASONS, Reply, ReplyMeta, Usage
+from mockgw.validation import check_response
 
 _text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60)
 _args = st.dictionaries(st.text(min_size=1, max_size=8), st.one_of(st.integers(), _text, st.booleans()), max_size=3)
@@ -53,6 +54,24 @@ metas = st.builds(
 ANTHROPIC_EVENTS: TypeAdapter[RawMessageStreamEvent] = TypeAdapter(RawMessageStreamEvent)
 RESPONSES_EVENTS: TypeAdapter[ResponseStreamEvent] = TypeAdapter(ResponseStreamEvent)
 
+# Where the published schemas are narrower than the wire formats the SDKs read, we follow the wire formats:
+# Anthropic's `refusal` stop reason, OpenAI's `refusal` content part, and a message_start's null stop_reason.
+REFUSAL_STOP = "Invalid value for 'stop_reason': 'refusal' is not one of 'end_turn', 'max_tokens', 'tool_use'."
+
+
+def schema_problems(kind: str, body: dict[str, Any]) -> list[str]:
+    """The schema violations of a rendered body, less the documented deliberate ones."""
+    if kind == "messages_response" and body.get("stop_reason") is None:
+        body = {k: v for k, v in body.items() if k not in ("stop_reason", "stop_sequence")}
+    if kind == "responses_response":
+        body = {
+            **body,
+            "output": [
+                {**item, "content": [p for p in item["content"] if p["type"] != "refusal"]} for item in body["output"]
+            ],
+        }
+    return [p for p in check_response(kind, body) if p != REFUSAL_STOP]
+
 
 def split_sse(event: bytes) -> tuple[str, dict[str, Any]]:
     """One event's name and data, checking the exact framing `event: <name>\\ndata: <json>\\n\\n`."""
@@ -76,11 +95,14 @@ def test_anthropic_stream_reassembles_to_the_message(reply: Reply, meta: ReplyMe
         names.append(name)
         if name == "ping":
             continue
+        if name == "message_start":
+            assert schema_problems("messages_response", data["message"]) == []
         snapshot = accumulate_event(
             event=ANTHROPIC_EVENTS.validate_python(data), current_snapshot=snapshot, json_bufs=bufs
         )
     assert names[0] == "message_start" and names[-2:] == ["message_delta", "message_stop"]
     assert snapshot is not None
+    assert schema_problems("messages_response", MESSAGES.render(reply, meta)) == []
     assert snapshot.model_dump(mode="json") == AnthropicMessage.model_validate(MESSAGES.render(reply, meta)).model_dump(
         mode="json"
     )
@@ -105,6 +127,8 @@ def test_responses_stream_reassembles_to_the_response(reply: Reply, meta: ReplyM
         name, data = split_sse(raw)
         assert data["sequence_number"] == number
         names.append(name)
+        if "response" in data:
+            assert schema_problems("responses_response", data["response"]) == []
         state.handle_event(RESPONSES_EVENTS.validate_python(data))
     # what the deltas built (the SDK keeps it privately) is the rendered output, item for item
     built = state._ResponseStreamState__current_snapshot.output  # type: ignore[attr-defined]
