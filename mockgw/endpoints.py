@@ -39,12 +39,17 @@ def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _function(call: Mapping[str, Any]) -> Mapping[str, Any]:
+    function = call.get("function")
+    return function if isinstance(function, Mapping) else {}
+
+
 def _chat_message(raw: Mapping[str, Any]) -> Message:
+    raw_calls = raw.get("tool_calls")
     calls = tuple(
-        ToolCall(_str(c.get("id")), _str(fn.get("name")), _str(fn.get("arguments")))
-        for c in raw.get("tool_calls") or ()
+        ToolCall(_str(c.get("id")), _str(_function(c).get("name")), _str(_function(c).get("arguments")))
+        for c in (raw_calls if isinstance(raw_calls, list) else ())
         if isinstance(c, Mapping)
-        for fn in [c.get("function") if isinstance(c.get("function"), Mapping) else {}]
     )
     return Message(
         role=_str(raw.get("role")) or "user",
@@ -83,7 +88,8 @@ def _anthropic_shaped(body: Mapping[str, Any]) -> bool:
     """The count_tokens auto-detection: a `system` field or an Anthropic-only content block."""
     if "system" in body:
         return True
-    for message in body.get("messages") if isinstance(body.get("messages"), list) else ():
+    messages = body.get("messages")
+    for message in messages if isinstance(messages, list) else ():
         content = message.get("content") if isinstance(message, Mapping) else None
         if isinstance(content, list) and any(
             isinstance(b, Mapping) and b.get("type") in ANTHROPIC_BLOCKS for b in content

@@ -48,6 +48,10 @@ def _str(value: Any, default: str = "") -> str:
     return value if isinstance(value, str) else default
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def compact_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
@@ -106,7 +110,7 @@ def _tools(value: Any) -> tuple[Tool, ...]:
         Tool(
             _str(t.get("name")),
             _str(t.get("description")),
-            t.get("input_schema") if isinstance(t.get("input_schema"), Mapping) else {},
+            _mapping(t.get("input_schema")),
         )
         for t in value
         if isinstance(t, Mapping)

@@ -23,6 +23,10 @@ def _str(value: Any, default: str = "") -> str:
     return value if isinstance(value, str) else default
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def _item(raw: Any) -> Message | None:
     """One input item as a neutral message (None for item types that carry no conversation)."""
     if not isinstance(raw, Mapping):
@@ -79,7 +83,7 @@ def _tools(value: Any) -> tuple[Tool, ...]:
         Tool(
             _str(t.get("name")),
             _str(t.get("description")),
-            t.get("parameters") if isinstance(t.get("parameters"), Mapping) else {},
+            _mapping(t.get("parameters")),
         )
         for t in value
         if isinstance(t, Mapping)
