@@ -13,6 +13,7 @@ from typing import Any
 from mockgw import tokens
 from mockgw.conversation import Conversation, Message, Tool, ToolCall, ToolChoice
 from mockgw.dialects.chat import header_tags
+from mockgw.errors import ApiError
 from mockgw.reply import Reply, ReplyMeta, Usage
 
 # Neutral finish_reason -> Anthropic stop_reason.
@@ -29,6 +30,14 @@ def sse_event(name: str, payload: Mapping[str, Any]) -> bytes:
     """One named SSE event, `event: <name>\\ndata: <compact json>\\n\\n`."""
     data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
     return f"event: {name}\ndata: {data}\n\n".encode()
+
+
+def error_event(error: ApiError) -> bytes:
+    """An in-stream failure as Anthropic sends it (`event: error`); the SDKs raise it as an API error.
+
+    The `error` object keeps the gateway's `code` and `param` beside Anthropic's `type` and `message`."""
+    detail = {"type": error.type, "message": error.message, "code": error.code, "param": error.param}
+    return sse_event("error", {"type": "error", "error": detail})
 
 
 def blocks_text(content: Any) -> str:

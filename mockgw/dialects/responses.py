@@ -14,6 +14,7 @@ from mockgw import tokens
 from mockgw.conversation import Conversation, Message, Tool, ToolCall, ToolChoice
 from mockgw.dialects.chat import content_text, header_tags
 from mockgw.dialects.messages import sse_event
+from mockgw.errors import ApiError
 from mockgw.reply import Reply, ReplyMeta, Usage
 
 INCOMPLETE_REASONS: Mapping[str, str] = {"length": "max_output_tokens", "content_filter": "content_filter"}
@@ -25,6 +26,18 @@ def _str(value: Any, default: str = "") -> str:
 
 def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
+
+
+def error_event(error: ApiError, sequence_number: int) -> bytes:
+    """An in-stream failure as the Responses API sends it (`event: error`, fields at the top level)."""
+    payload = {
+        "type": "error",
+        "sequence_number": sequence_number,
+        "code": error.code,
+        "message": error.message,
+        "param": error.param,
+    }
+    return sse_event("error", payload)
 
 
 def _item(raw: Any) -> Message | None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import anthropic
+import httpx2 as httpx
+import pytest
 from anthropic.lib.streaming._messages import accumulate_event
 from anthropic.types import Message as AnthropicMessage
 from anthropic.types import RawMessageStreamEvent
@@ -16,9 +19,11 @@ from openai.types.responses import ResponseStreamEvent
 from pydantic import TypeAdapter
 
 from mockgw.conversation import ToolCall
+from mockgw.dialects import messages, responses
 from mockgw.dialects.chat import CHAT
 from mockgw.dialects.messages import MESSAGES
 from mockgw.dialects.responses import RESPONSES
+from mockgw.errors import gateway_error
 from mockgw.reply import FINISH_REASONS, Reply, ReplyMeta, Usage
 from mockgw.validation import check_response
 
@@ -162,3 +167,29 @@ def test_chat_stream_reassembles_to_the_completion(reply: Reply, meta: ReplyMeta
     assert content == (rendered["message"]["content"] or "")
     assert [c["arguments"] for c in calls.values()] == [c.arguments for c in reply.tool_calls]
     assert finish == reply.finish_reason
+
+
+def test_anthropic_error_event_makes_the_sdk_raise() -> None:
+    events = MESSAGES.stream(Reply("Hello there", (), "stop", Usage(1, 2)), ReplyMeta("msg_1", 1, "m"))
+    body = b"".join([*events[:3], messages.error_event(gateway_error(502))])
+    request = httpx.Request("POST", "http://127.0.0.1/v1/messages")
+    response = httpx.Response(200, content=body, headers={"content-type": "text/event-stream"}, request=request)
+    client = anthropic.Anthropic(api_key="k", base_url="http://127.0.0.1")
+    stream = anthropic.Stream(cast_to=RawMessageStreamEvent, response=response, client=client)  # type: ignore[type-abstract]
+    with pytest.raises(anthropic.APIStatusError) as caught:
+        list(stream)
+    assert caught.value.body == {
+        "type": "error",
+        "error": {
+            "type": "provider_error",
+            "message": gateway_error(502).message,
+            "code": "provider_error",
+            "param": None,
+        },
+    }
+
+
+def test_responses_error_event_is_typed_as_the_sdk_expects() -> None:
+    _, data = split_sse(responses.error_event(gateway_error(502), 7))
+    parsed = RESPONSES_EVENTS.validate_python(data)
+    assert parsed.type == "error" and parsed.sequence_number == 7 and parsed.code == "provider_error"
