@@ -19,6 +19,7 @@ from mockgw.catalog import Resolved
 from mockgw.conversation import Conversation
 from mockgw.dialects import Dialect
 from mockgw.dialects.chat import CHAT
+from mockgw.dialects.messages import MESSAGES
 from mockgw.errors import ApiError, invalid_request, not_found
 from mockgw.fixtures import Fixture, ReplySpec
 from mockgw.reply import Reply, ReplyMeta
@@ -268,3 +269,23 @@ def handle_json(
     rendered = json.dumps(result, separators=(",", ":"), ensure_ascii=False).encode()
     summary = {k: v for k, v in result.items() if k in ("input_tokens", "compression")}
     return Outcome(status=200, body=rendered, parsed=body, summary=summary)
+
+
+def anthropic_credentials(raw: RawRequest) -> RawRequest:
+    """On the Anthropic-style routes `x-api-key` wins over `Authorization` when both are sent (documented for
+    /v1/messages); `x-edgee-api-key` still wins over both."""
+    if raw.headers.get("x-api-key") and "authorization" in raw.headers:
+        return replace(raw, headers={k: v for k, v in raw.headers.items() if k != "authorization"})
+    return raw
+
+
+def handle_messages(state: GatewayState, raw: RawRequest) -> Outcome:
+    """`POST /v1/messages`: the completion steps in the Anthropic dialect."""
+    return handle_completion(state, anthropic_credentials(raw), MESSAGES)
+
+
+def handle_message_tokens(state: GatewayState, raw: RawRequest) -> Outcome:
+    """`POST /v1/messages/count_tokens`."""
+    return handle_json(
+        state, anthropic_credentials(raw), "messages_count_tokens_request", endpoints.count_message_tokens
+    )

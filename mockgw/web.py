@@ -16,7 +16,6 @@ from aiohttp import web
 
 from mockgw import endpoints, pipeline
 from mockgw.auth import redact
-from mockgw.dialects.messages import MESSAGES
 from mockgw.dialects.responses import RESPONSES
 from mockgw.errors import ApiError, gateway_error, internal_error, not_found
 from mockgw.journal import Call
@@ -33,13 +32,9 @@ Handler = Callable[[GatewayState, RawRequest], Outcome]
 API_ROUTES: dict[str, dict[str, Handler]] = {
     "/v1/chat/completions": {"POST": pipeline.handle_completion},
     "/v1/models": {"GET": pipeline.handle_models},
-    "/v1/messages": {"POST": partial(pipeline.handle_completion, dialect=MESSAGES)},
+    "/v1/messages": {"POST": pipeline.handle_messages},
     "/v1/responses": {"POST": partial(pipeline.handle_completion, dialect=RESPONSES)},
-    "/v1/messages/count_tokens": {
-        "POST": partial(
-            pipeline.handle_json, schema="messages_count_tokens_request", compute=endpoints.count_message_tokens
-        )
-    },
+    "/v1/messages/count_tokens": {"POST": pipeline.handle_message_tokens},
     "/v1/count_tokens": {
         "POST": partial(
             pipeline.handle_json,

@@ -10,6 +10,7 @@ import anthropic
 import httpx2 as httpx
 import pytest
 
+from mockgw.auth import ApiKey
 from mockgw.server import MockGateway
 from tests.conftest import API_KEY
 
@@ -218,3 +219,13 @@ def test_malformed_bodies_get_a_4xx_envelope_never_a_500(gateway: MockGateway, b
     response = httpx.post(f"{gateway.url}/v1/messages", json=body, headers={"x-api-key": API_KEY})
     assert response.status_code < 500, response.text
     assert gateway.state.problems == []
+
+
+@pytest.mark.parametrize("path", ["/v1/messages", "/v1/messages/count_tokens"])
+def test_x_api_key_wins_over_authorization(gateway_factory: Callable[..., MockGateway], path: str) -> None:
+    gateway = gateway_factory(keys=(ApiKey("sk-good"),))
+    body = {"model": "claude-sonnet-4.5", "max_tokens": 64, "messages": [{"role": "user", "content": "hello"}]}
+    both = {"x-api-key": "sk-good", "authorization": "Bearer sk-unknown"}
+    assert httpx.post(f"{gateway.url}{path}", json=body, headers=both).status_code == 200
+    swapped = {"x-api-key": "sk-unknown", "authorization": "Bearer sk-good"}
+    assert httpx.post(f"{gateway.url}{path}", json=body, headers=swapped).status_code == 401
