@@ -9,6 +9,7 @@ import openai
 import pytest
 
 from mockgw.server import MockGateway
+from mockgw.validation import check_response
 from tests.conftest import API_KEY
 
 BEARER = {"authorization": f"Bearer {API_KEY}"}
@@ -29,6 +30,7 @@ def test_count_tokens_equals_chat_prompt_tokens(gateway: MockGateway) -> None:
     assert counted.status_code == 200
     assert completion.usage is not None
     assert counted.json() == {"input_tokens": completion.usage.prompt_tokens}
+    assert check_response("count_tokens_response", counted.json()) == []
 
 
 def test_count_tokens_detects_anthropic_shape(gateway: MockGateway) -> None:
@@ -121,6 +123,7 @@ def test_compress_trims_long_tool_results(gateway: MockGateway, body: dict[str, 
     first = post(gateway, "/v1/compress", body)
     assert first.status_code == 200
     out = first.json()
+    assert check_response("compress_response", out) == []
     compression = out.pop("compression")
     assert compression["technique"] == "auto"
     assert compression["applied_strategies"] == ["tool_result_trimming"]

@@ -12,6 +12,7 @@ import pytest
 
 from mockgw.auth import ApiKey
 from mockgw.server import MockGateway
+from mockgw.validation import check_response
 from tests.conftest import API_KEY
 
 GREETING = "Hello! How can I assist you today?"
@@ -203,6 +204,9 @@ def test_credentials(gateway: MockGateway, headers: dict[str, str], status: int,
     assert response.status_code == status
     if code:
         assert response.json()["error"]["code"] == code
+        assert check_response("error", response.json()) == []
+    else:
+        assert check_response("messages_response", response.json()) == []
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ import openai
 import pytest
 
 from mockgw.server import MockGateway
+from mockgw.validation import check_response
 from tests.conftest import API_KEY
 
 GREETING = "Hello! How can I assist you today?"
@@ -149,6 +150,14 @@ def test_raw_sse_framing_and_event_order(gateway: MockGateway) -> None:
         "response.output_item.done",
         "response.completed",
     ]
+
+
+@pytest.mark.parametrize("input_text", ["hello", "What is the weather in Paris?"])
+def test_bodies_validate_against_the_published_schema(gateway: MockGateway, input_text: str) -> None:
+    body = {"model": "openai/gpt-4o", "input": input_text, "tools": [WEATHER_TOOL]}
+    response = httpx.post(f"{gateway.url}/v1/responses", json=body, headers={"authorization": f"Bearer {API_KEY}"})
+    assert response.status_code == 200
+    assert check_response("responses_response", response.json()) == []
 
 
 def test_missing_key_is_401(gateway: MockGateway) -> None:
