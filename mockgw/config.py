@@ -182,3 +182,9 @@ def resolve(
     if "fixtures" in given:
         given["fixtures"] = tuple(given["fixtures"])
     return replace(settings, **given)
+
+
+def remote_url(env: Mapping[str, str] | None = None) -> str | None:
+    """The root URL of an already running `mockgw serve` (MOCKGW_URL), for the pytest plugin to use instead."""
+    env = os.environ if env is None else env
+    return env.get("MOCKGW_URL") or None

@@ -20,11 +20,13 @@ class SessionState:
     runtime_fixtures: list[Fixture] = field(default_factory=list)
     uses: dict[str, int] = field(default_factory=dict)  # fixture name -> times it answered
     sequence: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    problems: list[str] = field(default_factory=list)  # what this session's test should fail on
 
     def reset(self) -> None:
         self.runtime_fixtures.clear()
         self.uses.clear()
         self.sequence = itertools.count(1)
+        self.problems.clear()
 
 
 class GatewayState:
@@ -57,6 +59,11 @@ class GatewayState:
                 raise FixtureError(fixture.source, fixture.name, "name", "a fixture with this name is already loaded")
             taken.add(fixture.name)
         self.session(session).runtime_fixtures.extend(new)
+
+    def add_problem(self, session: str, problem: str) -> None:
+        """Keep something a test should fail on: in the session (raised by the pytest plugin) and server-wide."""
+        self.problems.append(problem)
+        self.session(session).problems.append(problem)
 
     def reset(self, session: str | None = None) -> None:
         """Journal, run-time fixtures and counters back to the start (one session, or all)."""
