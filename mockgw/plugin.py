@@ -106,8 +106,10 @@ class MarkerOptions:
             return cls()
         unknown = sorted(set(marker.kwargs) - set(MARKER_OPTIONS))
         if unknown:
-            raise pytest.UsageError(
-                f"{node.nodeid}: unknown mockgw marker option(s) {unknown}; use {', '.join(MARKER_OPTIONS)}"
+            pytest.fail(
+                f"@pytest.mark.mockgw: unknown option(s) {', '.join(unknown)}; "
+                f"the options are {', '.join(MARKER_OPTIONS)}",
+                pytrace=False,
             )
         given = marker.kwargs.get("fixtures", ())
         listed = list(given) if isinstance(given, (list, tuple)) else [given]
