@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 
-from mockgw import __version__
+from mockgw import __version__, scenarios
 from mockgw.errors import ApiError, FixtureError, invalid_request
 from mockgw.fixtures import parse_json_payload
 from mockgw.journal import CallFilter
@@ -110,6 +111,9 @@ async def list_fixtures(request: web.Request) -> web.Response:
                     "times": f.times,
                     "uses": session.uses.get(f.name, 0),
                     "replies": len(f.replies),
+                    "scenario": f.scenario,
+                    "when_state": f.when_state,
+                    "set_state": f.set_state,
                 }
                 for f in state.fixtures(session_of(request))
             ]
@@ -156,6 +160,50 @@ async def list_problems(request: web.Request) -> web.Response:
     return _json({"problems": list(request.app[STATE].session(session_of(request)).problems)})
 
 
+async def list_scenarios(request: web.Request) -> web.Response:
+    """Where each scenario of this session stands: its state, the states it knows, the fixtures ready to answer."""
+    state = request.app[STATE]
+    session = session_of(request)
+    return _json({"scenarios": scenarios.overview(state.fixtures(session), state.session(session).scenarios)})
+
+
+async def set_scenario(request: web.Request) -> web.Response:
+    """Put one scenario of this session in a state (`{"state": "..."}`), e.g. to start a test mid-flow."""
+    try:
+        payload = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        payload = None
+    if not isinstance(payload, dict) or not isinstance(payload.get("state"), str) or not payload["state"]:
+        return _error(invalid_request('The body must be {"state": "<state name>"}.', "state", code="invalid_json"))
+    name = request.match_info["name"]
+    request.app[STATE].session(session_of(request)).scenarios[name] = payload["state"]
+    return _json({"name": name, "state": payload["state"]})
+
+
+async def near_misses(request: web.Request) -> web.Response:
+    """The session's model calls that no fixture answered, each with its closest fixtures and what failed."""
+    state = request.app[STATE]
+    session = session_of(request)
+    unmatched = [
+        {
+            "call": call.id,
+            "time": call.time,
+            "path": call.path,
+            "model": call.model,
+            "status": call.status,
+            "near_misses": list(call.near_misses),
+        }
+        for call in state.journal.query(CallFilter(session=session))
+        if call.fixture is None and (call.near_misses or _code(call.response) == "no_matching_fixture")
+    ]
+    return _json({"unmatched": unmatched})
+
+
+def _code(summary: Any) -> Any:
+    error = summary.get("error") if isinstance(summary, Mapping) else None
+    return error.get("code") if isinstance(error, Mapping) else None
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_routes(
         [
@@ -167,6 +215,9 @@ def add_routes(app: web.Application) -> None:
             web.delete(f"{PREFIX}/fixtures", delete_fixtures),
             web.post(f"{PREFIX}/reset", reset),
             web.get(f"{PREFIX}/problems", list_problems),
+            web.get(f"{PREFIX}/scenarios", list_scenarios),
+            web.put(f"{PREFIX}/scenarios/{{name}}", set_scenario),
+            web.get(f"{PREFIX}/near-misses", near_misses),
         ]
     )
 

@@ -26,6 +26,45 @@ _TEXT_MATCH: dict[str, Any] = {
 
 _MS: dict[str, Any] = {"type": "number", "minimum": 0}
 
+# `match` keys that test "some message of this role" (`system` keeps its own meaning: the joined instructions).
+MESSAGE_ROLES = ("user", "assistant", "tool", "developer")
+
+_COUNT: dict[str, Any] = {
+    "description": "An exact count, or a range {min, max} (either bound may be left out).",
+    "oneOf": [
+        {"type": "integer", "minimum": 0},
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "minProperties": 1,
+            "properties": {"min": {"type": "integer", "minimum": 0}, "max": {"type": "integer", "minimum": 0}},
+        },
+    ],
+}
+
+_TOOL_RESULT: dict[str, Any] = {
+    "description": (
+        "The last message is a tool result (true), or is not (false); or {name, equals|contains|regex}: the tool "
+        "it answers (found through its tool_call_id) and a test of its text."
+    ),
+    "oneOf": [
+        {"type": "boolean"},
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "minProperties": 1,
+            "properties": {
+                "name": {"type": "string"},
+                "equals": {"type": "string"},
+                "contains": {"type": "string"},
+                "regex": {"type": "string"},
+            },
+        },
+    ],
+}
+
+_STATE_NAME: dict[str, Any] = {"type": "string", "minLength": 1}
+
 _ERROR: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -106,6 +145,12 @@ _MATCH: dict[str, Any] = {
         "tags": {"type": "array", "items": {"type": "string"}, "description": "Body tags plus X-Edgee-Tags."},
         "headers": {"type": "object", "additionalProperties": _TEXT_MATCH},
         "body": {"type": "object", "description": "A JSON subset of the request body."},
+        "endpoint": {"enum": ["chat", "messages", "responses"], "description": "Only requests of this wire format."},
+        "turn": {**_COUNT, "description": "Assistant turns already in the conversation (0 for a fresh one)."},
+        "messages": {**_COUNT, "description": "Number of messages in the request."},
+        "tool_result": _TOOL_RESULT,
+        "after_tool_call": {"type": "string", "description": "A tool the latest assistant message called."},
+        **{role: {**_TEXT_MATCH, "description": f"Some {role} message matches."} for role in MESSAGE_ROLES},
     },
 }
 
@@ -126,6 +171,9 @@ FIXTURE: dict[str, Any] = {
         },
         "priority": {"type": "integer", "description": "Higher wins; on a tie, the fixture loaded first."},
         "times": {"type": "integer", "minimum": 1, "description": "Matches this many times, then no more."},
+        "scenario": {**_STATE_NAME, "description": "A named state machine; every scenario starts in `started`."},
+        "when_state": {**_STATE_NAME, "description": "Matches only while the scenario is in this state."},
+        "set_state": {**_STATE_NAME, "description": "The scenario moves to this state when the fixture answers."},
     },
 }
 

@@ -12,8 +12,9 @@ from typing import Any
 import jsonschema_rs
 import yaml
 
+from mockgw import templates
 from mockgw.errors import FixtureError
-from mockgw.fixture_schema import FILE_SCHEMA, FIXTURE
+from mockgw.fixture_schema import FILE_SCHEMA, FIXTURE, MESSAGE_ROLES
 
 _FILE_VALIDATOR = jsonschema_rs.validator_for(FILE_SCHEMA)
 _FIXTURE_VALIDATOR = jsonschema_rs.validator_for({**FIXTURE, "$defs": FILE_SCHEMA["$defs"]})
@@ -46,6 +47,36 @@ class TextMatch:
 
 
 @dataclass(frozen=True)
+class CountRange:
+    """A count test: `min <= n <= max`, either bound open when None (an exact count sets both)."""
+
+    min: int | None = None
+    max: int | None = None
+
+    def holds(self, count: int) -> bool:
+        return (self.min is None or count >= self.min) and (self.max is None or count <= self.max)
+
+    def describe(self) -> str:
+        if self.min == self.max and self.min is not None:
+            return str(self.min)
+        if self.max is None:
+            return f"at least {self.min}"
+        if self.min is None:
+            return f"at most {self.max}"
+        return f"between {self.min} and {self.max}"
+
+
+@dataclass(frozen=True)
+class ToolResultMatch:
+    """`tool_result:` the last message is (or, with `present=False`, is not) a tool result; optionally the tool
+    it answers (found through the assistant call its `tool_call_id` names) and a test of its text."""
+
+    present: bool = True
+    name: str | None = None
+    text: TextMatch | None = None
+
+
+@dataclass(frozen=True)
 class Match:
     """Conditions on a request; every one given must hold."""
 
@@ -58,6 +89,18 @@ class Match:
     tags: tuple[str, ...] = ()
     headers: Mapping[str, TextMatch] = field(default_factory=dict)
     body: Mapping[str, Any] | None = None
+    endpoint: str | None = None  # chat | messages | responses
+    turn: CountRange | None = None  # assistant turns already in the conversation
+    messages: CountRange | None = None  # number of messages
+    tool_result: ToolResultMatch | None = None
+    after_tool_call: str | None = None  # a tool the latest assistant message called
+    roles: Mapping[str, TextMatch] = field(default_factory=dict)  # role -> some message of that role matches
+
+    def patterns(self) -> list[re.Pattern[str]]:
+        """Every regex of this match (their named groups are the fixture's template captures)."""
+        tests = [self.last_user_message, self.system, self.any_message, *self.headers.values(), *self.roles.values()]
+        tests.append(self.tool_result.text if self.tool_result else None)
+        return [t.pattern for t in tests if t is not None and t.pattern is not None]
 
 
 @dataclass(frozen=True)
@@ -77,6 +120,7 @@ class ToolCallSpec:
     name: str
     arguments: str  # JSON text
     id: str | None = None
+    arguments_template: templates.JsonTemplate | None = None  # when string values hold {{ placeholders }}
 
 
 @dataclass(frozen=True)
@@ -103,6 +147,7 @@ class ReplySpec:
     chunk_ms: float = 0.0
     chunk_tokens: int | None = None
     has_content: bool = False  # `content` was given (possibly null), so nothing is generated
+    content_template: templates.Template | None = None  # when `content` holds {{ placeholders }}
 
 
 @dataclass(frozen=True)
@@ -115,6 +160,9 @@ class Fixture:
     priority: int = 0
     times: int | None = None
     source: str = "<runtime>"
+    scenario: str | None = None  # a named state machine (every scenario starts in `started`)
+    when_state: str | None = None  # matches only while the scenario is in this state
+    set_state: str | None = None  # the scenario moves to this state when the fixture answers
 
 
 def _text_match(value: Any) -> TextMatch:
@@ -122,6 +170,19 @@ def _text_match(value: Any) -> TextMatch:
         return TextMatch("contains", value)
     ((kind, text),) = value.items()
     return TextMatch(kind, text, re.compile(text) if kind == "regex" else None)
+
+
+def _count(value: Any) -> CountRange:
+    if isinstance(value, int):
+        return CountRange(value, value)
+    return CountRange(value.get("min"), value.get("max"))
+
+
+def _tool_result(value: Any) -> ToolResultMatch:
+    if isinstance(value, bool):
+        return ToolResultMatch(present=value)
+    tests = {k: v for k, v in value.items() if k in ("equals", "contains", "regex")}
+    return ToolResultMatch(name=value.get("name"), text=_text_match(tests) if tests else None)
 
 
 def _match(raw: Mapping[str, Any]) -> Match:
@@ -135,19 +196,49 @@ def _match(raw: Mapping[str, Any]) -> Match:
         tags=tuple(raw.get("tags", ())),
         headers={k.lower(): _text_match(v) for k, v in raw.get("headers", {}).items()},
         body=raw.get("body"),
+        endpoint=raw.get("endpoint"),
+        turn=_count(raw["turn"]) if "turn" in raw else None,
+        messages=_count(raw["messages"]) if "messages" in raw else None,
+        tool_result=_tool_result(raw["tool_result"]) if "tool_result" in raw else None,
+        after_tool_call=raw.get("after_tool_call"),
+        roles={role: _text_match(raw[role]) for role in MESSAGE_ROLES if role in raw},
     )
 
 
-def _reply(raw: Mapping[str, Any]) -> ReplySpec:
+def _tool_call(raw: Mapping[str, Any], known: frozenset[str], where: str) -> ToolCallSpec:
+    arguments = raw.get("arguments", {})
+    data = json.loads(arguments) if isinstance(arguments, str) else arguments
+    try:
+        template = templates.parse_json(data, known)
+    except templates.TemplateError as exc:
+        raise _TemplateProblem(f"{where}.arguments", str(exc)) from None
+    return ToolCallSpec(
+        name=raw["name"],
+        arguments=arguments if isinstance(arguments, str) else json.dumps(arguments),
+        id=raw.get("id"),
+        arguments_template=template,
+    )
+
+
+class _TemplateProblem(Exception):
+    def __init__(self, field_path: str, problem: str) -> None:
+        super().__init__(problem)
+        self.field_path = field_path
+        self.problem = problem
+
+
+def _content_template(content: Any, known: frozenset[str], where: str) -> templates.Template | None:
+    if not isinstance(content, str) or not templates.has_placeholders(content):
+        return None
+    try:
+        return templates.parse(content, known)
+    except templates.TemplateError as exc:
+        raise _TemplateProblem(f"{where}.content", str(exc)) from None
+
+
+def _reply(raw: Mapping[str, Any], known: frozenset[str] = frozenset(), where: str = "reply") -> ReplySpec:
     calls = tuple(
-        ToolCallSpec(
-            name=call["name"],
-            arguments=call["arguments"]
-            if isinstance(call.get("arguments"), str)
-            else json.dumps(call.get("arguments", {})),
-            id=call.get("id"),
-        )
-        for call in raw.get("tool_calls", ())
+        _tool_call(call, known, f"{where}.tool_calls[{index}]") for index, call in enumerate(raw.get("tool_calls", ()))
     )
     error = ErrorSpec(**raw["error"]) if "error" in raw else None
     usage = UsageSpec(**raw["usage"]) if "usage" in raw else None
@@ -164,6 +255,7 @@ def _reply(raw: Mapping[str, Any]) -> ReplySpec:
         chunk_ms=float(raw.get("chunk_ms", 0)),
         chunk_tokens=raw.get("chunk_tokens"),
         has_content="content" in raw,
+        content_template=_content_template(raw.get("content"), known, where),
     )
 
 
@@ -192,6 +284,16 @@ def _check_semantics(raw: Mapping[str, Any], source: str, name: str) -> None:
                 except re.error as exc:
                     where = f"match.{key}" + (f".{header}" if header else "") + ".regex"
                     raise FixtureError(source, name, where, f"invalid regular expression: {exc}") from None
+    _check_scenario(raw, source, name)
+    tool_result = raw.get("match", {}).get("tool_result")
+    if isinstance(tool_result, Mapping) and sum(k in tool_result for k in ("equals", "contains", "regex")) > 1:
+        raise FixtureError(
+            source, name, "match.tool_result", "give at most one of equals, contains, regex (and optionally name)"
+        )
+    for key in ("turn", "messages"):
+        bounds = raw.get("match", {}).get(key)
+        if isinstance(bounds, Mapping) and bounds.get("min", 0) > bounds.get("max", bounds.get("min", 0)):
+            raise FixtureError(source, name, f"match.{key}", "min is greater than max")
     replies = raw.get("replies") or [raw.get("reply", {})]
     for r_index, reply in enumerate(replies):
         prefix = f"replies[{r_index}]" if "replies" in raw else "reply"
@@ -210,6 +312,14 @@ def _check_semantics(raw: Mapping[str, Any], source: str, name: str) -> None:
                     )
 
 
+def _check_scenario(raw: Mapping[str, Any], source: str, name: str) -> None:
+    for key in ("when_state", "set_state"):
+        if key in raw and "scenario" not in raw:
+            raise FixtureError(
+                source, name, key, f"`{key}` needs `scenario: NAME` (the scenario whose state it reads or sets)"
+            )
+
+
 def parse_fixture(raw: Any, source: str = "<runtime>", index: int | None = None) -> Fixture:
     """One fixture object, checked against the fixture schema; raises FixtureError with the field at fault."""
     label = raw.get("name") if isinstance(raw, Mapping) and isinstance(raw.get("name"), str) else None
@@ -220,14 +330,25 @@ def parse_fixture(raw: Any, source: str = "<runtime>", index: int | None = None)
         where, message = problem
         raise FixtureError(source, label, _path(where), message)
     _check_semantics(raw, source, raw["name"])
-    replies = raw["replies"] if "replies" in raw else [raw["reply"]]
+    match = _match(raw.get("match", {}))
+    known = templates.capture_names(match.patterns())
+    try:
+        if "replies" in raw:
+            specs = tuple(_reply(r, known, f"replies[{i}]") for i, r in enumerate(raw["replies"]))
+        else:
+            specs = (_reply(raw["reply"], known, "reply"),)
+    except _TemplateProblem as exc:
+        raise FixtureError(source, raw["name"], exc.field_path, exc.problem) from None
     return Fixture(
         name=raw["name"],
-        match=_match(raw.get("match", {})),
-        replies=tuple(_reply(r) for r in replies),
+        match=match,
+        replies=specs,
         priority=int(raw.get("priority", 0)),
         times=raw.get("times"),
         source=source,
+        scenario=raw.get("scenario"),
+        when_state=raw.get("when_state"),
+        set_state=raw.get("set_state"),
     )
 
 

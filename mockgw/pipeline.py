@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mockgw import auth, matching, replies
+from mockgw import auth, matching, replies, rules, scenarios
 from mockgw.auth import ApiKey
 from mockgw.catalog import Resolved
 from mockgw.conversation import Conversation
@@ -124,13 +124,6 @@ def normalise(
     return conv, resolved
 
 
-def _available(session: SessionState) -> Any:
-    def available(fixture: Fixture) -> bool:
-        return fixture.times is None or session.uses.get(fixture.name, 0) < fixture.times
-
-    return available
-
-
 def choose_reply(session: SessionState, fixture: Fixture) -> ReplySpec:
     """The fixture's next reply (the last one repeats), counting the use."""
     used = session.uses.get(fixture.name, 0)
@@ -176,6 +169,9 @@ def admit(state: GatewayState, raw: RawRequest, dialect: Dialect) -> Admitted | 
     if isinstance(normalised, ApiError):
         return error_outcome(normalised, body)
     conv, resolved = normalised
+    broken = rules.check(conv, state.settings.conversation_rules)
+    if broken is not None:
+        return error_outcome(broken, body, conversation=conv)
     return Admitted(body, conv, resolved, key)
 
 
@@ -184,13 +180,16 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
     body, conv = admitted.body, admitted.conversation
     session = state.session(raw.session)
     sequence = next(session.sequence)
-    selection = matching.select(state.fixtures(raw.session), conv, _available(session))
+    selection = matching.select(state.fixtures(raw.session), conv, uses=session.uses, states=session.scenarios)
     near = tuple(matching.near_misses_json(selection))
     if selection.winner is None and state.settings.strict:
         error = not_found(matching.near_miss_report(selection), code="no_matching_fixture")
         return error_outcome(error, body, conversation=conv, near_misses=near)
     fixture = selection.winner.fixture if selection.winner else None
     spec = choose_reply(session, fixture) if fixture else None
+    if selection.winner is not None and spec is not None:  # the fixture answers: move its scenario, fill templates
+        scenarios.advance(session.scenarios, selection.winner.fixture)
+        spec = replies.render_templates(spec, conv, selection.winner.captures)
     name = fixture.name if fixture else None
     if spec is not None and spec.error is not None:
         delivery = Delivery(delay_ms=spec.delay_ms)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import random
 import string
+from collections.abc import Mapping
+from dataclasses import replace
 
 from mockgw import generate, tokens
 from mockgw.conversation import Conversation, ToolCall
 from mockgw.errors import ApiError, gateway_error
-from mockgw.fixtures import ErrorSpec, ReplySpec
+from mockgw.fixtures import ErrorSpec, ReplySpec, ToolCallSpec
 from mockgw.reply import Reply, Usage
 
 _ALNUM = string.ascii_letters + string.digits
@@ -24,6 +26,32 @@ def prompt_tokens(conv: Conversation) -> int:
     texts = [m.text + "".join(c.name + c.arguments for c in m.tool_calls) for m in conv.messages]
     texts.extend(t.name + t.description + str(dict(t.parameters)) for t in conv.tools)
     return tokens.count_prompt(texts)
+
+
+def template_values(conv: Conversation, captures: Mapping[str, str]) -> dict[str, str]:
+    """What `{{ name }}` placeholders can insert: the request values (see templates.REQUEST_NAMES) and captures."""
+    tool_result = next((m.text for m in reversed(conv.messages) if m.role == "tool"), "")
+    return {
+        "request.model": conv.model,
+        "request.tags": ",".join(conv.tags),
+        "request.endpoint": conv.endpoint,
+        "tool_result": tool_result,
+        "last_user_message": conv.last_user_message or "",
+        **captures,
+    }
+
+
+def render_templates(spec: ReplySpec, conv: Conversation, captures: Mapping[str, str]) -> ReplySpec:
+    """The spec with its templated content and tool-call arguments filled in for this request."""
+    if spec.content_template is None and not any(c.arguments_template for c in spec.tool_calls):
+        return spec
+    values = template_values(conv, captures)
+    calls = tuple(
+        ToolCallSpec(call.name, call.arguments_template.render(values), call.id) if call.arguments_template else call
+        for call in spec.tool_calls
+    )
+    content = spec.content_template.render(values) if spec.content_template else spec.content
+    return replace(spec, content=content, tool_calls=calls, content_template=None)
 
 
 def error_for(spec: ErrorSpec) -> ApiError:

@@ -21,10 +21,12 @@ class SessionState:
     uses: dict[str, int] = field(default_factory=dict)  # fixture name -> times it answered
     sequence: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     problems: list[str] = field(default_factory=list)  # what this session's test should fail on
+    scenarios: dict[str, str] = field(default_factory=dict)  # scenario name -> state (absent: "started")
 
     def reset(self) -> None:
         self.runtime_fixtures.clear()
         self.uses.clear()
+        self.scenarios.clear()
         self.sequence = itertools.count(1)
         self.problems.clear()
 
