@@ -143,6 +143,11 @@ class RecordedCall:
             self.is_model_request and self.fixture is None and (self.status == 200 or self.error_code == UNMATCHED_CODE)
         )
 
+    @property
+    def refused(self) -> bool:
+        """Refused as a bad request (400) without a fixture scripting it: the real gateway would refuse it too."""
+        return self.status == 400 and self.fixture is None
+
     def describe(self) -> str:
         """One line: method, path, model, last user message, and what answered."""
         parts = [f"{self.method} {self.path}", f"-> {self.status}"]
@@ -494,12 +499,15 @@ class MockgwHandle:
             )
 
     def problems(self) -> list[str]:
-        """What the server saw go wrong in this session: its own problems and strict mode's unmatched requests."""
+        """What went wrong in this session: the server's problems, strict mode's unmatched requests, and requests
+        refused as invalid (schema or conversation rules) that no fixture scripted."""
         found = list(self.server.problems(self.session))
         for call in self.calls:
+            message = call.response.get("error", {}).get("message", "")
             if call.error_code == UNMATCHED_CODE:
-                message = call.response.get("error", {}).get("message", "")
                 found.append(f"unmatched request in strict mode: {call.describe()}\n    {message}")
+            elif call.refused:
+                found.append(f"request refused with 400: {call.describe()}\n    {message}")
         return found
 
     def check(self) -> None:

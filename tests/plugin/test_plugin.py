@@ -184,8 +184,38 @@ def test_strict_marker_fails_the_test_on_an_unmatched_request_even_if_the_app_sw
             "*mockgw saw 1 problem during this test:",
             "*unmatched request in strict mode: POST /v1/chat/completions model='openai/gpt-4o' "
             "last user message='goodbye' -> 404 error=no_matching_fixture",
-            "*No fixture matches this request. Closest: 'hi' "
-            "(last_user_message: expected contains 'hello', got 'goodbye').",
+            "*No fixture matches this request. Closest: 'hi'*"
+            "last_user_message: expected contains 'hello', got 'goodbye'*",
+        ]
+    )
+
+
+def test_a_request_the_gateway_refuses_fails_the_test_even_if_the_app_swallows_the_400(chat: pytest.Pytester) -> None:
+    chat.makepyfile(
+        """
+        import openai
+
+        def test_it(mockgw):
+            messages = [
+                {"role": "user", "content": "weather?"},
+                {"role": "assistant", "tool_calls": [
+                    {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}
+                ]},
+                {"role": "user", "content": "and tomorrow?"},  # the tool result was forgotten
+            ]
+            try:
+                openai.OpenAI(max_retries=0).chat.completions.create(model="openai/gpt-4o", messages=messages)
+            except openai.BadRequestError:
+                pass
+        """
+    )
+    result = run(chat)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*request refused with 400: POST /v1/chat/completions model='openai/gpt-4o' "
+            "last user message='and tomorrow?' -> 400 error=*",
+            "*The following tool_call_ids did not have response messages: 'call_1'*",
         ]
     )
 
