@@ -202,14 +202,30 @@ def make_mockgw(request: pytest.FixtureRequest, mockgw_settings: Settings) -> It
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    """After a test body that passed, fail it with what its mock gateways saw go wrong."""
-    result = yield
+    """After a test body that passed, fail it with what its mock gateways saw go wrong.
+
+    When the body failed, the same report is attached to the failure as a "mockgw" section: the near misses often
+    explain the exception (e.g. a 404 from strict mode).
+    """
+    try:
+        result = yield
+    except BaseException:
+        problems = _problems(item)
+        if problems:
+            item.add_report_section("call", "mockgw", problems)
+        raise
+    problems = _problems(item)
+    if problems:
+        pytest.fail(problems, pytrace=False)
+    return result
+
+
+def _problems(item: pytest.Item) -> str:
+    """The problem reports of the test's handles, or "" when there are none."""
     failures = []
     for handle in item.stash.get(HANDLES, []):
         try:
             handle.check()
         except MockgwAssertionError as exc:
             failures.append(str(exc))
-    if failures:
-        pytest.fail("\n\n".join(failures), pytrace=False)
-    return result
+    return "\n\n".join(failures)

@@ -220,6 +220,25 @@ def test_a_request_the_gateway_refuses_fails_the_test_even_if_the_app_swallows_t
     )
 
 
+def test_when_the_test_fails_anyway_the_problems_are_shown_beside_the_error(chat: pytest.Pytester) -> None:
+    chat.makepyfile(
+        """
+        import pytest
+        from chat import ask
+
+        @pytest.mark.mockgw(strict=True)
+        def test_it(mockgw):
+            mockgw.add({"name": "hi", "match": {"last_user_message": "hello"}, "reply": {"content": "Hey"}})
+            ask("goodbye")  # raises openai.NotFoundError
+        """
+    )
+    result = run(chat)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*NotFoundError*", "*Captured mockgw call*", "*unmatched request in strict mode: POST /v1/chat/completions*"]
+    )
+
+
 def test_check_false_lets_a_test_expect_the_strict_404(chat: pytest.Pytester) -> None:
     chat.makepyfile(
         """
