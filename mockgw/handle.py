@@ -12,7 +12,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -237,8 +237,6 @@ class LocalServer:
     @classmethod
     def start(cls, settings: Settings) -> LocalServer:
         """Start a gateway on a free port (the port in `settings` is ignored) and return once it listens."""
-        from dataclasses import replace
-
         return cls(MockGateway(replace(settings, port=0)).start())
 
     @property

@@ -18,13 +18,11 @@ from typing import Any
 
 import pytest
 
-from mockgw.config import Settings, remote_url, resolve
+from mockgw.config import Settings, env_set_fields, remote_url, resolve
 from mockgw.handle import FixtureSource, LocalServer, MockgwAssertionError, MockgwHandle, RemoteServer, Server
 
 # Handles created during a test, checked for server-side problems once the test body has run.
 HANDLES = pytest.StashKey[list[MockgwHandle]]()
-# The env variable that overrides each ini option (env wins over ini, as for every mockgw setting).
-ENV_OF_INI = {"seed": "MOCKGW_SEED", "strict": "MOCKGW_STRICT", "fixtures": "MOCKGW_FIXTURES"}
 MARKER_OPTIONS = ("fixtures", "strict", "seed", "check")
 TRUE_WORDS = ("1", "true", "yes", "on")
 
@@ -56,9 +54,6 @@ def _ini_dir(config: pytest.Config) -> Path:
 
 def plugin_settings(config: pytest.Config, env: Mapping[str, str] | None = None) -> Settings:
     """The settings of the session's servers: defaults < config file < ini options < MOCKGW_* variables."""
-    import os
-
-    env = os.environ if env is None else env
     flags: dict[str, Any] = {}
     fixtures = config.getini("mockgw_fixtures")
     if fixtures:
@@ -69,7 +64,7 @@ def plugin_settings(config: pytest.Config, env: Mapping[str, str] | None = None)
     strict = str(config.getini("mockgw_strict")).strip()
     if strict:
         flags["strict"] = strict.lower() in TRUE_WORDS
-    flags = {name: value for name, value in flags.items() if not env.get(ENV_OF_INI[name])}
+    flags = {name: value for name, value in flags.items() if name not in env_set_fields(env)}
     config_file = str(config.getini("mockgw_config")).strip()
     config_path = str(_ini_dir(config) / config_file) if config_file else None
     return replace(resolve(flags, config_path, env), host="127.0.0.1", port=0)
