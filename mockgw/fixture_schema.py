@@ -84,6 +84,29 @@ _ERROR: dict[str, Any] = {
     },
 }
 
+_GENERATE: dict[str, Any] = {
+    "description": "Make the answer up (seeded): text, json, tool_call, or {words: N}, {tool_call: NAME},"
+    " {json_schema: SCHEMA}. Goes without content, tool_calls and refusal.",
+    "oneOf": [
+        {"enum": ["text", "tool_call", "json"]},
+        {
+            "type": "object",
+            "minProperties": 1,
+            "maxProperties": 1,
+            "additionalProperties": False,
+            "properties": {
+                "words": {"type": "integer", "minimum": 1, "description": "Text of this many words."},
+                "tool_call": {
+                    "type": "string",
+                    "pattern": "^[a-zA-Z0-9_-]{1,64}$",
+                    "description": "A call of this tool, arguments valid against its parameters.",
+                },
+                "json_schema": {"type": "object", "description": "JSON content valid against this schema."},
+            },
+        },
+    ],
+}
+
 _REPLY: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -124,6 +147,7 @@ _REPLY: dict[str, Any] = {
             "minimum": 1,
             "description": "Streams: tokens per content event.",
         },
+        "generate": _GENERATE,
     },
 }
 

@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import jsonschema_rs
 import yaml
+from jsonschema.validators import Draft202012Validator
 
 from mockgw import templates
 from mockgw.errors import FixtureError
@@ -132,6 +134,16 @@ class UsageSpec:
 
 
 @dataclass(frozen=True)
+class GenerateSpec:
+    """A reply's `generate:`: make up text (of `words`), a tool call (to `tool`) or JSON (against `schema`)."""
+
+    kind: str  # text | tool_call | json
+    words: int | None = None
+    tool: str | None = None  # None: the tool `tool_choice` names, else the first tool offered
+    schema: Mapping[str, Any] | None = None  # None: the request's response_format schema, else any JSON object
+
+
+@dataclass(frozen=True)
 class ReplySpec:
     """What a fixture answers; text, tool calls and usage left out are derived or generated."""
 
@@ -147,6 +159,7 @@ class ReplySpec:
     chunk_ms: float = 0.0
     chunk_tokens: int | None = None
     has_content: bool = False  # `content` was given (possibly null), so nothing is generated
+    generate: GenerateSpec | None = None  # what to make up; None: whatever the request implies
     content_template: templates.Template | None = None  # when `content` holds {{ placeholders }}
 
 
@@ -255,8 +268,36 @@ def _reply(raw: Mapping[str, Any], known: frozenset[str] = frozenset(), where: s
         chunk_ms=float(raw.get("chunk_ms", 0)),
         chunk_tokens=raw.get("chunk_tokens"),
         has_content="content" in raw,
+        generate=_generate(raw["generate"]) if "generate" in raw else None,
         content_template=_content_template(raw.get("content"), known, where),
     )
+
+
+def _generate(raw: Any) -> GenerateSpec:
+    if isinstance(raw, str):
+        return GenerateSpec(raw)
+    if "words" in raw:
+        return GenerateSpec("text", words=raw["words"])
+    if "tool_call" in raw:
+        return GenerateSpec("tool_call", tool=raw["tool_call"])
+    return GenerateSpec("json", schema=raw["json_schema"])
+
+
+def _check_generate(reply: Mapping[str, Any], where: str, source: str, name: str) -> None:
+    """`generate` makes up what `content`, `tool_calls` and `refusal` would script, so it goes alone."""
+    if "generate" not in reply:
+        return
+    scripted = [key for key in ("content", "tool_calls", "refusal") if key in reply]
+    if scripted:
+        raise FixtureError(source, name, f"{where}.generate", f"cannot be combined with {', '.join(scripted)}")
+    schema = reply["generate"].get("json_schema") if isinstance(reply["generate"], Mapping) else None
+    if schema is not None:
+        try:
+            jsonschema.validators.validator_for(schema, default=Draft202012Validator).check_schema(schema)
+        except jsonschema.SchemaError as exc:
+            raise FixtureError(
+                source, name, f"{where}.generate.json_schema", f"not a valid JSON Schema: {exc.message}"
+            ) from None
 
 
 def _path(parts: Iterable[str | int]) -> str:
@@ -297,6 +338,7 @@ def _check_semantics(raw: Mapping[str, Any], source: str, name: str) -> None:
     replies = raw.get("replies") or [raw.get("reply", {})]
     for r_index, reply in enumerate(replies):
         prefix = f"replies[{r_index}]" if "replies" in raw else "reply"
+        _check_generate(reply, prefix, source, name)
         for c_index, call in enumerate(reply.get("tool_calls", ())):
             arguments = call.get("arguments")
             if isinstance(arguments, str):

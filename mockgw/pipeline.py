@@ -233,4 +233,5 @@ def reply_summary(reply: Reply) -> dict[str, Any]:
         "content": (reply.content or "")[:200],
         "tool_calls": [c.name for c in reply.tool_calls],
         "usage": {"prompt_tokens": reply.usage.prompt_tokens, "completion_tokens": reply.usage.completion_tokens},
+        **({"warnings": list(reply.warnings)} if reply.warnings else {}),
     }

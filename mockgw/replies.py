@@ -22,10 +22,8 @@ def random_id(rng: random.Random, prefix: str, length: int = 24) -> str:
 
 
 def prompt_tokens(conv: Conversation) -> int:
-    """Prompt tokens by the one tokenizer: every message's text and tool calls, and the tools offered."""
-    texts = [m.text + "".join(c.name + c.arguments for c in m.tool_calls) for m in conv.messages]
-    texts.extend(t.name + t.description + str(dict(t.parameters)) for t in conv.tools)
-    return tokens.count_prompt(texts)
+    """Prompt tokens by the one tokenizer (kept for callers; `tokens.count_conversation` is the function)."""
+    return tokens.count_conversation(conv)
 
 
 def template_values(conv: Conversation, captures: Mapping[str, str]) -> dict[str, str]:
@@ -67,10 +65,12 @@ def build(spec: ReplySpec | None, conv: Conversation, rng: random.Random, seed: 
     """The reply to send: the fixture's, completed (ids, finish reason, usage), or a generated one."""
     spec = spec or ReplySpec()
     if spec.has_content or spec.tool_calls or spec.refusal is not None:
-        content = spec.content
+        made = generate.Answer(spec.content)
     else:
-        content = generate.text(generate.request_rng(seed, conv), generated_words)
+        made = generate.answer(conv, seed, generated_words, spec.generate)
+    content = made.content
     calls = tuple(ToolCall(call.id or random_id(rng, "call_"), call.name, call.arguments) for call in spec.tool_calls)
+    calls += tuple(ToolCall(random_id(rng, "call_"), name, arguments) for name, arguments in made.tool_calls)
     finish = spec.finish_reason
     if conv.max_tokens is not None and content and tokens.count(content) > conv.max_tokens:
         content = tokens.truncate(content, conv.max_tokens)
@@ -90,4 +90,11 @@ def build(spec: ReplySpec | None, conv: Conversation, rng: random.Random, seed: 
         cached_tokens=usage_spec.cached_tokens if usage_spec else 0,
         reasoning_tokens=usage_spec.reasoning_tokens if usage_spec else 0,
     )
-    return Reply(content=content, tool_calls=calls, finish_reason=finish, usage=usage, refusal=spec.refusal)
+    return Reply(
+        content=content,
+        tool_calls=calls,
+        finish_reason=finish,
+        usage=usage,
+        refusal=spec.refusal,
+        warnings=made.warnings,
+    )
