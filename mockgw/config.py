@@ -17,6 +17,7 @@ import yaml
 from mockgw.auth import KEY_STATES, ApiKey
 from mockgw.catalog import Catalog
 from mockgw.errors import ConfigError
+from mockgw.fixture_schema import FAULT_RULE, FILE_SCHEMA
 from mockgw.rules import RULE_NAMES
 
 CONFIG_SCHEMA: dict[str, Any] = {
@@ -68,7 +69,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
             },
         },
         "rate_limit": {"$ref": "#/$defs/rate_limit"},
-        "faults": {"type": "array", "items": {"type": "object"}},
+        "faults": {"type": "array", "items": FAULT_RULE, "description": "Fault rules (see docs/faults.md)."},
         "conversation_rules": {
             "description": "Refuse conversations real providers refuse (unanswered tool calls, unknown tool_call_id, "
             "tool_choice naming a tool not offered, duplicate tool names): true, false, or per rule.",
@@ -83,6 +84,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
         },
     },
     "$defs": {
+        "fault": FILE_SCHEMA["$defs"]["fault"],
         "rate_limit": {
             "type": "object",
             "additionalProperties": False,
@@ -90,7 +92,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
                 "requests_per_minute": {"type": "integer", "minimum": 1},
                 "tokens_per_minute": {"type": "integer", "minimum": 1},
             },
-        }
+        },
     },
 }
 

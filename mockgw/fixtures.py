@@ -14,7 +14,7 @@ import jsonschema_rs
 import yaml
 from jsonschema.validators import Draft202012Validator
 
-from mockgw import templates
+from mockgw import faults, templates
 from mockgw.errors import FixtureError
 from mockgw.fixture_schema import FILE_SCHEMA, FIXTURE, MESSAGE_ROLES
 
@@ -115,6 +115,8 @@ class ErrorSpec:
     type: str | None = None
     param: str | None = None
     retry_after: float | None = None
+    body: str | None = None  # sent instead of the envelope (JSON objects are serialised at load)
+    content_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,11 @@ class ReplySpec:
     chunk_ms: float = 0.0
     chunk_tokens: int | None = None
     has_content: bool = False  # `content` was given (possibly null), so nothing is generated
+    timing: faults.Timing = field(
+        default_factory=faults.Timing
+    )  # delay_ms / ttft_ms / chunk_ms as distributions (the floats: nominal)
+    fault: faults.Fault | None = None
+    hold: faults.Hold | None = None
     generate: GenerateSpec | None = None  # what to make up; None: whatever the request implies
     content_template: templates.Template | None = None  # when `content` holds {{ placeholders }}
 
@@ -218,6 +225,25 @@ def _match(raw: Mapping[str, Any]) -> Match:
     )
 
 
+def parse_match(raw: Mapping[str, Any]) -> Match:
+    """A `match` object (schema-checked) as a Match; fault rules use the same keys as fixtures."""
+    return _match(raw)
+
+
+def _nominal(dist: faults.Distribution) -> float:
+    if isinstance(dist, faults.Fixed):
+        return dist.ms
+    if isinstance(dist, faults.Uniform):
+        return (dist.low + dist.high) / 2
+    return dist.median
+
+
+def _hold(raw: Any) -> faults.Hold | None:
+    if raw is None or raw is False:
+        return None
+    return faults.Hold(raw.get("timeout_ms") if isinstance(raw, Mapping) else None)
+
+
 def _tool_call(raw: Mapping[str, Any], known: frozenset[str], where: str) -> ToolCallSpec:
     arguments = raw.get("arguments", {})
     data = json.loads(arguments) if isinstance(arguments, str) else arguments
@@ -253,8 +279,11 @@ def _reply(raw: Mapping[str, Any], known: frozenset[str] = frozenset(), where: s
     calls = tuple(
         _tool_call(call, known, f"{where}.tool_calls[{index}]") for index, call in enumerate(raw.get("tool_calls", ()))
     )
-    error = ErrorSpec(**raw["error"]) if "error" in raw else None
+    error = ErrorSpec(**faults.error_fields(raw["error"])) if "error" in raw else None
     usage = UsageSpec(**raw["usage"]) if "usage" in raw else None
+    timing = faults.Timing(
+        *(faults.parse_distribution(raw.get(name, 0)) for name in ("delay_ms", "ttft_ms", "chunk_ms"))
+    )
     return ReplySpec(
         content=raw.get("content"),
         tool_calls=calls,
@@ -263,11 +292,14 @@ def _reply(raw: Mapping[str, Any], known: frozenset[str] = frozenset(), where: s
         usage=usage,
         headers=dict(raw.get("headers", {})),
         error=error,
-        delay_ms=float(raw.get("delay_ms", 0)),
-        ttft_ms=float(raw.get("ttft_ms", 0)),
-        chunk_ms=float(raw.get("chunk_ms", 0)),
+        delay_ms=_nominal(timing.delay_ms),
+        ttft_ms=_nominal(timing.ttft_ms),
+        chunk_ms=_nominal(timing.chunk_ms),
         chunk_tokens=raw.get("chunk_tokens"),
         has_content="content" in raw,
+        timing=timing,
+        fault=faults.parse_fault(raw["fault"]) if "fault" in raw else None,
+        hold=_hold(raw.get("hold")),
         generate=_generate(raw["generate"]) if "generate" in raw else None,
         content_template=_content_template(raw.get("content"), known, where),
     )
@@ -354,6 +386,20 @@ def _check_semantics(raw: Mapping[str, Any], source: str, name: str) -> None:
                     )
 
 
+def _check_faults(raw: Any, source: str, label: str | None) -> None:
+    """A broken `fault:` gets its own precise message (the schema's oneOf would only say 'not valid')."""
+    if not isinstance(raw, Mapping):
+        return
+    replies: list[Any] = raw["replies"] if isinstance(raw.get("replies"), list) else [raw.get("reply")]
+    for index, reply in enumerate(replies):
+        if isinstance(reply, Mapping) and "fault" in reply:
+            problem = faults.fault_problem(reply["fault"], rules=False)
+            if problem is not None:
+                prefix = f"replies[{index}]" if "replies" in raw else "reply"
+                where = ".".join(p for p in (prefix, "fault", problem[0]) if p)
+                raise FixtureError(source, label, where, problem[1])
+
+
 def _check_scenario(raw: Mapping[str, Any], source: str, name: str) -> None:
     for key in ("when_state", "set_state"):
         if key in raw and "scenario" not in raw:
@@ -367,6 +413,7 @@ def parse_fixture(raw: Any, source: str = "<runtime>", index: int | None = None)
     label = raw.get("name") if isinstance(raw, Mapping) and isinstance(raw.get("name"), str) else None
     if label is None and index is not None:
         label = f"#{index}"
+    _check_faults(raw, source, label)
     problem = _schema_problem(_FIXTURE_VALIDATOR, raw)
     if problem is not None:
         where, message = problem

@@ -20,6 +20,7 @@ import yaml
 
 from mockgw.config import Settings
 from mockgw.errors import FixtureError, MockgwError
+from mockgw.fault_rules import parse_rules
 from mockgw.fixtures import Fixture, fixture_files, parse_document, parse_fixture
 from mockgw.journal import CallFilter
 from mockgw.server import MockGateway
@@ -88,6 +89,8 @@ class RecordedCall:
     id: str = ""
     response: Mapping[str, Any] = field(default_factory=dict)
     near_misses: tuple[Mapping[str, Any], ...] = ()
+    fault: str | None = None  # the kind of fault injected into this answer, if any
+    delivered: Mapping[str, Any] = field(default_factory=dict)  # what went out and how it ended
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> RecordedCall:
@@ -105,6 +108,8 @@ class RecordedCall:
             id=data.get("id", ""),
             response=dict(data.get("response") or {}),
             near_misses=tuple(data.get("near_misses") or ()),
+            fault=data.get("fault"),
+            delivered=dict(data.get("delivered") or {}),
         )
 
     @property
@@ -145,8 +150,8 @@ class RecordedCall:
 
     @property
     def refused(self) -> bool:
-        """Refused as a bad request (400) without a fixture scripting it: the real gateway would refuse it too."""
-        return self.status == 400 and self.fixture is None
+        """Refused as a bad request (400) that no fixture or fault scripted: the real gateway would refuse it too."""
+        return self.status == 400 and self.fixture is None and self.fault is None
 
     def describe(self) -> str:
         """One line: method, path, model, last user message, and what answered."""
@@ -156,6 +161,8 @@ class RecordedCall:
         if self.last_user_message is not None:
             text = self.last_user_message
             parts.insert(2, f"last user message={text[:60] + '...' if len(text) > 60 else text!r}")
+        if self.fault:
+            parts.append(f"fault={self.fault}")
         if self.fixture:
             parts.append(f"fixture={self.fixture!r}")
         elif self.error_code:
@@ -219,6 +226,10 @@ class Server(Protocol):
 
     def fixture_uses(self, session: str) -> list[FixtureUse]: ...
 
+    def add_faults(self, session: str, rules: Any) -> list[str]:
+        """Add fault rules (the JSON of `POST /__mockgw/faults`); returns their names."""
+        ...
+
     def calls(self, session: str) -> list[RecordedCall]: ...
 
     def problems(self, session: str) -> list[str]: ...
@@ -249,6 +260,16 @@ class LocalServer:
 
     def add_fixtures(self, session: str, fixtures: tuple[Fixture, ...], document: Any) -> None:
         self.gateway.run_in_loop(lambda: self.gateway.state.add_fixtures(session, fixtures))
+
+    def add_faults(self, session: str, rules: Any) -> list[str]:
+        state = self.gateway.state
+
+        def add() -> list[str]:
+            parsed = parse_rules(rules, first_index=len(state.fault_rules(session)))
+            state.add_fault_rules(session, parsed)
+            return [rule.name for rule in parsed]
+
+        return self.gateway.run_in_loop(add)
 
     def fixture_uses(self, session: str) -> list[FixtureUse]:
         def read() -> list[FixtureUse]:
@@ -310,6 +331,10 @@ class RemoteServer:
 
     def add_fixtures(self, session: str, fixtures: tuple[Fixture, ...], document: Any) -> None:
         self._call("POST", "/fixtures", session, document)
+
+    def add_faults(self, session: str, rules: Any) -> list[str]:
+        parse_rules(rules)  # refused here, with the rule and field at fault, rather than as a bare 400
+        return list(self._call("POST", "/faults", session, rules)["added"])
 
     def fixture_uses(self, session: str) -> list[FixtureUse]:
         listed = self._call("GET", "/fixtures", session)["fixtures"]
@@ -419,6 +444,32 @@ class MockgwHandle:
             self.server.add_fixtures(self.session, fixtures, document)
             names.extend(f.name for f in fixtures)
         return names
+
+    def fault(
+        self,
+        fault: Mapping[str, Any] | Sequence[Mapping[str, Any]] | str,
+        *,
+        match: Mapping[str, Any] | None = None,
+        name: str | None = None,
+        nth: int | Sequence[int] | None = None,
+        every: int | None = None,
+        times: int | None = None,
+        probability: float | None = None,
+    ) -> list[str]:
+        """Add fault rules for this session; returns their names. Rules are tried before fixtures (docs/faults.md).
+
+        Either one fault of the catalogue with its schedule as keywords,
+        `fault({"type": "error", "status": 503}, times=2)`, or whole rules (a dict with a `fault` key, a list of
+        them, or YAML text). A broken rule raises FixtureError naming the rule and the field.
+        """
+        if isinstance(fault, str):
+            fault = _yaml(fault, "<yaml text>")
+        if isinstance(fault, Mapping) and "fault" not in fault and "faults" not in fault:
+            listed = list(nth) if isinstance(nth, Sequence) else nth
+            schedule = {"match": match, "name": name, "nth": listed, "every": every, "times": times}
+            rule = {k: v for k, v in {**schedule, "probability": probability}.items() if v is not None}
+            fault = {"fault": dict(fault), **rule}
+        return self.server.add_faults(self.session, fault)
 
     def reset(self) -> None:
         """Forget this session's run-time fixtures, counters, calls and problems."""

@@ -388,6 +388,46 @@ def test_async_test_with_async_openai_streaming(pytester: pytest.Pytester) -> No
     run(pytester).assert_outcomes(passed=1)
 
 
+def test_fault_rules_from_the_handle(chat: pytest.Pytester) -> None:
+    chat.makepyfile(
+        """
+        import openai
+        import pytest
+        from mockgw.errors import FixtureError
+        from chat import ask
+
+        def test_fail_twice_then_answer(mockgw):
+            mockgw.add({"name": "hi", "reply": {"content": "made it"}})
+            assert mockgw.fault({"type": "error", "status": 503, "retry_after": 0}, times=2) == ["rule-1"]
+            assert ask("x", max_retries=2) == "made it"
+            assert [(c.status, c.fault, c.fixture) for c in mockgw.calls] == [
+                (503, "error", None), (503, "error", None), (200, None, "hi")
+            ]
+
+        def test_whole_rules_and_connection_faults(mockgw):
+            mockgw.fault("name: drop\\nfault: {type: reset}\\nnth: [1]\\n")
+            with pytest.raises(openai.APIConnectionError):
+                ask("x")
+            ask("x")  # only the first request is dropped
+            assert [c.fault for c in mockgw.calls] == ["reset", None]
+
+        def test_a_rule_400_is_not_a_problem(mockgw):
+            mockgw.fault({"type": "error", "status": 400}, name="bad", nth=[1])
+            with pytest.raises(openai.BadRequestError):
+                ask("x")
+
+        def test_a_broken_rule_is_refused_at_once(mockgw):
+            with pytest.raises(FixtureError, match="fault rule bad"):
+                mockgw.fault({"type": "no-such-fault"}, name="bad")
+
+        def test_rules_are_forgotten_between_tests(mockgw):
+            ask("x")
+            assert mockgw.calls[0].fault is None
+        """
+    )
+    run(chat).assert_outcomes(passed=5)
+
+
 def test_a_broken_fixture_is_refused_at_add_with_where_and_why(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
@@ -488,9 +528,11 @@ def test_remote_server_gets_a_session_per_test(
             assert mockgw.server is mockgw_server and mockgw_server.url == os.environ["MOCKGW_URL"]
             assert os.environ["OPENAI_BASE_URL"] == f"{os.environ['MOCKGW_URL']}/s/{mockgw.session}/v1"
             mockgw.add({"name": "hi", "reply": {"content": "first"}})
-            assert ask("x") == "first"
+            mockgw.fault({"type": "error", "status": 503, "retry_after": 0}, times=1)
+            assert ask("x", max_retries=1) == "first"
             assert Edgee().send(model="openai/gpt-4o", input="x").text == "first"
             mockgw.assert_called(2, fixture="hi")
+            assert [c.status for c in mockgw.calls] == [503, 200, 200]
             SESSIONS.append(mockgw.session)
 
         def test_second(mockgw):
