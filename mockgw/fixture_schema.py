@@ -301,7 +301,11 @@ _MATCH: dict[str, Any] = {
         "tags": {"type": "array", "items": {"type": "string"}, "description": "Body tags plus X-Edgee-Tags."},
         "headers": {"type": "object", "additionalProperties": _TEXT_MATCH},
         "body": {"type": "object", "description": "A JSON subset of the request body."},
-        "endpoint": {"enum": ["chat", "messages", "responses"], "description": "Only requests of this wire format."},
+        "endpoint": {
+            "enum": ["chat", "messages", "responses", "count_tokens", "compress", "models"],
+            "description": "Only requests to this endpoint (fixtures answer chat, messages and responses; "
+            "fault rules also count_tokens, compress and models).",
+        },
         "turn": {**_COUNT, "description": "Assistant turns already in the conversation (0 for a fresh one)."},
         "messages": {**_COUNT, "description": "Number of messages in the request."},
         "tool_result": _TOOL_RESULT,

@@ -18,7 +18,7 @@ from mockgw.auth import ApiKey
 from mockgw.catalog import Resolved
 from mockgw.conversation import Conversation
 from mockgw.dialects import Dialect
-from mockgw.dialects.chat import CHAT
+from mockgw.dialects.chat import CHAT, header_tags
 from mockgw.dialects.codec import StreamCodec
 from mockgw.dialects.messages import MESSAGES
 from mockgw.errors import ApiError, invalid_request, not_found
@@ -139,8 +139,10 @@ def choose_reply(session: SessionState, fixture: Fixture) -> ReplySpec:
 
 
 def handle_models(state: GatewayState, raw: RawRequest) -> Outcome:
+    """`GET /v1/models`: the catalog (no key needed)."""
     body = json.dumps(state.settings.catalog.list_json(), separators=(",", ":")).encode()
-    return Outcome(status=200, body=body, summary={"models": len(state.settings.catalog.models)})
+    outcome = Outcome(status=200, body=body, summary={"models": len(state.settings.catalog.models)})
+    return with_rule_faults(state, raw, "models", outcome)
 
 
 @dataclass(frozen=True)
@@ -346,6 +348,7 @@ JsonHandler = Callable[[Mapping[str, Any], Mapping[str, str]], Mapping[str, Any]
 def handle_json(
     state: GatewayState,
     raw: RawRequest,
+    endpoint: str,
     schema: str,
     compute: JsonHandler,
     precheck: Callable[[Mapping[str, Any]], ApiError | None] | None = None,
@@ -367,7 +370,46 @@ def handle_json(
         return error_outcome(result, body)
     rendered = json.dumps(result, separators=(",", ":"), ensure_ascii=False).encode()
     summary = {k: v for k, v in result.items() if k in ("input_tokens", "compression")}
-    return Outcome(status=200, body=rendered, parsed=body, summary=summary)
+    return with_rule_faults(state, raw, endpoint, Outcome(status=200, body=rendered, parsed=body, summary=summary))
+
+
+def with_rule_faults(state: GatewayState, raw: RawRequest, endpoint: str, outcome: Outcome) -> Outcome:
+    """Fault rules on the endpoints that call no model (models, count_tokens, compress).
+
+    They match on a conversation without messages (endpoint, model, headers, tags, body); a rule's error
+    replaces the answer, its latency or connection fault goes with it.
+    """
+    if not state.fault_rules(raw.session):
+        return outcome
+    body = outcome.parsed if isinstance(outcome.parsed, dict) else {}
+    model = body.get("model")
+    conv = Conversation(
+        endpoint=endpoint,
+        model=model if isinstance(model, str) else "",
+        messages=(),
+        tags=header_tags(raw.headers),
+        headers=raw.headers,
+        body=body,
+    )
+    ruled = choose_rule_fault(state, raw.session, conv)
+    if ruled.fault is None:
+        return outcome
+    if isinstance(ruled.fault, faults.ErrorFault):
+        return fault_error_outcome(ruled, outcome.parsed, conv)
+    sequence = next(state.session(raw.session).sequence)
+    return replace(outcome, delivery=plan_delivery(state, raw.session, sequence, None, ruled, False, events=0))
+
+
+def handle_count_tokens(state: GatewayState, raw: RawRequest) -> Outcome:
+    """`POST /v1/count_tokens` (`invalid_tokenizer` is checked before the schema, for its own code)."""
+    return handle_json(
+        state, raw, "count_tokens", "count_tokens_request", endpoints.count_tokens, endpoints.check_tokenizer
+    )
+
+
+def handle_compress(state: GatewayState, raw: RawRequest) -> Outcome:
+    """`POST /v1/compress`."""
+    return handle_json(state, raw, "compress", "compress_request", endpoints.compress)
 
 
 def anthropic_credentials(raw: RawRequest) -> RawRequest:
@@ -386,5 +428,9 @@ def handle_messages(state: GatewayState, raw: RawRequest) -> Outcome:
 def handle_message_tokens(state: GatewayState, raw: RawRequest) -> Outcome:
     """`POST /v1/messages/count_tokens`."""
     return handle_json(
-        state, anthropic_credentials(raw), "messages_count_tokens_request", endpoints.count_message_tokens
+        state,
+        anthropic_credentials(raw),
+        "count_tokens",
+        "messages_count_tokens_request",
+        endpoints.count_message_tokens,
     )

@@ -14,7 +14,7 @@ from functools import partial
 
 from aiohttp import web
 
-from mockgw import endpoints, inject, pipeline
+from mockgw import inject, pipeline
 from mockgw.auth import redact
 from mockgw.dialects.responses import RESPONSES
 from mockgw.errors import ApiError, gateway_error, internal_error, not_found
@@ -35,15 +35,8 @@ API_ROUTES: dict[str, dict[str, Handler]] = {
     "/v1/messages": {"POST": pipeline.handle_messages},
     "/v1/responses": {"POST": partial(pipeline.handle_completion, dialect=RESPONSES)},
     "/v1/messages/count_tokens": {"POST": pipeline.handle_message_tokens},
-    "/v1/count_tokens": {
-        "POST": partial(
-            pipeline.handle_json,
-            schema="count_tokens_request",
-            compute=endpoints.count_tokens,
-            precheck=endpoints.check_tokenizer,
-        )
-    },
-    "/v1/compress": {"POST": partial(pipeline.handle_json, schema="compress_request", compute=endpoints.compress)},
+    "/v1/count_tokens": {"POST": pipeline.handle_count_tokens},
+    "/v1/compress": {"POST": pipeline.handle_compress},
 }
 
 
