@@ -12,10 +12,10 @@ from typing import Any
 from aiohttp import web
 
 from mockgw import __version__
-from mockgw.errors import ApiError, FixtureError, invalid_request
+from mockgw.errors import ApiError, FixtureError, invalid_request, not_found
 from mockgw.fixtures import parse_json_payload
 from mockgw.journal import CallFilter
-from mockgw.pipeline import SESSION_HEADER
+from mockgw.pipeline import SESSION_HEADER, loads_strict
 from mockgw.web import CALL_LISTENERS, STATE
 
 PREFIX = "/__mockgw"
@@ -26,7 +26,7 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 
 def _error(error: ApiError) -> web.Response:
-    return web.Response(status=error.status, body=error.body(), content_type="application/json")
+    return web.Response(status=error.status, body=error.body(), content_type="application/json", headers=error.headers)
 
 
 def session_of(request: web.Request) -> str:
@@ -55,6 +55,8 @@ async def list_calls(request: web.Request) -> web.Response:
     for value in numbers.values():
         if isinstance(value, ApiError):
             return _error(value)
+    if isinstance(numbers["limit"], int) and numbers["limit"] < 1:
+        return _error(invalid_request("Query parameter 'limit' must be a positive integer.", "limit"))
     try:
         timeout = float(request.query.get("timeout", "5"))
     except ValueError:
@@ -120,8 +122,8 @@ async def add_fixtures(request: web.Request) -> web.Response:
     """Add fixtures at run time: one fixture object, or a whole file's document, as JSON."""
     state = request.app[STATE]
     try:
-        payload = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        payload = loads_strict(await request.read())
+    except ValueError:  # not JSON, NaN, or nested too deeply
         return _error(
             invalid_request("The body must be a fixture or a fixture file document, as JSON.", code="invalid_json")
         )
@@ -146,6 +148,25 @@ async def reset(request: web.Request) -> web.Response:
     """Journal, run-time fixtures and counters back to the start for this session."""
     request.app[STATE].reset(session_of(request))
     return _json({"reset": True})
+
+
+async def unknown(request: web.Request) -> web.Response:
+    """Any other request under the prefix: 405 on a known control path, else 404 (never journaled)."""
+    allowed = sorted(
+        {
+            route.method
+            for route in request.app.router.routes()
+            if route.resource is not None and route.resource.canonical == request.path and route.method != "*"
+        }
+    )
+    if allowed:
+        methods = ", ".join(allowed)
+        message = f"Method {request.method} is not allowed on '{request.path}'. Use {methods}."
+        error = ApiError(405, "method_not_allowed", message, "invalid_request_error", headers={"Allow": methods})
+        return _error(error)
+    paths = sorted({r.resource.canonical for r in request.app.router.routes() if r.resource is not None})
+    control = ", ".join(p for p in paths if p.startswith(PREFIX + "/") and "{" not in p)
+    return _error(not_found(f"Unknown control path '{request.path}'. The control endpoint serves {control}."))
 
 
 def add_routes(app: web.Application) -> None:

@@ -71,6 +71,10 @@ def _route(path: str, method: str) -> Handler | ApiError:
 
 async def api(request: web.Request) -> web.StreamResponse:
     """Every API request: route, run the pipeline, deliver, and record, whatever happens."""
+    if request.path.startswith("/__mockgw/"):  # the control endpoint's own mistakes are not API calls
+        from mockgw import control
+
+        return await control.unknown(request)
     state = request.app[STATE]
     started = time.perf_counter()
     headers = _headers(request)
