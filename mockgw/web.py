@@ -80,6 +80,14 @@ async def api(request: web.Request) -> web.StreamResponse:
     headers = _headers(request)
     raw = RawRequest(request.method, request.path, headers, b"", dict(request.query))
     outcome: Outcome | None = None
+    recorded = False
+
+    def record_once() -> None:
+        nonlocal recorded
+        if not recorded:
+            recorded = True
+            record(request.app, raw, outcome, started)
+
     try:
         routed = _route(request.path, request.method)
         if isinstance(routed, ApiError):
@@ -96,9 +104,9 @@ async def api(request: web.Request) -> web.StreamResponse:
             LOG.exception("mockgw failed on %s %s", raw.method, raw.path)
             state.problems.append(f"internal error on {raw.method} {raw.path}: {exc!r}")
             outcome = pipeline.error_outcome(internal_error(), pipeline.journal_body(raw))
-        return await deliver(request, outcome)
+        return await deliver(request, outcome, before_last_event=record_once)
     finally:
-        record(request.app, raw, outcome, started)
+        record_once()
 
 
 async def _sleep_ms(ms: float) -> None:
@@ -106,8 +114,14 @@ async def _sleep_ms(ms: float) -> None:
         await asyncio.sleep(ms / 1000)
 
 
-async def deliver(request: web.Request, outcome: Outcome) -> web.StreamResponse:
-    """Write the outcome: JSON in one piece, or SSE events one write each, with the waits asked for."""
+async def deliver(
+    request: web.Request, outcome: Outcome, before_last_event: Callable[[], None] | None = None
+) -> web.StreamResponse:
+    """Write the outcome: JSON in one piece, or SSE events one write each, with the waits asked for.
+
+    `before_last_event` runs just before a stream's last event, so a client that has read the whole stream
+    finds the call in the journal.
+    """
     await _sleep_ms(outcome.delivery.delay_ms)
     if outcome.events is None:
         return web.Response(
@@ -124,6 +138,8 @@ async def deliver(request: web.Request, outcome: Outcome) -> web.StreamResponse:
     for index, event in enumerate(outcome.events):
         if index:
             await _sleep_ms(outcome.delivery.chunk_ms)
+        if before_last_event is not None and index == len(outcome.events) - 1:
+            before_last_event()
         await response.write(event)
     await response.write_eof()
     return response
