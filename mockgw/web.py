@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from mockgw import pipeline
+from mockgw import inject, pipeline
 from mockgw.auth import redact
 from mockgw.errors import ApiError, gateway_error, internal_error, not_found
 from mockgw.journal import Call
@@ -80,14 +80,6 @@ async def api(request: web.Request) -> web.StreamResponse:
     headers = _headers(request)
     raw = RawRequest(request.method, request.path, headers, b"", dict(request.query))
     outcome: Outcome | None = None
-    recorded = False
-
-    def record_once() -> None:
-        nonlocal recorded
-        if not recorded:
-            recorded = True
-            record(request.app, raw, outcome, started)
-
     try:
         routed = _route(request.path, request.method)
         if isinstance(routed, ApiError):
@@ -104,48 +96,19 @@ async def api(request: web.Request) -> web.StreamResponse:
             LOG.exception("mockgw failed on %s %s", raw.method, raw.path)
             state.problems.append(f"internal error on {raw.method} {raw.path}: {exc!r}")
             outcome = pipeline.error_outcome(internal_error(), pipeline.journal_body(raw))
-        return await deliver(request, outcome, before_last_event=record_once)
+        return await deliver(request, outcome)
     finally:
-        record_once()
+        record(request.app, raw, outcome, started, request.get(inject.SENT_KEY))
 
 
-async def _sleep_ms(ms: float) -> None:
-    if ms > 0:
-        await asyncio.sleep(ms / 1000)
+async def deliver(request: web.Request, outcome: Outcome) -> web.StreamResponse:
+    """Write the outcome: JSON in one piece, or SSE events one write each, with its waits, hold and fault."""
+    return await inject.deliver(request, outcome)
 
 
-async def deliver(
-    request: web.Request, outcome: Outcome, before_last_event: Callable[[], None] | None = None
-) -> web.StreamResponse:
-    """Write the outcome: JSON in one piece, or SSE events one write each, with the waits asked for.
-
-    `before_last_event` runs just before a stream's last event, so a client that has read the whole stream
-    finds the call in the journal.
-    """
-    await _sleep_ms(outcome.delivery.delay_ms)
-    if outcome.events is None:
-        return web.Response(
-            status=outcome.status,
-            body=outcome.body,
-            content_type=outcome.content_type,
-            headers=outcome.headers,
-        )
-    response = web.StreamResponse(status=outcome.status, headers=outcome.headers)
-    response.content_type = outcome.content_type
-    response.headers["Cache-Control"] = "no-cache"
-    await response.prepare(request)
-    await _sleep_ms(outcome.delivery.ttft_ms)
-    for index, event in enumerate(outcome.events):
-        if index:
-            await _sleep_ms(outcome.delivery.chunk_ms)
-        if before_last_event is not None and index == len(outcome.events) - 1:
-            before_last_event()
-        await response.write(event)
-    await response.write_eof()
-    return response
-
-
-def record(app: web.Application, raw: RawRequest, outcome: Outcome | None, started: float) -> None:
+def record(
+    app: web.Application, raw: RawRequest, outcome: Outcome | None, started: float, sent: inject.Sent | None = None
+) -> None:
     """Append the call to the journal and wake whoever waits for calls."""
     state = app[STATE]
     outcome = outcome or pipeline.error_outcome(internal_error())
@@ -169,6 +132,8 @@ def record(app: web.Application, raw: RawRequest, outcome: Outcome | None, start
             session=raw.session,
             seed=state.settings.seed,
             near_misses=outcome.near_misses,
+            fault=outcome.delivery.fault.kind if outcome.delivery.fault else None,
+            delivered=inject.delivered_json(outcome, sent),
         )
     )
     for event in app[CALL_LISTENERS]:
@@ -182,6 +147,7 @@ def make_app(state: GatewayState) -> web.Application:
     app = web.Application(client_max_size=state.settings.max_body_bytes + 1)
     app[STATE] = state
     app[CALL_LISTENERS] = []
+    inject.setup(app)
     control.add_routes(app)
     app.router.add_route("*", "/{tail:.*}", api)
     return app
