@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +13,8 @@ import pytest
 
 from mockgw import config
 from mockgw.server import MockGateway
-from tests.requests import INVALID_CHAT_REQUESTS, MESSAGE_FRAGMENTS, Row
+from mockgw.validation import check_response
+from tests.requests import INVALID_CHAT_REQUESTS, MESSAGE_FRAGMENTS, VALID_CHAT_REQUESTS, Row
 from tests.web.rawhttp import CHAT, SESSION_HEADER, Answer, chat, journal, request
 
 TYPES = {
@@ -401,3 +403,27 @@ def test_enough_invalid_requests() -> None:
 def test_no_internal_errors_were_recorded(open_gw: MockGateway, keyed_gw: MockGateway) -> None:
     assert open_gw.state.problems == []
     assert keyed_gw.state.problems == []
+
+
+# Schema-valid bodies that a later step refuses on purpose: the conversation rules (mockgw.rules) answer an
+# assistant tool call left without its tool result the way the providers do.
+REFUSED_AFTER_SCHEMA = {"assistant-without-content": "messages[1].tool_calls[0].id"}
+
+
+@pytest.mark.parametrize("row", VALID_CHAT_REQUESTS, ids=[r[0] for r in VALID_CHAT_REQUESTS])
+def test_valid_chat_requests_over_http(open_gw: MockGateway, row: Row) -> None:
+    """The schema table's valid bodies pass every later check too (model ids, conversation rules) with a 200."""
+    sid = session()
+    answer = chat(open_gw.port, row[1], sid)
+    if row[0] in REFUSED_AFTER_SCHEMA:
+        assert assert_refused(answer, 400, "invalid_request")["param"] == REFUSED_AFTER_SCHEMA[row[0]]
+        assert_journaled(open_gw.port, sid, 400)
+        return
+    assert answer.status == 200, answer.body
+    if row[1].get("stream"):
+        events = answer.body.decode().split("\n\n")
+        assert events[-2:] == ["data: [DONE]", ""]
+        assert all(check_response("chat_chunk", json.loads(e.removeprefix("data: "))) == [] for e in events[:-2])
+    else:
+        assert check_response("chat_response", answer.json()) == []
+    assert_journaled(open_gw.port, sid, 200)
