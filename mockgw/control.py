@@ -164,21 +164,17 @@ async def reset(request: web.Request) -> web.Response:
 
 async def unknown(request: web.Request) -> web.Response:
     """Any other request under the prefix: 405 on a known control path, else 404 (never journaled)."""
-    allowed = sorted(
-        {
-            route.method
-            for route in request.app.router.routes()
-            if route.resource is not None and route.resource.canonical == request.path and route.method != "*"
-        }
-    )
+    control = [r for r in request.app.router.resources() if r.canonical.startswith(PREFIX + "/")]
+    allowed: set[str] = set()
+    for resource in control:
+        allowed |= (await resource.resolve(request))[1]
     if allowed:
-        methods = ", ".join(allowed)
+        methods = ", ".join(sorted(allowed))
         message = f"Method {request.method} is not allowed on '{request.path}'. Use {methods}."
         error = ApiError(405, "method_not_allowed", message, "invalid_request_error", headers={"Allow": methods})
         return _error(error)
-    paths = sorted({r.resource.canonical for r in request.app.router.routes() if r.resource is not None})
-    control = ", ".join(p for p in paths if p.startswith(PREFIX + "/") and "{" not in p)
-    return _error(not_found(f"Unknown control path '{request.path}'. The control endpoint serves {control}."))
+    paths = ", ".join(sorted({r.canonical for r in control}))
+    return _error(not_found(f"Unknown control path '{request.path}'. The control endpoint serves {paths}."))
 
 
 def _rule_json(rule: FaultRule, counts: Any) -> dict[str, Any]:
@@ -209,8 +205,8 @@ async def add_faults(request: web.Request) -> web.Response:
     state = request.app[STATE]
     session = session_of(request)
     try:
-        payload = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        payload = loads_strict(await request.read())
+    except ValueError:  # not JSON, NaN, or nested too deeply
         return _error(invalid_request("The body must be a fault rule or a list of them, as JSON.", code="invalid_json"))
     try:
         rules = parse_rules(payload, first_index=len(state.fault_rules(session)))
@@ -277,8 +273,8 @@ async def list_scenarios(request: web.Request) -> web.Response:
 async def set_scenario(request: web.Request) -> web.Response:
     """Put one scenario of this session in a state (`{"state": "..."}`), e.g. to start a test mid-flow."""
     try:
-        payload = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        payload = loads_strict(await request.read())
+    except ValueError:  # not JSON, NaN, or nested too deeply
         payload = None
     if not isinstance(payload, dict) or not isinstance(payload.get("state"), str) or not payload["state"]:
         return _error(invalid_request('The body must be {"state": "<state name>"}.', "state", code="invalid_json"))

@@ -243,11 +243,15 @@ def test_broken_fixture_is_400_naming_file_fixture_field(
     assert len(control(gw, "GET", "/fixtures").json()["fixtures"]) == 3  # nothing half-added
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"", b'{"name": NaN}', b"[" * 5000 + b"]" * 5000])
-def test_fixture_payload_that_is_not_json_is_400(gw: MockGateway, body: bytes) -> None:
-    answer = control(gw, "POST", "/fixtures", body)
+@pytest.mark.parametrize("path", ["/fixtures", "/faults"])
+@pytest.mark.parametrize(
+    "body", [b"{not json", b"", b'{"name": NaN}', b"[" * 5000 + b"]" * 5000], ids=["text", "empty", "nan", "deep"]
+)
+def test_control_payload_that_is_not_json_is_400(gw: MockGateway, path: str, body: bytes) -> None:
+    answer = control(gw, "POST", path, body)
     assert answer.status == 400
     assert answer.error["code"] == "invalid_json"
+    assert gw.state.problems == []
 
 
 def test_reset_restores_the_start(gw: MockGateway) -> None:
@@ -268,6 +272,7 @@ def test_reset_restores_the_start(gw: MockGateway) -> None:
         ("POST", "/health", 405, "method_not_allowed"),
         ("PATCH", "/fixtures", 405, "method_not_allowed"),
         ("GET", "/reset", 405, "method_not_allowed"),
+        ("POST", "/scenarios/checkout", 405, "method_not_allowed"),
         ("GET", "/nope", 404, "not_found"),
     ],
 )
