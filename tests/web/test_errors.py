@@ -427,3 +427,16 @@ def test_valid_chat_requests_over_http(open_gw: MockGateway, row: Row) -> None:
     else:
         assert check_response("chat_response", answer.json()) == []
     assert_journaled(open_gw.port, sid, 200)
+
+
+def test_content_encoding_the_body_does_not_follow(open_gw: MockGateway) -> None:
+    import gzip
+
+    good = chat(open_gw.port, gzip.compress(json.dumps(HELLO).encode()), {"Content-Encoding": "gzip"})
+    assert good.status == 200
+    sid = session()
+    bad = chat(open_gw.port, b"this is not gzip", {"Content-Encoding": "gzip", **sid})
+    error = assert_refused(bad, 400, "invalid_json")
+    assert "Content-Encoding: gzip" in error["message"]
+    assert_journaled(open_gw.port, sid, 400)
+    assert open_gw.state.problems == []
