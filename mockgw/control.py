@@ -19,7 +19,7 @@ from mockgw.fixtures import parse_json_payload
 from mockgw.inject import HOLDS
 from mockgw.journal import CallFilter
 from mockgw.pipeline import SESSION_HEADER, loads_strict
-from mockgw.web import CALL_LISTENERS, STATE
+from mockgw.web import CALL_LISTENERS, SESSION_PREFIX, STATE
 
 PREFIX = "/__mockgw"
 
@@ -33,7 +33,8 @@ def _error(error: ApiError) -> web.Response:
 
 
 def session_of(request: web.Request) -> str:
-    return request.headers.get(SESSION_HEADER) or request.query.get("session", "")
+    """The session of a control call: the `/s/<session>/` prefix, the header, or `?session=`."""
+    return request.match_info.get("session") or request.headers.get(SESSION_HEADER) or request.query.get("session", "")
 
 
 def _int(request: web.Request, name: str) -> int | ApiError | None:
@@ -143,6 +144,8 @@ async def add_fixtures(request: web.Request) -> web.Response:
         fixtures = parse_json_payload(payload)
         state.add_fixtures(session_of(request), fixtures)
     except FixtureError as exc:
+        # Also kept as a problem: the test that sent it fails at teardown even if nobody reads this 400.
+        state.add_problem(session_of(request), f"a fixture sent to POST {PREFIX}/fixtures was refused: {exc}")
         return _error(invalid_request(str(exc), exc.field_path or None, code="invalid_fixture"))
     return _json({"added": [f.name for f in fixtures]}, status=201)
 
@@ -175,6 +178,11 @@ async def unknown(request: web.Request) -> web.Response:
         return _error(error)
     paths = ", ".join(sorted({r.canonical for r in control}))
     return _error(not_found(f"Unknown control path '{request.path}'. The control endpoint serves {paths}."))
+
+
+async def list_problems(request: web.Request) -> web.Response:
+    """What this session's test should fail on: internal errors, refused run-time fixtures, rule violations."""
+    return _json({"problems": list(request.app[STATE].session(session_of(request)).problems)})
 
 
 def _rule_json(rule: FaultRule, counts: Any) -> dict[str, Any]:
@@ -317,6 +325,7 @@ def add_routes(app: web.Application) -> None:
             web.post(f"{PREFIX}/fixtures", add_fixtures),
             web.delete(f"{PREFIX}/fixtures", delete_fixtures),
             web.post(f"{PREFIX}/reset", reset),
+            web.get(f"{PREFIX}/problems", list_problems),
             web.get(f"{PREFIX}/faults", list_faults),
             web.post(f"{PREFIX}/faults", add_faults),
             web.delete(f"{PREFIX}/faults", delete_faults),
@@ -327,3 +336,11 @@ def add_routes(app: web.Application) -> None:
             web.get(f"{PREFIX}/near-misses", near_misses),
         ]
     )
+
+
+def add_session_routes(app: web.Application) -> None:
+    """Every control route again under `/s/<session>/`, so a session can be named by URL alone."""
+    for route in list(app.router.routes()):
+        path = route.resource.canonical if route.resource is not None else ""
+        if path.startswith(PREFIX) and route.method != "HEAD":
+            app.router.add_route(route.method, SESSION_PREFIX + path, route.handler)

@@ -9,16 +9,17 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mockgw import auth, fault_rules, faults, matching, ratelimit, replies, rules, scenarios
+from mockgw import auth, endpoints, fault_rules, faults, matching, ratelimit, replies, rules, scenarios
 from mockgw.auth import ApiKey
 from mockgw.catalog import Resolved
 from mockgw.conversation import Conversation
 from mockgw.dialects import Dialect
 from mockgw.dialects.chat import CHAT
+from mockgw.dialects.messages import MESSAGES
 from mockgw.errors import ApiError, invalid_request, not_found
 from mockgw.fixtures import ErrorSpec, Fixture, ReplySpec
 from mockgw.reply import Reply, ReplyMeta
@@ -208,6 +209,9 @@ def admit(state: GatewayState, raw: RawRequest, dialect: Dialect) -> Admitted | 
     if isinstance(normalised, ApiError):
         return error_outcome(normalised, body)
     conv, resolved = normalised
+    refused = endpoints.refuse_stream(conv, resolved)
+    if refused is not None:
+        return error_outcome(refused, body, conversation=conv)
     broken = rules.check(conv, state.settings.conversation_rules)
     if broken is not None:
         return error_outcome(broken, body, conversation=conv)
@@ -367,3 +371,53 @@ def reply_summary(reply: Reply) -> dict[str, Any]:
         "usage": {"prompt_tokens": reply.usage.prompt_tokens, "completion_tokens": reply.usage.completion_tokens},
         **({"warnings": list(reply.warnings)} if reply.warnings else {}),
     }
+
+
+JsonHandler = Callable[[Mapping[str, Any], Mapping[str, str]], Mapping[str, Any] | ApiError]
+
+
+def handle_json(
+    state: GatewayState,
+    raw: RawRequest,
+    schema: str,
+    compute: JsonHandler,
+    precheck: Callable[[Mapping[str, Any]], ApiError | None] | None = None,
+) -> Outcome:
+    """Endpoints that call no model (count_tokens, compress): authenticate, parse, validate, compute.
+
+    `precheck` runs before the schema, for errors with their own code (count_tokens' invalid_tokenizer)."""
+    key = auth.authenticate(raw.headers, state.settings.keys)
+    if isinstance(key, ApiError):
+        return error_outcome(key, journal_body(raw))
+    body = parse_request(raw)
+    if isinstance(body, ApiError):
+        return error_outcome(body, journal_body(raw))
+    invalid = (precheck(body) if precheck else None) or state.validators.check(schema, body)
+    if invalid is not None:
+        return error_outcome(invalid, body)
+    result = compute(body, raw.headers)
+    if isinstance(result, ApiError):
+        return error_outcome(result, body)
+    rendered = json.dumps(result, separators=(",", ":"), ensure_ascii=False).encode()
+    summary = {k: v for k, v in result.items() if k in ("input_tokens", "compression")}
+    return Outcome(status=200, body=rendered, parsed=body, summary=summary)
+
+
+def anthropic_credentials(raw: RawRequest) -> RawRequest:
+    """On the Anthropic-style routes `x-api-key` wins over `Authorization` when both are sent (documented for
+    /v1/messages); `x-edgee-api-key` still wins over both."""
+    if raw.headers.get("x-api-key") and "authorization" in raw.headers:
+        return replace(raw, headers={k: v for k, v in raw.headers.items() if k != "authorization"})
+    return raw
+
+
+def handle_messages(state: GatewayState, raw: RawRequest) -> Outcome:
+    """`POST /v1/messages`: the completion steps in the Anthropic dialect."""
+    return handle_completion(state, anthropic_credentials(raw), MESSAGES)
+
+
+def handle_message_tokens(state: GatewayState, raw: RawRequest) -> Outcome:
+    """`POST /v1/messages/count_tokens`."""
+    return handle_json(
+        state, anthropic_credentials(raw), "messages_count_tokens_request", endpoints.count_message_tokens
+    )
