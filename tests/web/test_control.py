@@ -251,7 +251,7 @@ def test_control_payload_that_is_not_json_is_400(gw: MockGateway, path: str, bod
     answer = control(gw, "POST", path, body)
     assert answer.status == 400
     assert answer.error["code"] == "invalid_json"
-    assert gw.state.problems == []
+    assert not [p for p in gw.state.problems if "internal error" in p]
 
 
 def test_reset_restores_the_start(gw: MockGateway) -> None:
