@@ -13,12 +13,12 @@ from typing import Any
 from aiohttp import web
 
 from mockgw import __version__, faults, scenarios
-from mockgw.errors import ApiError, FixtureError, invalid_request
+from mockgw.errors import ApiError, FixtureError, invalid_request, not_found
 from mockgw.fault_rules import FaultRule, parse_rules
 from mockgw.fixtures import parse_json_payload
 from mockgw.inject import HOLDS
 from mockgw.journal import CallFilter
-from mockgw.pipeline import SESSION_HEADER
+from mockgw.pipeline import SESSION_HEADER, loads_strict
 from mockgw.web import CALL_LISTENERS, SESSION_PREFIX, STATE
 
 PREFIX = "/__mockgw"
@@ -29,7 +29,7 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 
 def _error(error: ApiError) -> web.Response:
-    return web.Response(status=error.status, body=error.body(), content_type="application/json")
+    return web.Response(status=error.status, body=error.body(), content_type="application/json", headers=error.headers)
 
 
 def session_of(request: web.Request) -> str:
@@ -59,6 +59,8 @@ async def list_calls(request: web.Request) -> web.Response:
     for value in numbers.values():
         if isinstance(value, ApiError):
             return _error(value)
+    if isinstance(numbers["limit"], int) and numbers["limit"] < 1:
+        return _error(invalid_request("Query parameter 'limit' must be a positive integer.", "limit"))
     try:
         timeout = float(request.query.get("timeout", "5"))
     except ValueError:
@@ -133,8 +135,8 @@ async def add_fixtures(request: web.Request) -> web.Response:
     """Add fixtures at run time: one fixture object, or a whole file's document, as JSON."""
     state = request.app[STATE]
     try:
-        payload = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        payload = loads_strict(await request.read())
+    except ValueError:  # not JSON, NaN, or nested too deeply
         return _error(
             invalid_request("The body must be a fixture or a fixture file document, as JSON.", code="invalid_json")
         )
@@ -161,6 +163,21 @@ async def reset(request: web.Request) -> web.Response:
     """Journal, run-time fixtures and counters back to the start for this session."""
     request.app[STATE].reset(session_of(request))
     return _json({"reset": True})
+
+
+async def unknown(request: web.Request) -> web.Response:
+    """Any other request under the prefix: 405 on a known control path, else 404 (never journaled)."""
+    control = [r for r in request.app.router.resources() if r.canonical.startswith(PREFIX + "/")]
+    allowed: set[str] = set()
+    for resource in control:
+        allowed |= (await resource.resolve(request))[1]
+    if allowed:
+        methods = ", ".join(sorted(allowed))
+        message = f"Method {request.method} is not allowed on '{request.path}'. Use {methods}."
+        error = ApiError(405, "method_not_allowed", message, "invalid_request_error", headers={"Allow": methods})
+        return _error(error)
+    paths = ", ".join(sorted({r.canonical for r in control}))
+    return _error(not_found(f"Unknown control path '{request.path}'. The control endpoint serves {paths}."))
 
 
 async def list_problems(request: web.Request) -> web.Response:
@@ -196,8 +213,8 @@ async def add_faults(request: web.Request) -> web.Response:
     state = request.app[STATE]
     session = session_of(request)
     try:
-        payload = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        payload = loads_strict(await request.read())
+    except ValueError:  # not JSON, NaN, or nested too deeply
         return _error(invalid_request("The body must be a fault rule or a list of them, as JSON.", code="invalid_json"))
     try:
         rules = parse_rules(payload, first_index=len(state.fault_rules(session)))
@@ -264,8 +281,8 @@ async def list_scenarios(request: web.Request) -> web.Response:
 async def set_scenario(request: web.Request) -> web.Response:
     """Put one scenario of this session in a state (`{"state": "..."}`), e.g. to start a test mid-flow."""
     try:
-        payload = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        payload = loads_strict(await request.read())
+    except ValueError:  # not JSON, NaN, or nested too deeply
         payload = None
     if not isinstance(payload, dict) or not isinstance(payload.get("state"), str) or not payload["state"]:
         return _error(invalid_request('The body must be {"state": "<state name>"}.', "state", code="invalid_json"))

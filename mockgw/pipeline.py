@@ -91,11 +91,46 @@ def error_outcome(error: ApiError, parsed: Any = None, **extra: Any) -> Outcome:
     )
 
 
+# serde_json's default recursion limit, which the real (Rust) gateway inherits; deeper bodies are refused
+# before they can exhaust Python's stack anywhere downstream (validation, journal copies, JSON output).
+MAX_JSON_DEPTH = 128
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth > limit:
+                return True
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def loads_strict(data: bytes) -> Any:
+    """JSON as RFC 8259 has it (NaN and Infinity refused), at most MAX_JSON_DEPTH deep; else ValueError."""
+    try:
+        value = json.loads(data, parse_constant=_no_constant)
+    except RecursionError:
+        value = None
+        too_deep = True
+    else:
+        too_deep = _too_deep(value, MAX_JSON_DEPTH)
+    if too_deep:
+        raise ValueError(f"nested more than {MAX_JSON_DEPTH} levels deep")
+    return value
+
+
 def parse_request(raw: RawRequest) -> dict[str, Any] | ApiError:
     """The body as a JSON object, or 400 invalid_json saying what is wrong with it."""
     try:
-        body = json.loads(raw.body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        body = loads_strict(raw.body)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         detail = str(exc) if raw.body.strip() else "the body is empty"
         return invalid_request(
             f"The request body is not valid JSON ({detail}). Send a JSON object with Content-Type: application/json.",
@@ -112,8 +147,8 @@ def parse_request(raw: RawRequest) -> dict[str, Any] | ApiError:
 def journal_body(raw: RawRequest) -> Any:
     """The body as the journal keeps it: parsed JSON when possible, else text."""
     try:
-        return json.loads(raw.body) if raw.body else None
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        return loads_strict(raw.body) if raw.body else None
+    except ValueError:
         return raw.body.decode("utf-8", "replace")[:4096]
 
 

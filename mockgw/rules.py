@@ -33,6 +33,8 @@ def tool_calls_answered(conv: Conversation) -> ApiError | None:
             return unanswered()
         if message.role == "tool":
             pending.pop(message.tool_call_id or "", None)
+        if message.role != "assistant":
+            continue  # only the model's calls await answers; the reference page's example puts some on a system message
         for c_index, call in enumerate(message.tool_calls):
             pending[call.id] = (index, c_index)
     return unanswered() if pending else None

@@ -17,7 +17,7 @@ from aiohttp import web
 from mockgw import inject, pipeline
 from mockgw.auth import redact
 from mockgw.dialects.responses import RESPONSES
-from mockgw.errors import ApiError, gateway_error, internal_error, not_found
+from mockgw.errors import ApiError, gateway_error, internal_error, invalid_request, not_found
 from mockgw.journal import Call
 from mockgw.pipeline import Outcome, RawRequest
 from mockgw.state import GatewayState
@@ -52,10 +52,19 @@ async def _read_body(request: web.Request, limit: int) -> bytes | ApiError:
     if request.content_length is not None and request.content_length > limit:
         return gateway_error(413, message=f"Request body exceeds {limit} bytes. Send a smaller request.")
     body = bytearray()
-    async for chunk in request.content.iter_any():
-        body.extend(chunk)
-        if len(body) > limit:
-            return gateway_error(413, message=f"Request body exceeds {limit} bytes. Send a smaller request.")
+    try:
+        async for chunk in request.content.iter_any():
+            body.extend(chunk)
+            if len(body) > limit:
+                return gateway_error(413, message=f"Request body exceeds {limit} bytes. Send a smaller request.")
+    except web.RequestPayloadError as exc:  # e.g. a Content-Encoding the bytes do not follow: the client's fault
+        encoding = request.headers.get("Content-Encoding", "identity")
+        return invalid_request(
+            f"The request body could not be read (Content-Encoding: {encoding}): "
+            f"{getattr(exc.__cause__, 'message', '') or exc}. "
+            "Send a JSON object, compressed as Content-Encoding says or not at all.",
+            code="invalid_json",
+        )
     return bytes(body)
 
 
@@ -78,6 +87,10 @@ def _route(path: str, method: str) -> Handler | ApiError:
 
 async def api(request: web.Request) -> web.StreamResponse:
     """Every API request: route, run the pipeline, deliver, and record, whatever happens."""
+    if request.path.startswith("/__mockgw/"):  # the control endpoint's own mistakes are not API calls
+        from mockgw import control
+
+        return await control.unknown(request)
     state = request.app[STATE]
     started = time.perf_counter()
     headers = _headers(request)
