@@ -141,10 +141,14 @@ class ChatDialect:
         def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
             return f'{chunk_prefix}{_ENCODE(delta)},"finish_reason":{_ENCODE(finish)}}}]}}\n\n'.encode()
 
+        def text_chunk(key: str, piece: str) -> bytes:
+            # chunk({key: piece}) with only the string to encode: the event most streams are made of.
+            return f'{chunk_prefix}{{"{key}":{_ENCODE(piece)}}},"finish_reason":null}}]}}\n\n'.encode()
+
         events = [chunk({"role": "assistant", "content": ""})]
-        events.extend(chunk({"content": piece}) for piece in tokens.chunks(reply.content or "", meta.chunk_tokens))
+        events.extend(text_chunk("content", piece) for piece in tokens.chunks(reply.content or "", meta.chunk_tokens))
         if reply.refusal:
-            events.extend(chunk({"refusal": piece}) for piece in tokens.chunks(reply.refusal, meta.chunk_tokens))
+            events.extend(text_chunk("refusal", piece) for piece in tokens.chunks(reply.refusal, meta.chunk_tokens))
         for index, call in enumerate(reply.tool_calls):
             opening = {
                 "index": index,
