@@ -17,6 +17,8 @@ import yaml
 from mockgw.auth import KEY_STATES, ApiKey
 from mockgw.catalog import Catalog
 from mockgw.errors import ConfigError
+from mockgw.fixture_schema import FAULT_RULE, FILE_SCHEMA
+from mockgw.rules import RULE_NAMES
 
 CONFIG_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -67,9 +69,22 @@ CONFIG_SCHEMA: dict[str, Any] = {
             },
         },
         "rate_limit": {"$ref": "#/$defs/rate_limit"},
-        "faults": {"type": "array", "items": {"type": "object"}},
+        "faults": {"type": "array", "items": FAULT_RULE, "description": "Fault rules (see docs/faults.md)."},
+        "conversation_rules": {
+            "description": "Refuse conversations real providers refuse (unanswered tool calls, unknown tool_call_id, "
+            "tool_choice naming a tool not offered, duplicate tool names): true, false, or per rule.",
+            "oneOf": [
+                {"type": "boolean"},
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {name: {"type": "boolean"} for name in RULE_NAMES},
+                },
+            ],
+        },
     },
     "$defs": {
+        "fault": FILE_SCHEMA["$defs"]["fault"],
         "rate_limit": {
             "type": "object",
             "additionalProperties": False,
@@ -77,7 +92,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
                 "requests_per_minute": {"type": "integer", "minimum": 1},
                 "tokens_per_minute": {"type": "integer", "minimum": 1},
             },
-        }
+        },
     },
 }
 
@@ -101,6 +116,7 @@ class Settings:
     keys: tuple[ApiKey, ...] = ()
     rate_limit: Mapping[str, int] = field(default_factory=dict)
     faults: tuple[Mapping[str, Any], ...] = ()
+    conversation_rules: tuple[str, ...] = RULE_NAMES  # the conversation rules enforced (rules.RULES names)
 
 
 def read_config(path: str | Path) -> dict[str, Any]:
@@ -145,7 +161,16 @@ def settings_from(document: Mapping[str, Any], base: Settings | None = None) -> 
         changes["rate_limit"] = dict(document["rate_limit"])
     if "faults" in document:
         changes["faults"] = tuple(document["faults"])
+    if "conversation_rules" in document:
+        changes["conversation_rules"] = enabled_rules(document["conversation_rules"])
     return replace(settings, **changes)
+
+
+def enabled_rules(value: bool | Mapping[str, bool]) -> tuple[str, ...]:
+    """The rule names a `conversation_rules` config value turns on (rules left out of a mapping stay on)."""
+    if isinstance(value, bool):
+        return RULE_NAMES if value else ()
+    return tuple(name for name in RULE_NAMES if value.get(name, True))
 
 
 def _env_flags(env: Mapping[str, str]) -> dict[str, Any]:

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 
-from mockgw import __version__
+from mockgw import __version__, faults, scenarios
 from mockgw.errors import ApiError, FixtureError, invalid_request
+from mockgw.fault_rules import FaultRule, parse_rules
 from mockgw.fixtures import parse_json_payload
+from mockgw.inject import HOLDS
 from mockgw.journal import CallFilter
 from mockgw.pipeline import SESSION_HEADER
 from mockgw.web import CALL_LISTENERS, STATE
@@ -72,7 +75,13 @@ async def list_calls(request: web.Request) -> web.Response:
     wait_for = numbers["wait_for"]
     if isinstance(wait_for, int):
         await _wait_for_calls(request.app, lambda: len(state.journal.query(where)) >= wait_for, timeout)
-    return _json({"calls": [call.as_json() for call in state.journal.query(where)]})
+    held = request.app[HOLDS].held(where.session)
+    return _json(
+        {
+            "calls": [call.as_json() for call in state.journal.query(where)],
+            "held": [h.as_json() for h in held if where.fixture is None or h.fixture == where.fixture],
+        }
+    )
 
 
 async def _wait_for_calls(app: web.Application, done: Any, timeout: float) -> None:
@@ -109,6 +118,9 @@ async def list_fixtures(request: web.Request) -> web.Response:
                     "times": f.times,
                     "uses": session.uses.get(f.name, 0),
                     "replies": len(f.replies),
+                    "scenario": f.scenario,
+                    "when_state": f.when_state,
+                    "set_state": f.set_state,
                 }
                 for f in state.fixtures(session_of(request))
             ]
@@ -148,6 +160,136 @@ async def reset(request: web.Request) -> web.Response:
     return _json({"reset": True})
 
 
+def _rule_json(rule: FaultRule, counts: Any) -> dict[str, Any]:
+    count = counts.get(rule.name)
+    return {
+        "name": rule.name,
+        "source": rule.source,
+        "fault": faults.describe(rule.fault),
+        "nth": list(rule.nth) or None,
+        "every": rule.every,
+        "times": rule.times,
+        "probability": rule.probability,
+        "matched": count.matched if count else 0,
+        "fired": count.fired if count else 0,
+    }
+
+
+async def list_faults(request: web.Request) -> web.Response:
+    """The fault rules in the order they are tried (config first), with how often each matched and fired."""
+    state = request.app[STATE]
+    session = session_of(request)
+    counts = state.session(session).fault_counts
+    return _json({"faults": [_rule_json(rule, counts) for rule in state.fault_rules(session)]})
+
+
+async def add_faults(request: web.Request) -> web.Response:
+    """Add fault rules at run time: one rule, a list, or `{"faults": [...]}`, as JSON."""
+    state = request.app[STATE]
+    session = session_of(request)
+    try:
+        payload = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _error(invalid_request("The body must be a fault rule or a list of them, as JSON.", code="invalid_json"))
+    try:
+        rules = parse_rules(payload, first_index=len(state.fault_rules(session)))
+        state.add_fault_rules(session, rules)
+    except FixtureError as exc:
+        return _error(invalid_request(str(exc), exc.field_path or None, code="invalid_fault"))
+    return _json({"added": [r.name for r in rules]}, status=201)
+
+
+async def delete_faults(request: web.Request) -> web.Response:
+    """Remove the session's run-time fault rules (all, or `?name=`) and their counters."""
+    session = request.app[STATE].session(session_of(request))
+    name = request.query.get("name")
+    removed = {r.name for r in session.fault_rules if name is None or r.name == name}
+    session.fault_rules[:] = [r for r in session.fault_rules if r.name not in removed]
+    session.fault_counts = {k: v for k, v in session.fault_counts.items() if k not in removed}
+    return _json({"removed": len(removed)})
+
+
+async def release(request: web.Request) -> web.Response:
+    """Let held answers go (`hold`, `hang`, `stall`): all of the session's, or `?fixture=` / `?count=` oldest."""
+    count = _int(request, "count")
+    if isinstance(count, ApiError):
+        return _error(count)
+    released = request.app[HOLDS].release(session_of(request), request.query.get("fixture"), count)
+    return _json({"released": released})
+
+
+async def list_holds(request: web.Request) -> web.Response:
+    """The answers held right now; `wait_for=N&timeout=S` returns as soon as N are held."""
+    holds = request.app[HOLDS]
+    wait_for = _int(request, "wait_for")
+    if isinstance(wait_for, ApiError):
+        return _error(wait_for)
+    try:
+        timeout = float(request.query.get("timeout", "5"))
+    except ValueError:
+        return _error(invalid_request("Query parameter 'timeout' must be a number of seconds.", "timeout"))
+    session, fixture = session_of(request), request.query.get("fixture")
+    if wait_for is not None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        event = asyncio.Event()
+        holds.listeners.append(event)
+        try:
+            while len(holds.held(session, fixture)) < wait_for and loop.time() < deadline:
+                event.clear()
+                try:
+                    await asyncio.wait_for(event.wait(), deadline - loop.time())
+                except TimeoutError:
+                    break
+        finally:
+            holds.listeners.remove(event)
+    return _json({"held": [h.as_json() for h in holds.held(session, fixture)]})
+
+
+async def list_scenarios(request: web.Request) -> web.Response:
+    """Where each scenario of this session stands: its state, the states it knows, the fixtures ready to answer."""
+    state = request.app[STATE]
+    session = session_of(request)
+    return _json({"scenarios": scenarios.overview(state.fixtures(session), state.session(session).scenarios)})
+
+
+async def set_scenario(request: web.Request) -> web.Response:
+    """Put one scenario of this session in a state (`{"state": "..."}`), e.g. to start a test mid-flow."""
+    try:
+        payload = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        payload = None
+    if not isinstance(payload, dict) or not isinstance(payload.get("state"), str) or not payload["state"]:
+        return _error(invalid_request('The body must be {"state": "<state name>"}.', "state", code="invalid_json"))
+    name = request.match_info["name"]
+    request.app[STATE].session(session_of(request)).scenarios[name] = payload["state"]
+    return _json({"name": name, "state": payload["state"]})
+
+
+async def near_misses(request: web.Request) -> web.Response:
+    """The session's model calls that no fixture answered, each with its closest fixtures and what failed."""
+    state = request.app[STATE]
+    session = session_of(request)
+    unmatched = [
+        {
+            "call": call.id,
+            "time": call.time,
+            "path": call.path,
+            "model": call.model,
+            "status": call.status,
+            "near_misses": list(call.near_misses),
+        }
+        for call in state.journal.query(CallFilter(session=session))
+        if call.fixture is None and (call.near_misses or _code(call.response) == "no_matching_fixture")
+    ]
+    return _json({"unmatched": unmatched})
+
+
+def _code(summary: Any) -> Any:
+    error = summary.get("error") if isinstance(summary, Mapping) else None
+    return error.get("code") if isinstance(error, Mapping) else None
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_routes(
         [
@@ -158,5 +300,13 @@ def add_routes(app: web.Application) -> None:
             web.post(f"{PREFIX}/fixtures", add_fixtures),
             web.delete(f"{PREFIX}/fixtures", delete_fixtures),
             web.post(f"{PREFIX}/reset", reset),
+            web.get(f"{PREFIX}/faults", list_faults),
+            web.post(f"{PREFIX}/faults", add_faults),
+            web.delete(f"{PREFIX}/faults", delete_faults),
+            web.post(f"{PREFIX}/release", release),
+            web.get(f"{PREFIX}/holds", list_holds),
+            web.get(f"{PREFIX}/scenarios", list_scenarios),
+            web.put(f"{PREFIX}/scenarios/{{name}}", set_scenario),
+            web.get(f"{PREFIX}/near-misses", near_misses),
         ]
     )

@@ -9,11 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import jsonschema_rs
 import yaml
+from jsonschema.validators import Draft202012Validator
 
+from mockgw import faults, templates
 from mockgw.errors import FixtureError
-from mockgw.fixture_schema import FILE_SCHEMA, FIXTURE
+from mockgw.fixture_schema import FILE_SCHEMA, FIXTURE, MESSAGE_ROLES
 
 _FILE_VALIDATOR = jsonschema_rs.validator_for(FILE_SCHEMA)
 _FIXTURE_VALIDATOR = jsonschema_rs.validator_for({**FIXTURE, "$defs": FILE_SCHEMA["$defs"]})
@@ -46,6 +49,36 @@ class TextMatch:
 
 
 @dataclass(frozen=True)
+class CountRange:
+    """A count test: `min <= n <= max`, either bound open when None (an exact count sets both)."""
+
+    min: int | None = None
+    max: int | None = None
+
+    def holds(self, count: int) -> bool:
+        return (self.min is None or count >= self.min) and (self.max is None or count <= self.max)
+
+    def describe(self) -> str:
+        if self.min == self.max and self.min is not None:
+            return str(self.min)
+        if self.max is None:
+            return f"at least {self.min}"
+        if self.min is None:
+            return f"at most {self.max}"
+        return f"between {self.min} and {self.max}"
+
+
+@dataclass(frozen=True)
+class ToolResultMatch:
+    """`tool_result:` the last message is (or, with `present=False`, is not) a tool result; optionally the tool
+    it answers (found through the assistant call its `tool_call_id` names) and a test of its text."""
+
+    present: bool = True
+    name: str | None = None
+    text: TextMatch | None = None
+
+
+@dataclass(frozen=True)
 class Match:
     """Conditions on a request; every one given must hold."""
 
@@ -58,6 +91,18 @@ class Match:
     tags: tuple[str, ...] = ()
     headers: Mapping[str, TextMatch] = field(default_factory=dict)
     body: Mapping[str, Any] | None = None
+    endpoint: str | None = None  # chat | messages | responses
+    turn: CountRange | None = None  # assistant turns already in the conversation
+    messages: CountRange | None = None  # number of messages
+    tool_result: ToolResultMatch | None = None
+    after_tool_call: str | None = None  # a tool the latest assistant message called
+    roles: Mapping[str, TextMatch] = field(default_factory=dict)  # role -> some message of that role matches
+
+    def patterns(self) -> list[re.Pattern[str]]:
+        """Every regex of this match (their named groups are the fixture's template captures)."""
+        tests = [self.last_user_message, self.system, self.any_message, *self.headers.values(), *self.roles.values()]
+        tests.append(self.tool_result.text if self.tool_result else None)
+        return [t.pattern for t in tests if t is not None and t.pattern is not None]
 
 
 @dataclass(frozen=True)
@@ -70,6 +115,8 @@ class ErrorSpec:
     type: str | None = None
     param: str | None = None
     retry_after: float | None = None
+    body: str | None = None  # sent instead of the envelope (JSON objects are serialised at load)
+    content_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +124,7 @@ class ToolCallSpec:
     name: str
     arguments: str  # JSON text
     id: str | None = None
+    arguments_template: templates.JsonTemplate | None = None  # when string values hold {{ placeholders }}
 
 
 @dataclass(frozen=True)
@@ -85,6 +133,16 @@ class UsageSpec:
     completion_tokens: int | None = None
     cached_tokens: int = 0
     reasoning_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class GenerateSpec:
+    """A reply's `generate:`: make up text (of `words`), a tool call (to `tool`) or JSON (against `schema`)."""
+
+    kind: str  # text | tool_call | json
+    words: int | None = None
+    tool: str | None = None  # None: the tool `tool_choice` names, else the first tool offered
+    schema: Mapping[str, Any] | None = None  # None: the request's response_format schema, else any JSON object
 
 
 @dataclass(frozen=True)
@@ -103,6 +161,13 @@ class ReplySpec:
     chunk_ms: float = 0.0
     chunk_tokens: int | None = None
     has_content: bool = False  # `content` was given (possibly null), so nothing is generated
+    timing: faults.Timing = field(
+        default_factory=faults.Timing
+    )  # delay_ms / ttft_ms / chunk_ms as distributions (the floats: nominal)
+    fault: faults.Fault | None = None
+    hold: faults.Hold | None = None
+    generate: GenerateSpec | None = None  # what to make up; None: whatever the request implies
+    content_template: templates.Template | None = None  # when `content` holds {{ placeholders }}
 
 
 @dataclass(frozen=True)
@@ -115,6 +180,9 @@ class Fixture:
     priority: int = 0
     times: int | None = None
     source: str = "<runtime>"
+    scenario: str | None = None  # a named state machine (every scenario starts in `started`)
+    when_state: str | None = None  # matches only while the scenario is in this state
+    set_state: str | None = None  # the scenario moves to this state when the fixture answers
 
 
 def _text_match(value: Any) -> TextMatch:
@@ -122,6 +190,19 @@ def _text_match(value: Any) -> TextMatch:
         return TextMatch("contains", value)
     ((kind, text),) = value.items()
     return TextMatch(kind, text, re.compile(text) if kind == "regex" else None)
+
+
+def _count(value: Any) -> CountRange:
+    if isinstance(value, int):
+        return CountRange(value, value)
+    return CountRange(value.get("min"), value.get("max"))
+
+
+def _tool_result(value: Any) -> ToolResultMatch:
+    if isinstance(value, bool):
+        return ToolResultMatch(present=value)
+    tests = {k: v for k, v in value.items() if k in ("equals", "contains", "regex")}
+    return ToolResultMatch(name=value.get("name"), text=_text_match(tests) if tests else None)
 
 
 def _match(raw: Mapping[str, Any]) -> Match:
@@ -135,22 +216,74 @@ def _match(raw: Mapping[str, Any]) -> Match:
         tags=tuple(raw.get("tags", ())),
         headers={k.lower(): _text_match(v) for k, v in raw.get("headers", {}).items()},
         body=raw.get("body"),
+        endpoint=raw.get("endpoint"),
+        turn=_count(raw["turn"]) if "turn" in raw else None,
+        messages=_count(raw["messages"]) if "messages" in raw else None,
+        tool_result=_tool_result(raw["tool_result"]) if "tool_result" in raw else None,
+        after_tool_call=raw.get("after_tool_call"),
+        roles={role: _text_match(raw[role]) for role in MESSAGE_ROLES if role in raw},
     )
 
 
-def _reply(raw: Mapping[str, Any]) -> ReplySpec:
+def parse_match(raw: Mapping[str, Any]) -> Match:
+    """A `match` object (schema-checked) as a Match; fault rules use the same keys as fixtures."""
+    return _match(raw)
+
+
+def _nominal(dist: faults.Distribution) -> float:
+    if isinstance(dist, faults.Fixed):
+        return dist.ms
+    if isinstance(dist, faults.Uniform):
+        return (dist.low + dist.high) / 2
+    return dist.median
+
+
+def _hold(raw: Any) -> faults.Hold | None:
+    if raw is None or raw is False:
+        return None
+    return faults.Hold(raw.get("timeout_ms") if isinstance(raw, Mapping) else None)
+
+
+def _tool_call(raw: Mapping[str, Any], known: frozenset[str], where: str) -> ToolCallSpec:
+    arguments = raw.get("arguments", {})
+    data = json.loads(arguments) if isinstance(arguments, str) else arguments
+    try:
+        template = templates.parse_json(data, known)
+    except templates.TemplateError as exc:
+        raise _TemplateProblem(f"{where}.arguments", str(exc)) from None
+    return ToolCallSpec(
+        name=raw["name"],
+        arguments=arguments if isinstance(arguments, str) else json.dumps(arguments),
+        id=raw.get("id"),
+        arguments_template=template,
+    )
+
+
+class _TemplateProblem(Exception):
+    def __init__(self, field_path: str, problem: str) -> None:
+        super().__init__(problem)
+        self.field_path = field_path
+        self.problem = problem
+
+
+def _content_template(content: Any, known: frozenset[str], where: str) -> templates.Template | None:
+    if not isinstance(content, str) or not templates.has_placeholders(content):
+        return None
+    try:
+        return templates.parse(content, known)
+    except templates.TemplateError as exc:
+        raise _TemplateProblem(f"{where}.content", str(exc)) from None
+
+
+def _reply(raw: Mapping[str, Any], known: frozenset[str] = frozenset(), where: str = "reply") -> ReplySpec:
     calls = tuple(
-        ToolCallSpec(
-            name=call["name"],
-            arguments=call["arguments"]
-            if isinstance(call.get("arguments"), str)
-            else json.dumps(call.get("arguments", {})),
-            id=call.get("id"),
-        )
-        for call in raw.get("tool_calls", ())
+        _tool_call(call, known, f"{where}.tool_calls[{index}]") for index, call in enumerate(raw.get("tool_calls", ()))
     )
-    error = ErrorSpec(**raw["error"]) if "error" in raw else None
+    error = ErrorSpec(**faults.error_fields(raw["error"])) if "error" in raw else None
     usage = UsageSpec(**raw["usage"]) if "usage" in raw else None
+    timing = faults.Timing(
+        *(faults.parse_distribution(raw.get(name, 0)) for name in ("delay_ms", "ttft_ms", "chunk_ms"))
+    )
     return ReplySpec(
         content=raw.get("content"),
         tool_calls=calls,
@@ -159,12 +292,44 @@ def _reply(raw: Mapping[str, Any]) -> ReplySpec:
         usage=usage,
         headers=dict(raw.get("headers", {})),
         error=error,
-        delay_ms=float(raw.get("delay_ms", 0)),
-        ttft_ms=float(raw.get("ttft_ms", 0)),
-        chunk_ms=float(raw.get("chunk_ms", 0)),
+        delay_ms=_nominal(timing.delay_ms),
+        ttft_ms=_nominal(timing.ttft_ms),
+        chunk_ms=_nominal(timing.chunk_ms),
         chunk_tokens=raw.get("chunk_tokens"),
         has_content="content" in raw,
+        timing=timing,
+        fault=faults.parse_fault(raw["fault"]) if "fault" in raw else None,
+        hold=_hold(raw.get("hold")),
+        generate=_generate(raw["generate"]) if "generate" in raw else None,
+        content_template=_content_template(raw.get("content"), known, where),
     )
+
+
+def _generate(raw: Any) -> GenerateSpec:
+    if isinstance(raw, str):
+        return GenerateSpec(raw)
+    if "words" in raw:
+        return GenerateSpec("text", words=raw["words"])
+    if "tool_call" in raw:
+        return GenerateSpec("tool_call", tool=raw["tool_call"])
+    return GenerateSpec("json", schema=raw["json_schema"])
+
+
+def _check_generate(reply: Mapping[str, Any], where: str, source: str, name: str) -> None:
+    """`generate` makes up what `content`, `tool_calls` and `refusal` would script, so it goes alone."""
+    if "generate" not in reply:
+        return
+    scripted = [key for key in ("content", "tool_calls", "refusal") if key in reply]
+    if scripted:
+        raise FixtureError(source, name, f"{where}.generate", f"cannot be combined with {', '.join(scripted)}")
+    schema = reply["generate"].get("json_schema") if isinstance(reply["generate"], Mapping) else None
+    if schema is not None:
+        try:
+            jsonschema.validators.validator_for(schema, default=Draft202012Validator).check_schema(schema)
+        except jsonschema.SchemaError as exc:
+            raise FixtureError(
+                source, name, f"{where}.generate.json_schema", f"not a valid JSON Schema: {exc.message}"
+            ) from None
 
 
 def _path(parts: Iterable[str | int]) -> str:
@@ -192,9 +357,20 @@ def _check_semantics(raw: Mapping[str, Any], source: str, name: str) -> None:
                 except re.error as exc:
                     where = f"match.{key}" + (f".{header}" if header else "") + ".regex"
                     raise FixtureError(source, name, where, f"invalid regular expression: {exc}") from None
+    _check_scenario(raw, source, name)
+    tool_result = raw.get("match", {}).get("tool_result")
+    if isinstance(tool_result, Mapping) and sum(k in tool_result for k in ("equals", "contains", "regex")) > 1:
+        raise FixtureError(
+            source, name, "match.tool_result", "give at most one of equals, contains, regex (and optionally name)"
+        )
+    for key in ("turn", "messages"):
+        bounds = raw.get("match", {}).get(key)
+        if isinstance(bounds, Mapping) and bounds.get("min", 0) > bounds.get("max", bounds.get("min", 0)):
+            raise FixtureError(source, name, f"match.{key}", "min is greater than max")
     replies = raw.get("replies") or [raw.get("reply", {})]
     for r_index, reply in enumerate(replies):
         prefix = f"replies[{r_index}]" if "replies" in raw else "reply"
+        _check_generate(reply, prefix, source, name)
         for c_index, call in enumerate(reply.get("tool_calls", ())):
             arguments = call.get("arguments")
             if isinstance(arguments, str):
@@ -210,24 +386,58 @@ def _check_semantics(raw: Mapping[str, Any], source: str, name: str) -> None:
                     )
 
 
+def _check_faults(raw: Any, source: str, label: str | None) -> None:
+    """A broken `fault:` gets its own precise message (the schema's oneOf would only say 'not valid')."""
+    if not isinstance(raw, Mapping):
+        return
+    replies: list[Any] = raw["replies"] if isinstance(raw.get("replies"), list) else [raw.get("reply")]
+    for index, reply in enumerate(replies):
+        if isinstance(reply, Mapping) and "fault" in reply:
+            problem = faults.fault_problem(reply["fault"], rules=False)
+            if problem is not None:
+                prefix = f"replies[{index}]" if "replies" in raw else "reply"
+                where = ".".join(p for p in (prefix, "fault", problem[0]) if p)
+                raise FixtureError(source, label, where, problem[1])
+
+
+def _check_scenario(raw: Mapping[str, Any], source: str, name: str) -> None:
+    for key in ("when_state", "set_state"):
+        if key in raw and "scenario" not in raw:
+            raise FixtureError(
+                source, name, key, f"`{key}` needs `scenario: NAME` (the scenario whose state it reads or sets)"
+            )
+
+
 def parse_fixture(raw: Any, source: str = "<runtime>", index: int | None = None) -> Fixture:
     """One fixture object, checked against the fixture schema; raises FixtureError with the field at fault."""
     label = raw.get("name") if isinstance(raw, Mapping) and isinstance(raw.get("name"), str) else None
     if label is None and index is not None:
         label = f"#{index}"
+    _check_faults(raw, source, label)
     problem = _schema_problem(_FIXTURE_VALIDATOR, raw)
     if problem is not None:
         where, message = problem
         raise FixtureError(source, label, _path(where), message)
     _check_semantics(raw, source, raw["name"])
-    replies = raw["replies"] if "replies" in raw else [raw["reply"]]
+    match = _match(raw.get("match", {}))
+    known = templates.capture_names(match.patterns())
+    try:
+        if "replies" in raw:
+            specs = tuple(_reply(r, known, f"replies[{i}]") for i, r in enumerate(raw["replies"]))
+        else:
+            specs = (_reply(raw["reply"], known, "reply"),)
+    except _TemplateProblem as exc:
+        raise FixtureError(source, raw["name"], exc.field_path, exc.problem) from None
     return Fixture(
         name=raw["name"],
-        match=_match(raw.get("match", {})),
-        replies=tuple(_reply(r) for r in replies),
+        match=match,
+        replies=specs,
         priority=int(raw.get("priority", 0)),
         times=raw.get("times"),
         source=source,
+        scenario=raw.get("scenario"),
+        when_state=raw.get("when_state"),
+        set_state=raw.get("set_state"),
     )
 
 

@@ -29,6 +29,8 @@ class Call:
     fault: str | None = None
     near_misses: tuple[Mapping[str, Any], ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # what went out: events/bytes sent, how it ended, the waits drawn, the fault's details and who asked for it
+    delivered: Mapping[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -7,8 +7,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mockgw.conversation import Conversation
-from mockgw.fixtures import Fixture, Match, TextMatch
+from mockgw.conversation import Conversation, Message
+from mockgw.fixtures import CountRange, Fixture, Match, TextMatch, ToolResultMatch
+
+STARTED = "started"  # the state every scenario starts in
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,74 @@ def _any_message(match: Match, conv: Conversation, captures: dict[str, str]) -> 
     return Mismatch("any_message", match.any_message.describe(), f"{len(conv.messages)} messages, none matching")
 
 
+def _count(key: str, test: CountRange | None, count: int) -> Mismatch | None:
+    if test is None or test.holds(count):
+        return None
+    return Mismatch(key, test.describe(), str(count))
+
+
+def _role(role: str, test: TextMatch, conv: Conversation, captures: dict[str, str]) -> Mismatch | None:
+    texts = [m.text for m in conv.messages if m.role == role]
+    expected = f"{'an' if role == 'assistant' else 'a'} {role} message {test.describe()}"
+    for text in reversed(texts):  # the latest matching message gives the captures
+        found = test.search(text)
+        if found is not None:
+            captures.update(found)
+            return None
+    if not texts:
+        return Mismatch(role, expected, f"no {role} message")
+    if len(texts) == 1:
+        return Mismatch(role, expected, _short(texts[0]))
+    return Mismatch(role, expected, f"{len(texts)} {role} messages, none matching (the latest: {_short(texts[-1])})")
+
+
+def answered_tool(conv: Conversation, message: Message) -> str | None:
+    """The name of the tool a tool result answers, through the assistant call its tool_call_id names."""
+    call = conv.tool_call_named(message.tool_call_id)
+    return call.name if call else None
+
+
+def _describe_last(conv: Conversation) -> str:
+    if not conv.messages:
+        return "no messages"
+    return f"the last message is a {conv.messages[-1].role} message"
+
+
+def _tool_result(test: ToolResultMatch | None, conv: Conversation, captures: dict[str, str]) -> Mismatch | None:
+    if test is None:
+        return None
+    last = conv.last_tool_result
+    if not test.present:
+        return None if last is None else Mismatch("tool_result", "the last message is not a tool result", "it is")
+    expected = "a tool result" + (f" for {test.name!r}" if test.name else "")
+    expected += f" whose text is {test.text.describe()}" if test.text else ""
+    if last is None:
+        return Mismatch("tool_result", expected, _describe_last(conv))
+    name = answered_tool(conv, last)
+    if test.name is not None and name != test.name:
+        actual = f"a result for {name!r}" if name else f"a result for unknown call {last.tool_call_id!r}"
+        return Mismatch("tool_result", expected, actual)
+    if test.text is not None:
+        found = test.text.search(last.text)
+        if found is None:
+            return Mismatch("tool_result", expected, f"a result for {name!r} with text {_short(last.text)}")
+        captures.update(found)
+    return None
+
+
+def _after_tool_call(name: str | None, conv: Conversation) -> Mismatch | None:
+    if name is None:
+        return None
+    expected = f"the latest assistant message called {name!r}"
+    assistant = next((m for m in reversed(conv.messages) if m.role == "assistant"), None)
+    if assistant is None:
+        return Mismatch("after_tool_call", expected, "no assistant message yet")
+    called = [call.name for call in assistant.tool_calls]
+    if name in called:
+        return None
+    return Mismatch("after_tool_call", expected, f"it called {called}" if called else "it called no tool")
+
+
 def mismatches(match: Match, conv: Conversation) -> tuple[list[Mismatch], dict[str, str]]:
     """Every key of `match` that `conv` fails, and the named regex captures of the keys that held."""
     failed: list[Mismatch] = []
@@ -92,6 +162,14 @@ def mismatches(match: Match, conv: Conversation) -> tuple[list[Mismatch], dict[s
         failed.append(Mismatch("model", repr(match.model), repr(conv.model)))
     if match.stream is not None and match.stream != conv.stream:
         failed.append(Mismatch("stream", repr(match.stream), repr(conv.stream)))
+    if match.endpoint is not None and match.endpoint != conv.endpoint:
+        failed.append(Mismatch("endpoint", repr(match.endpoint), repr(conv.endpoint)))
+    check(_count("turn", match.turn, conv.turn))
+    check(_count("messages", match.messages, len(conv.messages)))
+    check(_tool_result(match.tool_result, conv, captures))
+    check(_after_tool_call(match.after_tool_call, conv))
+    for role, test in match.roles.items():
+        check(_role(role, test, conv, captures))
     check(_text("last_user_message", match.last_user_message, conv.last_user_message, captures))
     check(_text("system", match.system, conv.system, captures))
     check(_any_message(match, conv, captures))
@@ -109,19 +187,43 @@ def mismatches(match: Match, conv: Conversation) -> tuple[list[Mismatch], dict[s
     return failed, captures
 
 
+def progress_mismatches(fixture: Fixture, uses: Mapping[str, int], states: Mapping[str, str]) -> list[Mismatch]:
+    """Where the session stands against the fixture: its `times` used up, or its scenario in another state."""
+    failed: list[Mismatch] = []
+    used = uses.get(fixture.name, 0)
+    if fixture.times is not None and used >= fixture.times:
+        failed.append(Mismatch("times", f"at most {fixture.times} uses", f"already used {used} times"))
+    if fixture.scenario is not None and fixture.when_state is not None:
+        state = states.get(fixture.scenario, STARTED)
+        if state != fixture.when_state:
+            failed.append(
+                Mismatch("when_state", f"scenario {fixture.scenario!r} in state {fixture.when_state!r}", repr(state))
+            )
+    return failed
+
+
 def select(
     fixtures: Sequence[Fixture],
     conv: Conversation,
-    available: Callable[[Fixture], bool],
+    available: Callable[[Fixture], bool] | None = None,
     keep: int = 3,
+    *,
+    uses: Mapping[str, int] | None = None,
+    states: Mapping[str, str] | None = None,
 ) -> Selection:
-    """The highest-priority available fixture that matches (first loaded on a tie), and the nearest misses."""
+    """The highest-priority fixture that matches (first loaded on a tie), and the nearest misses.
+
+    `uses` (fixture name -> answers so far) and `states` (scenario -> state) are the session's progress: a fixture
+    whose `times` are used up or whose scenario is elsewhere does not match, and says so in the near misses.
+    `available` can exclude fixtures outright (they are not even near misses).
+    """
     ordered = sorted(enumerate(fixtures), key=lambda item: (-item[1].priority, item[0]))
     losers: list[MatchResult] = []
     for _, fixture in ordered:
-        if not available(fixture):
+        if available is not None and not available(fixture):
             continue
         failed, captures = mismatches(fixture.match, conv)
+        failed.extend(progress_mismatches(fixture, uses or {}, states or {}))
         result = MatchResult(fixture, tuple(failed), captures)
         if result.matched:
             return Selection(result, ())
@@ -131,18 +233,26 @@ def select(
 
 
 def near_miss_report(selection: Selection) -> str:
-    """A sentence naming the closest fixture and the keys that failed, for the strict-mode 404."""
+    """The strict-mode 404 message: the closest fixture, each key that failed (expected vs actual), the runners-up."""
     if not selection.near_misses:
-        return "No fixture matches this request (no fixtures are loaded)."
-    closest = selection.near_misses[0]
+        return "No fixture matches this request (no fixtures are loaded). Add a fixture whose `match` accepts it."
+    closest, *others = selection.near_misses
+    count = len(closest.mismatches)
     details = "; ".join(m.describe() for m in closest.mismatches)
-    return f"No fixture matches this request. Closest: '{closest.fixture.name}' ({details})."
+    text = (
+        f"No fixture matches this request. Closest: '{closest.fixture.name}' ({closest.fixture.source}), "
+        f"{count} key{'s' if count != 1 else ''} failed: {details}."
+    )
+    if others:
+        text += " Next: " + ", ".join(f"'{r.fixture.name}' ({len(r.mismatches)} failed)" for r in others) + "."
+    return text
 
 
 def near_misses_json(selection: Selection) -> list[dict[str, Any]]:
     return [
         {
             "fixture": result.fixture.name,
+            "source": result.fixture.source,
             "mismatches": [{"key": m.key, "expected": m.expected, "actual": m.actual} for m in result.mismatches],
         }
         for result in selection.near_misses

@@ -9,18 +9,19 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mockgw import auth, matching, replies
+from mockgw import auth, endpoints, fault_rules, faults, matching, ratelimit, replies, rules, scenarios
 from mockgw.auth import ApiKey
 from mockgw.catalog import Resolved
 from mockgw.conversation import Conversation
 from mockgw.dialects import Dialect
 from mockgw.dialects.chat import CHAT
+from mockgw.dialects.messages import MESSAGES
 from mockgw.errors import ApiError, invalid_request, not_found
-from mockgw.fixtures import Fixture, ReplySpec
+from mockgw.fixtures import ErrorSpec, Fixture, ReplySpec
 from mockgw.reply import Reply, ReplyMeta
 from mockgw.state import GatewayState, SessionState
 
@@ -51,6 +52,10 @@ class Delivery:
     delay_ms: float = 0.0
     ttft_ms: float = 0.0
     chunk_ms: float = 0.0
+    gaps: tuple[float, ...] = ()  # per-event waits (before events 2..n) when the chunk wait is jittered
+    fault: faults.Fault | None = None  # applied at the socket by the injector
+    fault_source: str | None = None  # "fixture" or "rule '<name>'"
+    hold: faults.Hold | None = None
 
 
 @dataclass(frozen=True)
@@ -124,13 +129,6 @@ def normalise(
     return conv, resolved
 
 
-def _available(session: SessionState) -> Any:
-    def available(fixture: Fixture) -> bool:
-        return fixture.times is None or session.uses.get(fixture.name, 0) < fixture.times
-
-    return available
-
-
 def choose_reply(session: SessionState, fixture: Fixture) -> ReplySpec:
     """The fixture's next reply (the last one repeats), counting the use."""
     used = session.uses.get(fixture.name, 0)
@@ -176,7 +174,24 @@ def admit(state: GatewayState, raw: RawRequest, dialect: Dialect) -> Admitted | 
     if isinstance(normalised, ApiError):
         return error_outcome(normalised, body)
     conv, resolved = normalised
+    refused = endpoints.refuse_stream(conv, resolved)
+    if refused is not None:
+        return error_outcome(refused, body, conversation=conv)
+    broken = rules.check(conv, state.settings.conversation_rules)
+    if broken is not None:
+        return error_outcome(broken, body, conversation=conv)
+    limited = rate_limit(state, raw, key, conv)
+    if limited is not None:
+        return error_outcome(limited, body, conversation=conv)
     return Admitted(body, conv, resolved, key)
+
+
+def rate_limit(state: GatewayState, raw: RawRequest, key: ApiKey, conv: Conversation) -> ApiError | None:
+    """429 usage_limit_exceeded when the key is over its requests or tokens per minute (counted when admitted)."""
+    limits = ratelimit.limits_for(key, state.settings.rate_limit)
+    if limits.unlimited:
+        return None
+    return state.rate_limiter.admit(raw.session, key.key, limits, replies.prompt_tokens(conv))
 
 
 def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Admitted) -> Outcome:
@@ -184,17 +199,23 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
     body, conv = admitted.body, admitted.conversation
     session = state.session(raw.session)
     sequence = next(session.sequence)
-    selection = matching.select(state.fixtures(raw.session), conv, _available(session))
+    ruled = choose_rule_fault(state, raw.session, conv)
+    if isinstance(ruled.fault, faults.ErrorFault):
+        return fault_error_outcome(ruled, body, conv)
+    selection = matching.select(state.fixtures(raw.session), conv, uses=session.uses, states=session.scenarios)
     near = tuple(matching.near_misses_json(selection))
     if selection.winner is None and state.settings.strict:
         error = not_found(matching.near_miss_report(selection), code="no_matching_fixture")
         return error_outcome(error, body, conversation=conv, near_misses=near)
     fixture = selection.winner.fixture if selection.winner else None
     spec = choose_reply(session, fixture) if fixture else None
+    if selection.winner is not None and spec is not None:  # the fixture answers: move its scenario, fill templates
+        scenarios.advance(session.scenarios, selection.winner.fixture)
+        spec = replies.render_templates(spec, conv, selection.winner.captures)
     name = fixture.name if fixture else None
     if spec is not None and spec.error is not None:
-        delivery = Delivery(delay_ms=spec.delay_ms)
-        return error_outcome(replies.error_for(spec.error), body, conversation=conv, fixture=name, delivery=delivery)
+        delivery = plan_delivery(state, raw.session, sequence, spec, ruled, conv.stream, events=0)
+        return replace(spec_error_outcome(spec.error, body, conv), fixture=name, delivery=delivery)
     rng = random.Random(f"{state.settings.seed}:{raw.session}:{sequence}")
     reply = replies.build(spec, conv, rng, state.settings.seed, state.settings.generated_words)
     meta = ReplyMeta(
@@ -206,15 +227,9 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
         separate_usage_chunk=state.settings.stream_usage == "separate_chunk",
     )
     headers = {"X-Edgee-Provider": admitted.resolved.provider, **(spec.headers if spec else {})}
-    delivery = Delivery(
-        delay_ms=spec.delay_ms if spec else 0.0,
-        ttft_ms=spec.ttft_ms if spec else 0.0,
-        chunk_ms=spec.chunk_ms if spec else 0.0,
-    )
     outcome = Outcome(
         status=200,
         headers=headers,
-        delivery=delivery,
         parsed=body,
         conversation=conv,
         fixture=name,
@@ -222,9 +237,94 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
         summary=reply_summary(reply),
     )
     if conv.stream:
-        return replace(outcome, events=tuple(dialect.stream(reply, meta)), content_type=SSE_TYPE)
+        events = tuple(dialect.stream(reply, meta))
+        delivery = plan_delivery(state, raw.session, sequence, spec, ruled, True, len(events))
+        return replace(outcome, events=events, content_type=SSE_TYPE, delivery=delivery)
     rendered = json.dumps(dialect.render(reply, meta), separators=(",", ":"), ensure_ascii=False).encode()
-    return replace(outcome, body=rendered)
+    delivery = plan_delivery(state, raw.session, sequence, spec, ruled, False, events=0)
+    return replace(outcome, body=rendered, delivery=delivery)
+
+
+def choose_rule_fault(state: GatewayState, session_name: str, conv: Conversation) -> fault_rules.Choice:
+    """The fault rule that fires on this request (if any); every matching rule counts it."""
+    session = state.session(session_name)
+    active = state.fault_rules(session_name)
+    if not active:
+        return fault_rules.Choice(None, None, session.fault_counts)
+    choice = fault_rules.choose_fault(active, session.fault_counts, conv, state.settings.seed, session_name)
+    session.fault_counts = dict(choice.counts)
+    return choice
+
+
+def spec_error_outcome(spec: ErrorSpec, parsed: Any, conv: Conversation | None) -> Outcome:
+    """A scripted error: the gateway's envelope, or the custom body (e.g. a proxy's HTML page) as given."""
+    error = replies.error_for(spec)
+    if spec.body is None:
+        return error_outcome(error, parsed, conversation=conv)
+    return Outcome(
+        status=spec.status,
+        body=spec.body.encode(),
+        headers=error.headers,
+        content_type=spec.content_type or JSON_TYPE,
+        parsed=parsed,
+        conversation=conv,
+        error=error,
+        summary={"error": {"status": spec.status, "body": spec.body[:200]}},
+    )
+
+
+def fault_error_outcome(choice: fault_rules.Choice, parsed: Any, conv: Conversation) -> Outcome:
+    """The error answer of a rule's `{type: error}` fault; no fixture is consulted (nor used up)."""
+    assert isinstance(choice.fault, faults.ErrorFault) and choice.rule is not None
+    fault = choice.fault
+    spec = ErrorSpec(
+        fault.status,
+        fault.code,
+        fault.message,
+        fault.type,
+        fault.param,
+        fault.retry_after,
+        fault.body,
+        fault.content_type,
+    )
+    delivery = Delivery(fault=fault, fault_source=f"rule '{choice.rule.name}'")
+    return replace(spec_error_outcome(spec, parsed, conv), delivery=delivery)
+
+
+def plan_delivery(
+    state: GatewayState,
+    session: str,
+    sequence: int,
+    spec: ReplySpec | None,
+    ruled: fault_rules.Choice,
+    stream: bool,
+    events: int,
+) -> Delivery:
+    """Concrete waits and the fault for one answer: a rule's fault wins over the fixture's; all drawn from the seed."""
+    timing = spec.timing if spec else faults.Timing()
+    fault, source = (spec.fault, "fixture") if spec and spec.fault else (None, None)
+    if ruled.fault is not None and ruled.rule is not None:
+        if isinstance(ruled.fault, faults.Latency):
+            timing = timing.overridden(ruled.fault)
+        else:
+            fault, source = ruled.fault, f"rule '{ruled.rule.name}'"
+    if fault is not None and not faults.applies(fault, stream):
+        fault, source = None, None
+    seed = state.settings.seed
+    drawn = faults.draw_timing(timing, events, random.Random(f"{seed}:timing:{session}:{sequence}"))
+    if fault is not None:
+        fault = faults.resolve(fault, random.Random(f"{seed}:fault-data:{session}:{sequence}"))
+    if isinstance(ruled.fault, faults.Latency) and fault is None and ruled.rule is not None:
+        fault, source = ruled.fault, f"rule '{ruled.rule.name}'"
+    return Delivery(
+        delay_ms=drawn.delay_ms,
+        ttft_ms=drawn.ttft_ms,
+        chunk_ms=drawn.chunk_ms,
+        gaps=drawn.gaps,
+        fault=fault,
+        fault_source=source,
+        hold=spec.hold if spec else None,
+    )
 
 
 def reply_summary(reply: Reply) -> dict[str, Any]:
@@ -234,4 +334,55 @@ def reply_summary(reply: Reply) -> dict[str, Any]:
         "content": (reply.content or "")[:200],
         "tool_calls": [c.name for c in reply.tool_calls],
         "usage": {"prompt_tokens": reply.usage.prompt_tokens, "completion_tokens": reply.usage.completion_tokens},
+        **({"warnings": list(reply.warnings)} if reply.warnings else {}),
     }
+
+
+JsonHandler = Callable[[Mapping[str, Any], Mapping[str, str]], Mapping[str, Any] | ApiError]
+
+
+def handle_json(
+    state: GatewayState,
+    raw: RawRequest,
+    schema: str,
+    compute: JsonHandler,
+    precheck: Callable[[Mapping[str, Any]], ApiError | None] | None = None,
+) -> Outcome:
+    """Endpoints that call no model (count_tokens, compress): authenticate, parse, validate, compute.
+
+    `precheck` runs before the schema, for errors with their own code (count_tokens' invalid_tokenizer)."""
+    key = auth.authenticate(raw.headers, state.settings.keys)
+    if isinstance(key, ApiError):
+        return error_outcome(key, journal_body(raw))
+    body = parse_request(raw)
+    if isinstance(body, ApiError):
+        return error_outcome(body, journal_body(raw))
+    invalid = (precheck(body) if precheck else None) or state.validators.check(schema, body)
+    if invalid is not None:
+        return error_outcome(invalid, body)
+    result = compute(body, raw.headers)
+    if isinstance(result, ApiError):
+        return error_outcome(result, body)
+    rendered = json.dumps(result, separators=(",", ":"), ensure_ascii=False).encode()
+    summary = {k: v for k, v in result.items() if k in ("input_tokens", "compression")}
+    return Outcome(status=200, body=rendered, parsed=body, summary=summary)
+
+
+def anthropic_credentials(raw: RawRequest) -> RawRequest:
+    """On the Anthropic-style routes `x-api-key` wins over `Authorization` when both are sent (documented for
+    /v1/messages); `x-edgee-api-key` still wins over both."""
+    if raw.headers.get("x-api-key") and "authorization" in raw.headers:
+        return replace(raw, headers={k: v for k, v in raw.headers.items() if k != "authorization"})
+    return raw
+
+
+def handle_messages(state: GatewayState, raw: RawRequest) -> Outcome:
+    """`POST /v1/messages`: the completion steps in the Anthropic dialect."""
+    return handle_completion(state, anthropic_credentials(raw), MESSAGES)
+
+
+def handle_message_tokens(state: GatewayState, raw: RawRequest) -> Outcome:
+    """`POST /v1/messages/count_tokens`."""
+    return handle_json(
+        state, anthropic_credentials(raw), "messages_count_tokens_request", endpoints.count_message_tokens
+    )

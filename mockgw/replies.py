@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import random
 import string
+from collections.abc import Mapping
+from dataclasses import replace
 
 from mockgw import generate, tokens
 from mockgw.conversation import Conversation, ToolCall
 from mockgw.errors import ApiError, gateway_error
-from mockgw.fixtures import ErrorSpec, ReplySpec
+from mockgw.fixtures import ErrorSpec, ReplySpec, ToolCallSpec
 from mockgw.reply import Reply, Usage
 
 _ALNUM = string.ascii_letters + string.digits
@@ -20,10 +22,34 @@ def random_id(rng: random.Random, prefix: str, length: int = 24) -> str:
 
 
 def prompt_tokens(conv: Conversation) -> int:
-    """Prompt tokens by the one tokenizer: every message's text and tool calls, and the tools offered."""
-    texts = [m.text + "".join(c.name + c.arguments for c in m.tool_calls) for m in conv.messages]
-    texts.extend(t.name + t.description + str(dict(t.parameters)) for t in conv.tools)
-    return tokens.count_prompt(texts)
+    """Prompt tokens by the one tokenizer (kept for callers; `tokens.count_conversation` is the function)."""
+    return tokens.count_conversation(conv)
+
+
+def template_values(conv: Conversation, captures: Mapping[str, str]) -> dict[str, str]:
+    """What `{{ name }}` placeholders can insert: the request values (see templates.REQUEST_NAMES) and captures."""
+    tool_result = next((m.text for m in reversed(conv.messages) if m.role == "tool"), "")
+    return {
+        "request.model": conv.model,
+        "request.tags": ",".join(conv.tags),
+        "request.endpoint": conv.endpoint,
+        "tool_result": tool_result,
+        "last_user_message": conv.last_user_message or "",
+        **captures,
+    }
+
+
+def render_templates(spec: ReplySpec, conv: Conversation, captures: Mapping[str, str]) -> ReplySpec:
+    """The spec with its templated content and tool-call arguments filled in for this request."""
+    if spec.content_template is None and not any(c.arguments_template for c in spec.tool_calls):
+        return spec
+    values = template_values(conv, captures)
+    calls = tuple(
+        ToolCallSpec(call.name, call.arguments_template.render(values), call.id) if call.arguments_template else call
+        for call in spec.tool_calls
+    )
+    content = spec.content_template.render(values) if spec.content_template else spec.content
+    return replace(spec, content=content, tool_calls=calls, content_template=None)
 
 
 def error_for(spec: ErrorSpec) -> ApiError:
@@ -39,10 +65,12 @@ def build(spec: ReplySpec | None, conv: Conversation, rng: random.Random, seed: 
     """The reply to send: the fixture's, completed (ids, finish reason, usage), or a generated one."""
     spec = spec or ReplySpec()
     if spec.has_content or spec.tool_calls or spec.refusal is not None:
-        content = spec.content
+        made = generate.Answer(spec.content)
     else:
-        content = generate.text(generate.request_rng(seed, conv), generated_words)
+        made = generate.answer(conv, seed, generated_words, spec.generate)
+    content = made.content
     calls = tuple(ToolCall(call.id or random_id(rng, "call_"), call.name, call.arguments) for call in spec.tool_calls)
+    calls += tuple(ToolCall(random_id(rng, "call_"), name, arguments) for name, arguments in made.tool_calls)
     finish = spec.finish_reason
     if conv.max_tokens is not None and content and tokens.count(content) > conv.max_tokens:
         content = tokens.truncate(content, conv.max_tokens)
@@ -62,4 +90,11 @@ def build(spec: ReplySpec | None, conv: Conversation, rng: random.Random, seed: 
         cached_tokens=usage_spec.cached_tokens if usage_spec else 0,
         reasoning_tokens=usage_spec.reasoning_tokens if usage_spec else 0,
     )
-    return Reply(content=content, tool_calls=calls, finish_reason=finish, usage=usage, refusal=spec.refusal)
+    return Reply(
+        content=content,
+        tool_calls=calls,
+        finish_reason=finish,
+        usage=usage,
+        refusal=spec.refusal,
+        warnings=made.warnings,
+    )

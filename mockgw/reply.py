@@ -32,6 +32,7 @@ class Reply:
     finish_reason: str  # one of FINISH_REASONS
     usage: Usage
     refusal: str | None = None
+    warnings: tuple[str, ...] = ()  # what the generator could not satisfy; shown in the journal, never sent
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from mockgw.config import Settings
 from mockgw.errors import FixtureError
+from mockgw.fault_rules import FaultRule, RuleCount, parse_rules
 from mockgw.fixtures import Fixture
 from mockgw.journal import Journal
+from mockgw.ratelimit import RateLimiter
 from mockgw.validation import Validators
 
 
@@ -20,18 +23,32 @@ class SessionState:
     runtime_fixtures: list[Fixture] = field(default_factory=list)
     uses: dict[str, int] = field(default_factory=dict)  # fixture name -> times it answered
     sequence: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    fault_rules: list[FaultRule] = field(default_factory=list)  # added at run time (POST /__mockgw/faults)
+    fault_counts: dict[str, RuleCount] = field(default_factory=dict)  # rule name -> matched / fired
+    scenarios: dict[str, str] = field(default_factory=dict)  # scenario name -> state (absent: "started")
 
     def reset(self) -> None:
         self.runtime_fixtures.clear()
         self.uses.clear()
+        self.scenarios.clear()
         self.sequence = itertools.count(1)
+        self.fault_rules.clear()
+        self.fault_counts.clear()
 
 
 class GatewayState:
     """Everything a running gateway knows; the web layer owns one and passes it to the pipeline."""
 
-    def __init__(self, settings: Settings, fixtures: Iterable[Fixture] = (), validators: Validators | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        fixtures: Iterable[Fixture] = (),
+        validators: Validators | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.settings = settings
+        self.config_fault_rules: tuple[FaultRule, ...] = parse_rules(list(settings.faults), "config faults")
+        self.rate_limiter = RateLimiter(clock)
         self.file_fixtures: tuple[Fixture, ...] = tuple(fixtures)
         self.validators = validators or Validators.load()
         self.journal = Journal(settings.journal_limit)
@@ -58,6 +75,20 @@ class GatewayState:
             taken.add(fixture.name)
         self.session(session).runtime_fixtures.extend(new)
 
+    def fault_rules(self, session: str) -> list[FaultRule]:
+        """The config's fault rules, then the session's run-time ones, in the order they are tried."""
+        return [*self.config_fault_rules, *self.session(session).fault_rules]
+
+    def add_fault_rules(self, session: str, rules: Iterable[FaultRule]) -> None:
+        """Add run-time fault rules; a name already in use is refused (the journal names the rule that fired)."""
+        taken = {r.name for r in self.fault_rules(session)}
+        new = list(rules)
+        for rule in new:
+            if rule.name in taken:
+                raise FixtureError(rule.source, f"fault rule {rule.name}", "name", "a rule with this name exists")
+            taken.add(rule.name)
+        self.session(session).fault_rules.extend(new)
+
     def reset(self, session: str | None = None) -> None:
         """Journal, run-time fixtures and counters back to the start (one session, or all)."""
         if session is None:
@@ -66,3 +97,4 @@ class GatewayState:
         else:
             self.session(session).reset()
         self.journal.clear(session)
+        self.rate_limiter.reset(session)

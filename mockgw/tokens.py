@@ -2,13 +2,20 @@
 
 An approximation of BPE tokenizers, deterministic and dependency-free: a token is a run of word characters
 (long words are cut every 6 characters) or a single punctuation mark, each carrying the white space before
-it. Joining the pieces gives the text back exactly.
+it. Joining the pieces gives the text back exactly. It does not try to reproduce any provider's counts:
+what matters is that every count mockgw reports comes from these functions, so they agree with each other.
+
+THE functions: `count` (any text: completions, truncation), `count_conversation` (prompt tokens of a
+request, for `usage`, count_tokens endpoints and rate limits).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
+
+from mockgw.conversation import Conversation
 
 _PIECE = re.compile(r"\s*(?:\w{1,6}|[^\w\s])|\s+")
 MESSAGE_OVERHEAD = 3  # tokens per message for role and framing, as OpenAI counts them
@@ -36,6 +43,24 @@ def count_prompt(texts: Iterable[str]) -> int:
     for text in texts:
         total += MESSAGE_OVERHEAD + count(text)
     return total
+
+
+def conversation_texts(conv: Conversation) -> list[str]:
+    """What a request puts in front of the model: each message (text and tool calls), each tool, the schema."""
+    texts = [m.text + "".join(c.name + c.arguments for c in m.tool_calls) for m in conv.messages]
+    texts.extend(t.name + t.description + _compact(t.parameters) for t in conv.tools)
+    if conv.response_format:
+        texts.append(_compact(conv.response_format))
+    return texts
+
+
+def count_conversation(conv: Conversation) -> int:
+    """Prompt tokens of a request: THE count behind `usage.prompt_tokens`, count_tokens and rate limits."""
+    return count_prompt(conversation_texts(conv))
+
+
+def _compact(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False, default=str)
 
 
 def chunks(text: str, per_chunk: int) -> list[str]:

@@ -10,11 +10,13 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
 from aiohttp import web
 
-from mockgw import pipeline
+from mockgw import endpoints, inject, pipeline
 from mockgw.auth import redact
+from mockgw.dialects.responses import RESPONSES
 from mockgw.errors import ApiError, gateway_error, internal_error, not_found
 from mockgw.journal import Call
 from mockgw.pipeline import Outcome, RawRequest
@@ -30,6 +32,18 @@ Handler = Callable[[GatewayState, RawRequest], Outcome]
 API_ROUTES: dict[str, dict[str, Handler]] = {
     "/v1/chat/completions": {"POST": pipeline.handle_completion},
     "/v1/models": {"GET": pipeline.handle_models},
+    "/v1/messages": {"POST": pipeline.handle_messages},
+    "/v1/responses": {"POST": partial(pipeline.handle_completion, dialect=RESPONSES)},
+    "/v1/messages/count_tokens": {"POST": pipeline.handle_message_tokens},
+    "/v1/count_tokens": {
+        "POST": partial(
+            pipeline.handle_json,
+            schema="count_tokens_request",
+            compute=endpoints.count_tokens,
+            precheck=endpoints.check_tokenizer,
+        )
+    },
+    "/v1/compress": {"POST": partial(pipeline.handle_json, schema="compress_request", compute=endpoints.compress)},
 }
 
 
@@ -94,38 +108,17 @@ async def api(request: web.Request) -> web.StreamResponse:
             outcome = pipeline.error_outcome(internal_error(), pipeline.journal_body(raw))
         return await deliver(request, outcome)
     finally:
-        record(request.app, raw, outcome, started)
-
-
-async def _sleep_ms(ms: float) -> None:
-    if ms > 0:
-        await asyncio.sleep(ms / 1000)
+        record(request.app, raw, outcome, started, request.get(inject.SENT_KEY))
 
 
 async def deliver(request: web.Request, outcome: Outcome) -> web.StreamResponse:
-    """Write the outcome: JSON in one piece, or SSE events one write each, with the waits asked for."""
-    await _sleep_ms(outcome.delivery.delay_ms)
-    if outcome.events is None:
-        return web.Response(
-            status=outcome.status,
-            body=outcome.body,
-            content_type=outcome.content_type,
-            headers=outcome.headers,
-        )
-    response = web.StreamResponse(status=outcome.status, headers=outcome.headers)
-    response.content_type = outcome.content_type
-    response.headers["Cache-Control"] = "no-cache"
-    await response.prepare(request)
-    await _sleep_ms(outcome.delivery.ttft_ms)
-    for index, event in enumerate(outcome.events):
-        if index:
-            await _sleep_ms(outcome.delivery.chunk_ms)
-        await response.write(event)
-    await response.write_eof()
-    return response
+    """Write the outcome: JSON in one piece, or SSE events one write each, with its waits, hold and fault."""
+    return await inject.deliver(request, outcome)
 
 
-def record(app: web.Application, raw: RawRequest, outcome: Outcome | None, started: float) -> None:
+def record(
+    app: web.Application, raw: RawRequest, outcome: Outcome | None, started: float, sent: inject.Sent | None = None
+) -> None:
     """Append the call to the journal and wake whoever waits for calls."""
     state = app[STATE]
     outcome = outcome or pipeline.error_outcome(internal_error())
@@ -149,6 +142,8 @@ def record(app: web.Application, raw: RawRequest, outcome: Outcome | None, start
             session=raw.session,
             seed=state.settings.seed,
             near_misses=outcome.near_misses,
+            fault=outcome.delivery.fault.kind if outcome.delivery.fault else None,
+            delivered=inject.delivered_json(outcome, sent),
         )
     )
     for event in app[CALL_LISTENERS]:
@@ -162,6 +157,7 @@ def make_app(state: GatewayState) -> web.Application:
     app = web.Application(client_max_size=state.settings.max_body_bytes + 1)
     app[STATE] = state
     app[CALL_LISTENERS] = []
+    inject.setup(app)
     control.add_routes(app)
     app.router.add_route("*", "/{tail:.*}", api)
     return app

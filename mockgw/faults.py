@@ -1,0 +1,488 @@
+"""The fault catalogue: latency distributions and every way an answer can go wrong, as frozen data.
+
+Pure: parsing fault specs, drawing seeded numbers, and planning what bytes a faulted stream sends. The web layer's
+injector (`inject.py`) applies the plan to the socket. Nothing here knows about sockets or event loops.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
+
+import jsonschema_rs
+
+from mockgw.fixture_schema import FAULT_TYPES
+
+# --- latency distributions ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """Always the same number of milliseconds."""
+
+    ms: float
+
+    def draw(self, rng: random.Random) -> float:
+        return self.ms
+
+
+@dataclass(frozen=True)
+class Uniform:
+    """Uniformly between `low` and `high` milliseconds."""
+
+    low: float
+    high: float
+
+    def draw(self, rng: random.Random) -> float:
+        return rng.uniform(self.low, self.high)
+
+
+@dataclass(frozen=True)
+class LogNormal:
+    """Log-normal around `median` milliseconds; `sigma` is the spread of the logarithm (0.1 tight, 1 wild)."""
+
+    median: float
+    sigma: float
+
+    def draw(self, rng: random.Random) -> float:
+        return rng.lognormvariate(math.log(self.median), self.sigma) if self.median > 0 else 0.0
+
+
+Distribution = Fixed | Uniform | LogNormal
+NO_WAIT = Fixed(0.0)
+
+
+def parse_distribution(raw: Any) -> Distribution:
+    """A number (fixed), `{uniform: [min, max]}` or `{lognormal: {median: ms, sigma: s}}` (schema-checked before)."""
+    if isinstance(raw, int | float):
+        return Fixed(float(raw))
+    if "uniform" in raw:
+        low, high = raw["uniform"]
+        return Uniform(float(min(low, high)), float(max(low, high)))
+    spec = raw["lognormal"]
+    return LogNormal(float(spec["median"]), float(spec.get("sigma", 0.5)))
+
+
+def is_jittered(dist: Distribution) -> bool:
+    return not isinstance(dist, Fixed)
+
+
+# --- the catalogue --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reset:
+    """TCP reset (SO_LINGER 0, then close) before any response byte."""
+
+    kind: ClassVar[str] = "reset"
+
+
+@dataclass(frozen=True)
+class Close:
+    """Close the connection (FIN) without sending any response."""
+
+    kind: ClassVar[str] = "close"
+
+
+@dataclass(frozen=True)
+class Hang:
+    """Headers never come; the server lets go when the client disconnects, on release, or when it stops."""
+
+    kind: ClassVar[str] = "hang"
+
+
+@dataclass(frozen=True)
+class Garbage:
+    """`size` random bytes (seeded) instead of an HTTP response, then close."""
+
+    kind: ClassVar[str] = "garbage"
+    size: int = 64
+    data: bytes = b""  # drawn by `resolve` from the request's seeded generator
+
+
+@dataclass(frozen=True)
+class SlowBody:
+    """The whole body dribbles out `chunk_bytes` at a time, `every_ms` apart."""
+
+    kind: ClassVar[str] = "slow_body"
+    chunk_bytes: int = 16
+    every_ms: float = 50.0
+
+
+@dataclass(frozen=True)
+class Cut:
+    """Streams: send `after_events` whole events, then end without `[DONE]` (FIN, or RST with `rst`)."""
+
+    kind: ClassVar[str] = "cut"
+    after_events: int
+    rst: bool = False
+
+
+@dataclass(frozen=True)
+class CutMidEvent:
+    """Streams: send the events before `at_event`, then half of that event's `data:` line, then close."""
+
+    kind: ClassVar[str] = "cut_mid_event"
+    at_event: int
+    rst: bool = False
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """Streams: event `at_event` is replaced by a `data:` line that is not valid JSON."""
+
+    kind: ClassVar[str] = "malformed"
+    at_event: int
+
+
+@dataclass(frozen=True)
+class ErrorEvent:
+    """Streams: event `at_event` is `data: {"error": {...}}` and the stream ends there (cleanly, no `[DONE]`)."""
+
+    kind: ClassVar[str] = "error_event"
+    at_event: int
+    code: str = "provider_error"
+    message: str = "The upstream provider returned an error. Please try again later."
+    error_type: str = "provider_error"
+
+
+@dataclass(frozen=True)
+class NoDone:
+    """Streams: a normal end without the final `data: [DONE]`."""
+
+    kind: ClassVar[str] = "no_done"
+
+
+@dataclass(frozen=True)
+class NoFinishReason:
+    """Streams: every `finish_reason` / `stop_reason` is null."""
+
+    kind: ClassVar[str] = "no_finish_reason"
+
+
+@dataclass(frozen=True)
+class Stall:
+    """Streams: after `after_events` events the connection stays open, silent, until the client leaves or a release
+    (then the rest of the stream follows) or the server stops."""
+
+    kind: ClassVar[str] = "stall"
+    after_events: int
+
+
+@dataclass(frozen=True)
+class KeepAlive:
+    """Streams: `: keep-alive` comments every `every_events` events and/or every `every_ms` of silence."""
+
+    kind: ClassVar[str] = "keepalive"
+    every_events: int | None = None
+    every_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class ErrorFault:
+    """An error answer: the gateway's envelope for `status`, or a custom `body` (any content type, e.g. HTML)."""
+
+    kind: ClassVar[str] = "error"
+    status: int
+    code: str | None = None
+    message: str | None = None
+    type: str | None = None
+    param: str | None = None
+    retry_after: float | None = None
+    body: str | None = None
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Rules only: override the answer's waits (each a distribution; None keeps the fixture's)."""
+
+    kind: ClassVar[str] = "latency"
+    delay_ms: Distribution | None = None
+    ttft_ms: Distribution | None = None
+    chunk_ms: Distribution | None = None
+
+
+Fault = (
+    Reset
+    | Close
+    | Hang
+    | Garbage
+    | SlowBody
+    | Cut
+    | CutMidEvent
+    | Malformed
+    | ErrorEvent
+    | NoDone
+    | NoFinishReason
+    | Stall
+    | KeepAlive
+    | ErrorFault
+    | Latency
+)
+
+CATALOGUE: Mapping[str, type[Any]] = {
+    cls.kind: cls
+    for cls in (
+        Reset,
+        Close,
+        Hang,
+        Garbage,
+        SlowBody,
+        Cut,
+        CutMidEvent,
+        Malformed,
+        ErrorEvent,
+        NoDone,
+        NoFinishReason,
+        Stall,
+        KeepAlive,
+        ErrorFault,
+        Latency,
+    )
+}
+CONNECTION_FAULTS = frozenset({"reset", "close", "hang", "garbage", "slow_body"})
+STREAM_FAULTS = frozenset(
+    {"cut", "cut_mid_event", "malformed", "error_event", "no_done", "no_finish_reason", "stall", "keepalive"}
+)
+
+
+_VALIDATORS = {kind: jsonschema_rs.validator_for(schema) for kind, schema in FAULT_TYPES.items()}
+
+
+def fault_problem(raw: Any, rules: bool) -> tuple[str, str] | None:
+    """(field path inside the fault, message) when a fault spec is broken; `rules` allows error and latency."""
+    if not isinstance(raw, Mapping):
+        return "", "a fault is an object with a `type`"
+    allowed = sorted(k for k in FAULT_TYPES if rules or k not in ("error", "latency"))
+    kind = raw.get("type")
+    if kind not in allowed:
+        return "type", f"unknown fault type {kind!r}; use one of {', '.join(allowed)}"
+    errors = sorted(_VALIDATORS[kind].iter_errors(raw), key=lambda e: (-len(e.instance_path), e.message))
+    if not errors:
+        return None
+    where = ".".join(str(p) for p in errors[0].instance_path)
+    return where, errors[0].message
+
+
+def parse_fault(raw: Mapping[str, Any]) -> Fault:
+    """A fault spec (`{type: ..., ...}`, already checked against the schema) as its dataclass."""
+    cls = CATALOGUE[raw["type"]]
+    fields = {k: v for k, v in raw.items() if k != "type"}
+    if cls is Latency:
+        fields = {k: parse_distribution(v) for k, v in fields.items()}
+    elif cls is ErrorFault:
+        fields = error_fields(fields)
+        if "error_type" in fields:
+            fields["type"] = fields.pop("error_type")
+    fault: Fault = cls(**fields)
+    return fault
+
+
+def error_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """An error spec's fields with a JSON (object or array) `body` turned into text."""
+    fields = dict(raw)
+    if isinstance(fields.get("body"), Mapping | list):
+        fields["body"] = json.dumps(fields["body"], separators=(",", ":"))
+        fields.setdefault("content_type", "application/json")
+    return fields
+
+
+def applies(fault: Fault, stream: bool) -> bool:
+    """Stream faults only touch streamed answers; everything else applies to any answer."""
+    return stream or fault.kind not in STREAM_FAULTS
+
+
+def resolve(fault: Fault, rng: random.Random) -> Fault:
+    """The fault with its random parts drawn (garbage bytes), so the Delivery holds concrete data."""
+    if isinstance(fault, Garbage) and not fault.data:
+        return replace(fault, data=rng.randbytes(fault.size))
+    return fault
+
+
+def describe(fault: Fault) -> dict[str, Any]:
+    """The fault as the journal shows it."""
+    data: dict[str, Any] = {"type": fault.kind}
+    for name, value in vars(fault).items():
+        if isinstance(value, bytes):
+            data[name] = len(value)
+        elif isinstance(value, Fixed | Uniform | LogNormal):
+            data[name] = {type(value).__name__.lower(): vars(value)}
+        elif value is not None:
+            data[name] = value
+    return data
+
+
+# --- timings --------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Timing:
+    """The waits a reply asks for, as distributions."""
+
+    delay_ms: Distribution = NO_WAIT
+    ttft_ms: Distribution = NO_WAIT
+    chunk_ms: Distribution = NO_WAIT
+
+    def overridden(self, latency: Latency) -> Timing:
+        return Timing(
+            latency.delay_ms or self.delay_ms,
+            latency.ttft_ms or self.ttft_ms,
+            latency.chunk_ms or self.chunk_ms,
+        )
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """Concrete waits for one answer: `gaps[i]` is the wait before event i+2 when the chunk wait is jittered."""
+
+    delay_ms: float
+    ttft_ms: float
+    chunk_ms: float
+    gaps: tuple[float, ...] = ()
+
+
+def draw_timing(timing: Timing, events: int, rng: random.Random) -> Drawn:
+    """Draw every wait of an answer with `events` events (0 for a JSON answer), in a fixed order."""
+    delay = round(timing.delay_ms.draw(rng), 3)
+    ttft = round(timing.ttft_ms.draw(rng), 3)
+    if is_jittered(timing.chunk_ms) and events > 1:
+        gaps = tuple(round(timing.chunk_ms.draw(rng), 3) for _ in range(events - 1))
+        return Drawn(delay, ttft, round(sum(gaps) / len(gaps), 3), gaps)
+    chunk = timing.chunk_ms.draw(rng) if not is_jittered(timing.chunk_ms) else 0.0
+    return Drawn(delay, ttft, chunk)
+
+
+# --- stream plans ---------------------------------------------------------------------------------------------------
+
+KEEPALIVE = b": keep-alive\n\n"
+DONE = b"data: [DONE]\n\n"
+
+
+@dataclass(frozen=True)
+class Part:
+    """Bytes to write after waiting `wait_ms`; `event` is the 1-based event number (0 for comments)."""
+
+    wait_ms: float
+    data: bytes
+    event: int = 0
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    """What a (possibly faulted) stream sends, and how it ends.
+
+    `ending` is `eof` (a clean end of the body), `close` (FIN mid-body) or `reset` (RST mid-body).
+    `stall_after` is the number of parts after which the stream goes silent until released.
+    """
+
+    parts: tuple[Part, ...]
+    ending: str = "eof"
+    stall_after: int | None = None
+    keepalive_ms: float | None = None
+
+
+def _waits(count: int, ttft_ms: float, chunk_ms: float, gaps: Sequence[float]) -> list[float]:
+    return [ttft_ms if i == 0 else (gaps[i - 1] if gaps else chunk_ms) for i in range(count)]
+
+
+def malformed_event(event: bytes) -> bytes:
+    """The event's `data:` payload cut in half: still one SSE event, no longer JSON."""
+    lines = event.rstrip(b"\n").split(b"\n")
+    for index, line in enumerate(lines):
+        if line.startswith(b"data:"):
+            payload = line[5:].strip()
+            half = payload[: max(1, len(payload) // 2)] if payload.startswith(b"{") else b"{" + payload[:8]
+            lines[index] = b"data: " + half
+    return b"\n".join(lines) + b"\n\n"
+
+
+def error_event(fault: ErrorEvent) -> bytes:
+    envelope = {"error": {"code": fault.code, "message": fault.message, "type": fault.error_type, "param": None}}
+    return b"data: " + json.dumps(envelope, separators=(",", ":")).encode() + b"\n\n"
+
+
+def _null_finish(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: None if k in ("finish_reason", "stop_reason") else _null_finish(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_null_finish(v) for v in value]
+    return value
+
+
+def without_finish_reason(event: bytes) -> bytes:
+    """The event with every finish_reason / stop_reason set to null (the JSON of each `data:` line)."""
+    lines = event.rstrip(b"\n").split(b"\n")
+    for index, line in enumerate(lines):
+        if line.startswith(b"data:"):
+            try:
+                payload = json.loads(line[5:])
+            except json.JSONDecodeError:
+                continue
+            text = json.dumps(_null_finish(payload), separators=(",", ":"), ensure_ascii=False)
+            lines[index] = b"data: " + text.encode()
+    return b"\n".join(lines) + b"\n\n"
+
+
+def plan_stream(events: Sequence[bytes], drawn: Drawn, fault: Fault | None) -> StreamPlan:
+    """The parts of a stream with its waits, after the fault (if any) has done its work on the event list."""
+    events = list(events)
+    waits = _waits(len(events), drawn.ttft_ms, drawn.chunk_ms, drawn.gaps)
+    parts = [Part(wait, data, number) for number, (wait, data) in enumerate(zip(waits, events, strict=True), 1)]
+    match fault:
+        case Cut(after_events=k, rst=rst):
+            return StreamPlan(tuple(parts[:k]), "reset" if rst else ("close" if k < len(parts) else "eof"))
+        case CutMidEvent(at_event=k, rst=rst) if 1 <= k <= len(parts):
+            cut = parts[k - 1]
+            half = replace(cut, data=cut.data[: max(1, len(cut.data.rstrip(b"\n")) // 2)])
+            return StreamPlan((*parts[: k - 1], half), "reset" if rst else "close")
+        case Malformed(at_event=k) if 1 <= k <= len(parts):
+            parts[k - 1] = replace(parts[k - 1], data=malformed_event(parts[k - 1].data))
+        case ErrorEvent(at_event=k) if 1 <= k <= len(parts) + 1:
+            wait = parts[k - 1].wait_ms if k <= len(parts) else drawn.chunk_ms
+            return StreamPlan((*parts[: k - 1], Part(wait, error_event(fault), k)))
+        case NoDone():
+            parts = [p for p in parts if p.data != DONE]
+        case NoFinishReason():
+            parts = [replace(p, data=without_finish_reason(p.data)) for p in parts]
+        case Stall(after_events=k):
+            return StreamPlan(tuple(parts), stall_after=min(k, len(parts)))
+        case KeepAlive(every_events=n, every_ms=ms):
+            if n:
+                spaced: list[Part] = []
+                for part in parts:
+                    spaced.append(part)
+                    if part.event % n == 0 and part.data != DONE and part.event < len(parts):
+                        spaced.append(Part(0.0, KEEPALIVE))
+                parts = spaced
+            return StreamPlan(tuple(parts), keepalive_ms=ms)
+    return StreamPlan(tuple(parts))
+
+
+def dribble(body: bytes, fault: SlowBody) -> tuple[Part, ...]:
+    """A body cut into `chunk_bytes` pieces, the first at once and each next one `every_ms` later."""
+    size = max(1, fault.chunk_bytes)
+    return tuple(
+        Part(0.0 if i == 0 else fault.every_ms, body[offset : offset + size])
+        for i, offset in enumerate(range(0, len(body), size))
+    )
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Keep the answer back until `POST /__mockgw/release` (or `timeout_ms`, then answer normally)."""
+
+    timeout_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class FaultPick:
+    """The fault chosen for one answer and who asked for it (`fixture` or `rule '<name>'`)."""
+
+    fault: Fault
+    source: str
+    details: Mapping[str, Any] = field(default_factory=dict)
