@@ -207,3 +207,14 @@ def resolve(
     if "fixtures" in given:
         given["fixtures"] = tuple(given["fixtures"])
     return replace(settings, **given)
+
+
+def remote_url(env: Mapping[str, str] | None = None) -> str | None:
+    """The root URL of an already running `mockgw serve` (MOCKGW_URL), for the pytest plugin to use instead."""
+    env = os.environ if env is None else env
+    return env.get("MOCKGW_URL") or None
+
+
+def env_set_fields(env: Mapping[str, str] | None = None) -> set[str]:
+    """The Settings fields the MOCKGW_* variables set (so a caller can let them win over its own options)."""
+    return set(_env_flags(os.environ if env is None else env))

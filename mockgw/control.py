@@ -19,7 +19,7 @@ from mockgw.fixtures import parse_json_payload
 from mockgw.inject import HOLDS
 from mockgw.journal import CallFilter
 from mockgw.pipeline import SESSION_HEADER
-from mockgw.web import CALL_LISTENERS, STATE
+from mockgw.web import CALL_LISTENERS, SESSION_PREFIX, STATE
 
 PREFIX = "/__mockgw"
 
@@ -33,7 +33,8 @@ def _error(error: ApiError) -> web.Response:
 
 
 def session_of(request: web.Request) -> str:
-    return request.headers.get(SESSION_HEADER) or request.query.get("session", "")
+    """The session of a control call: the `/s/<session>/` prefix, the header, or `?session=`."""
+    return request.match_info.get("session") or request.headers.get(SESSION_HEADER) or request.query.get("session", "")
 
 
 def _int(request: web.Request, name: str) -> int | ApiError | None:
@@ -141,6 +142,8 @@ async def add_fixtures(request: web.Request) -> web.Response:
         fixtures = parse_json_payload(payload)
         state.add_fixtures(session_of(request), fixtures)
     except FixtureError as exc:
+        # Also kept as a problem: the test that sent it fails at teardown even if nobody reads this 400.
+        state.add_problem(session_of(request), f"a fixture sent to POST {PREFIX}/fixtures was refused: {exc}")
         return _error(invalid_request(str(exc), exc.field_path or None, code="invalid_fixture"))
     return _json({"added": [f.name for f in fixtures]}, status=201)
 
@@ -158,6 +161,11 @@ async def reset(request: web.Request) -> web.Response:
     """Journal, run-time fixtures and counters back to the start for this session."""
     request.app[STATE].reset(session_of(request))
     return _json({"reset": True})
+
+
+async def list_problems(request: web.Request) -> web.Response:
+    """What this session's test should fail on: internal errors, refused run-time fixtures, rule violations."""
+    return _json({"problems": list(request.app[STATE].session(session_of(request)).problems)})
 
 
 def _rule_json(rule: FaultRule, counts: Any) -> dict[str, Any]:
@@ -300,6 +308,7 @@ def add_routes(app: web.Application) -> None:
             web.post(f"{PREFIX}/fixtures", add_fixtures),
             web.delete(f"{PREFIX}/fixtures", delete_fixtures),
             web.post(f"{PREFIX}/reset", reset),
+            web.get(f"{PREFIX}/problems", list_problems),
             web.get(f"{PREFIX}/faults", list_faults),
             web.post(f"{PREFIX}/faults", add_faults),
             web.delete(f"{PREFIX}/faults", delete_faults),
@@ -310,3 +319,11 @@ def add_routes(app: web.Application) -> None:
             web.get(f"{PREFIX}/near-misses", near_misses),
         ]
     )
+
+
+def add_session_routes(app: web.Application) -> None:
+    """Every control route again under `/s/<session>/`, so a session can be named by URL alone."""
+    for route in list(app.router.routes()):
+        path = route.resource.canonical if route.resource is not None else ""
+        if path.startswith(PREFIX) and route.method != "HEAD":
+            app.router.add_route(route.method, SESSION_PREFIX + path, route.handler)

@@ -15,6 +15,8 @@ from typing import Any, ClassVar
 
 import jsonschema_rs
 
+from mockgw.dialects.codec import StreamCodec, half_event
+from mockgw.errors import ApiError
 from mockgw.fixture_schema import FAULT_TYPES
 
 # --- latency distributions ------------------------------------------------------------------------------------------
@@ -115,7 +117,7 @@ class SlowBody:
 
 @dataclass(frozen=True)
 class Cut:
-    """Streams: send `after_events` whole events, then end without `[DONE]` (FIN, or RST with `rst`)."""
+    """Streams: send `after_events` whole events, then end without the terminal event (FIN, or RST with `rst`)."""
 
     kind: ClassVar[str] = "cut"
     after_events: int
@@ -124,7 +126,7 @@ class Cut:
 
 @dataclass(frozen=True)
 class CutMidEvent:
-    """Streams: send the events before `at_event`, then half of that event's `data:` line, then close."""
+    """Streams: send the events before `at_event`, then that event up to half its `data:` line, then close."""
 
     kind: ClassVar[str] = "cut_mid_event"
     at_event: int
@@ -133,7 +135,7 @@ class CutMidEvent:
 
 @dataclass(frozen=True)
 class Malformed:
-    """Streams: event `at_event` is replaced by a `data:` line that is not valid JSON."""
+    """Streams: event `at_event` keeps its SSE framing (`event:` line included) but its `data:` is not valid JSON."""
 
     kind: ClassVar[str] = "malformed"
     at_event: int
@@ -141,7 +143,8 @@ class Malformed:
 
 @dataclass(frozen=True)
 class ErrorEvent:
-    """Streams: event `at_event` is `data: {"error": {...}}` and the stream ends there (cleanly, no `[DONE]`)."""
+    """Streams: event `at_event` is the format's error event (chat: `data: {"error": {...}}`; Anthropic and
+    Responses: `event: error`) and the stream ends there, cleanly and without its terminal event."""
 
     kind: ClassVar[str] = "error_event"
     at_event: int
@@ -149,17 +152,21 @@ class ErrorEvent:
     message: str = "The upstream provider returned an error. Please try again later."
     error_type: str = "provider_error"
 
+    def error(self) -> ApiError:
+        """The error the event carries (502: a provider failure; the status itself is never sent, headers are out)."""
+        return ApiError(502, self.code, self.message, self.error_type)
+
 
 @dataclass(frozen=True)
 class NoDone:
-    """Streams: a normal end without the final `data: [DONE]`."""
+    """Streams: a normal end without the terminal event (`[DONE]`, `message_stop`, `response.completed`)."""
 
     kind: ClassVar[str] = "no_done"
 
 
 @dataclass(frozen=True)
 class NoFinishReason:
-    """Streams: every `finish_reason` / `stop_reason` is null."""
+    """Streams: the finish signal is null (chat `finish_reason`, Anthropic `stop_reason`, Responses `status`)."""
 
     kind: ClassVar[str] = "no_finish_reason"
 
@@ -390,46 +397,11 @@ def _waits(count: int, ttft_ms: float, chunk_ms: float, gaps: Sequence[float]) -
     return [ttft_ms if i == 0 else (gaps[i - 1] if gaps else chunk_ms) for i in range(count)]
 
 
-def malformed_event(event: bytes) -> bytes:
-    """The event's `data:` payload cut in half: still one SSE event, no longer JSON."""
-    lines = event.rstrip(b"\n").split(b"\n")
-    for index, line in enumerate(lines):
-        if line.startswith(b"data:"):
-            payload = line[5:].strip()
-            half = payload[: max(1, len(payload) // 2)] if payload.startswith(b"{") else b"{" + payload[:8]
-            lines[index] = b"data: " + half
-    return b"\n".join(lines) + b"\n\n"
+def plan_stream(events: Sequence[bytes], drawn: Drawn, fault: Fault | None, codec: StreamCodec) -> StreamPlan:
+    """The parts of a stream with its waits, after the fault (if any) has done its work on the event list.
 
-
-def error_event(fault: ErrorEvent) -> bytes:
-    envelope = {"error": {"code": fault.code, "message": fault.message, "type": fault.error_type, "param": None}}
-    return b"data: " + json.dumps(envelope, separators=(",", ":")).encode() + b"\n\n"
-
-
-def _null_finish(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: None if k in ("finish_reason", "stop_reason") else _null_finish(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_null_finish(v) for v in value]
-    return value
-
-
-def without_finish_reason(event: bytes) -> bytes:
-    """The event with every finish_reason / stop_reason set to null (the JSON of each `data:` line)."""
-    lines = event.rstrip(b"\n").split(b"\n")
-    for index, line in enumerate(lines):
-        if line.startswith(b"data:"):
-            try:
-                payload = json.loads(line[5:])
-            except json.JSONDecodeError:
-                continue
-            text = json.dumps(_null_finish(payload), separators=(",", ":"), ensure_ascii=False)
-            lines[index] = b"data: " + text.encode()
-    return b"\n".join(lines) + b"\n\n"
-
-
-def plan_stream(events: Sequence[bytes], drawn: Drawn, fault: Fault | None) -> StreamPlan:
-    """The parts of a stream with its waits, after the fault (if any) has done its work on the event list."""
+    `codec` is the wire format's stream vocabulary: the faults cut, corrupt and end streams the way that format would.
+    """
     events = list(events)
     waits = _waits(len(events), drawn.ttft_ms, drawn.chunk_ms, drawn.gaps)
     parts = [Part(wait, data, number) for number, (wait, data) in enumerate(zip(waits, events, strict=True), 1)]
@@ -437,18 +409,17 @@ def plan_stream(events: Sequence[bytes], drawn: Drawn, fault: Fault | None) -> S
         case Cut(after_events=k, rst=rst):
             return StreamPlan(tuple(parts[:k]), "reset" if rst else ("close" if k < len(parts) else "eof"))
         case CutMidEvent(at_event=k, rst=rst) if 1 <= k <= len(parts):
-            cut = parts[k - 1]
-            half = replace(cut, data=cut.data[: max(1, len(cut.data.rstrip(b"\n")) // 2)])
+            half = replace(parts[k - 1], data=half_event(parts[k - 1].data))
             return StreamPlan((*parts[: k - 1], half), "reset" if rst else "close")
         case Malformed(at_event=k) if 1 <= k <= len(parts):
-            parts[k - 1] = replace(parts[k - 1], data=malformed_event(parts[k - 1].data))
+            parts[k - 1] = replace(parts[k - 1], data=codec.malformed(parts[k - 1].data))
         case ErrorEvent(at_event=k) if 1 <= k <= len(parts) + 1:
             wait = parts[k - 1].wait_ms if k <= len(parts) else drawn.chunk_ms
-            return StreamPlan((*parts[: k - 1], Part(wait, error_event(fault), k)))
+            return StreamPlan((*parts[: k - 1], Part(wait, codec.error_event(fault.error(), k), k)))
         case NoDone():
-            parts = [p for p in parts if p.data != DONE]
+            parts = [p for p in parts if not codec.is_terminal(p.data)]
         case NoFinishReason():
-            parts = [replace(p, data=without_finish_reason(p.data)) for p in parts]
+            parts = [replace(p, data=codec.without_finish_reason(p.data)) for p in parts]
         case Stall(after_events=k):
             return StreamPlan(tuple(parts), stall_after=min(k, len(parts)))
         case KeepAlive(every_events=n, every_ms=ms):
@@ -456,7 +427,7 @@ def plan_stream(events: Sequence[bytes], drawn: Drawn, fault: Fault | None) -> S
                 spaced: list[Part] = []
                 for part in parts:
                     spaced.append(part)
-                    if part.event % n == 0 and part.data != DONE and part.event < len(parts):
+                    if part.event % n == 0 and not codec.is_terminal(part.data) and part.event < len(parts):
                         spaced.append(Part(0.0, KEEPALIVE))
                 parts = spaced
             return StreamPlan(tuple(parts), keepalive_ms=ms)

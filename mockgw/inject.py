@@ -212,7 +212,7 @@ async def _deliver_stream(request: web.Request, outcome: Outcome, sent: Sent) ->
     fault = delivery.fault
     assert outcome.events is not None
     drawn = faults.Drawn(delivery.delay_ms, delivery.ttft_ms, delivery.chunk_ms, delivery.gaps)
-    plan = faults.plan_stream(outcome.events, drawn, fault)
+    plan = faults.plan_stream(outcome.events, drawn, fault, outcome.codec)
     parts: list[faults.Part] = list(plan.parts)
     if isinstance(fault, faults.SlowBody):
         parts = [
@@ -253,7 +253,9 @@ async def _deliver_stream(request: web.Request, outcome: Outcome, sent: Sent) ->
         sent.client_disconnected = True
         sent.ending = "client_disconnected"
         return response
-    sent.completed = fault is None or isinstance(fault, faults.KeepAlive | faults.Latency | faults.Stall)
+    sent.completed = fault is None or isinstance(
+        fault, faults.KeepAlive | faults.Latency | faults.Stall | faults.SlowBody
+    )
     return response
 
 

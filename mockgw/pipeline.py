@@ -19,6 +19,7 @@ from mockgw.catalog import Resolved
 from mockgw.conversation import Conversation
 from mockgw.dialects import Dialect
 from mockgw.dialects.chat import CHAT
+from mockgw.dialects.codec import StreamCodec
 from mockgw.dialects.messages import MESSAGES
 from mockgw.errors import ApiError, invalid_request, not_found
 from mockgw.fixtures import ErrorSpec, Fixture, ReplySpec
@@ -65,6 +66,7 @@ class Outcome:
     status: int
     body: bytes = b""
     events: tuple[bytes, ...] | None = None
+    codec: StreamCodec = CHAT.codec  # the events' wire format, for the stream faults
     headers: Mapping[str, str] = field(default_factory=dict)
     content_type: str = JSON_TYPE
     delivery: Delivery = Delivery()
@@ -239,7 +241,7 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
     if conv.stream:
         events = tuple(dialect.stream(reply, meta))
         delivery = plan_delivery(state, raw.session, sequence, spec, ruled, True, len(events))
-        return replace(outcome, events=events, content_type=SSE_TYPE, delivery=delivery)
+        return replace(outcome, events=events, codec=dialect.codec, content_type=SSE_TYPE, delivery=delivery)
     rendered = json.dumps(dialect.render(reply, meta), separators=(",", ":"), ensure_ascii=False).encode()
     delivery = plan_delivery(state, raw.session, sequence, spec, ruled, False, events=0)
     return replace(outcome, body=rendered, delivery=delivery)

@@ -1,25 +1,226 @@
-"""pytest plugin: a `mockgw` fixture serving a fresh-state gateway to each test."""
+"""pytest plugin: a mock Edgee gateway per test session, a reset handle per test, problems raised in the test.
+
+Fixtures: `mockgw` (a MockgwHandle, reset before each test, environment pointed at it), `mockgw_server` (the
+session-wide server behind it), `mockgw_settings` (its Settings; override it in a conftest), `make_mockgw` (a factory
+of extra isolated servers, stopped at teardown). Marker: `@pytest.mark.mockgw(fixtures=..., strict=..., seed=...,
+check=...)`. Settings: ini options `mockgw_*` < MOCKGW_* environment < the marker.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+import secrets
+from collections.abc import Callable, Generator, Iterator, Mapping
+from dataclasses import dataclass, replace
+from itertools import count
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from mockgw.config import Settings
-from mockgw.server import MockGateway
+from mockgw.config import Settings, env_set_fields, remote_url, resolve
+from mockgw.handle import FixtureSource, LocalServer, MockgwAssertionError, MockgwHandle, RemoteServer, Server
+
+# Handles created during a test, checked for server-side problems once the test body has run.
+HANDLES = pytest.StashKey[list[MockgwHandle]]()
+MARKER_OPTIONS = ("fixtures", "strict", "seed", "check")
+TRUE_WORDS = ("1", "true", "yes", "on")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini("mockgw_fixtures", "mockgw: fixture files or folders loaded by every server", type="paths")
+    parser.addini("mockgw_seed", "mockgw: the seed of every random choice", default="")
+    parser.addini("mockgw_strict", "mockgw: unmatched requests get 404 and fail the test", default="")
+    parser.addini("mockgw_config", "mockgw: a mockgw config file (relative to the ini file)", default="")
+    parser.addini("mockgw_url", "mockgw: use this running `mockgw serve` instead of starting one", default="")
+    parser.addini(
+        "mockgw_patch_env",
+        "mockgw: point EDGEE_/OPENAI_/ANTHROPIC_ BASE_URL and API_KEY at the mockgw fixture",
+        type="bool",
+        default=True,
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "mockgw(*fixtures, fixtures=..., strict=None, seed=None, check=True): configure the mockgw fixture for a test",
+    )
+
+
+def _ini_dir(config: pytest.Config) -> Path:
+    return config.inipath.parent if config.inipath else config.rootpath
+
+
+def plugin_settings(config: pytest.Config, env: Mapping[str, str] | None = None) -> Settings:
+    """The settings of the session's servers: defaults < config file < ini options < MOCKGW_* variables."""
+    flags: dict[str, Any] = {}
+    fixtures = config.getini("mockgw_fixtures")
+    if fixtures:
+        flags["fixtures"] = tuple(str(p) for p in fixtures)
+    seed = str(config.getini("mockgw_seed")).strip()
+    if seed:
+        flags["seed"] = int(seed)
+    strict = str(config.getini("mockgw_strict")).strip()
+    if strict:
+        flags["strict"] = strict.lower() in TRUE_WORDS
+    flags = {name: value for name, value in flags.items() if name not in env_set_fields(env)}
+    config_file = str(config.getini("mockgw_config")).strip()
+    config_path = str(_ini_dir(config) / config_file) if config_file else None
+    return replace(resolve(flags, config_path, env), host="127.0.0.1", port=0)
 
 
 @pytest.fixture(scope="session")
-def mockgw_server() -> Iterator[MockGateway]:
-    """One gateway for the whole test session, on a free port, in its own thread."""
-    gateway = MockGateway(Settings(port=0)).start()
-    yield gateway
-    gateway.stop()
+def mockgw_settings(pytestconfig: pytest.Config) -> Settings:
+    """The settings of the servers the plugin starts (override this fixture to set them in code)."""
+    return plugin_settings(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def mockgw_server(pytestconfig: pytest.Config, mockgw_settings: Settings) -> Iterator[Server]:
+    """The session-wide server: started on a free port on first use, or the `mockgw_url`/MOCKGW_URL one."""
+    url = remote_url() or str(pytestconfig.getini("mockgw_url")).strip()
+    server: Server = RemoteServer(url) if url else LocalServer.start(mockgw_settings)
+    yield server
+    server.close()
+
+
+@dataclass(frozen=True)
+class MarkerOptions:
+    """What `@pytest.mark.mockgw(...)` asks for."""
+
+    fixtures: tuple[FixtureSource, ...] = ()
+    strict: bool | None = None
+    seed: int | None = None
+    check: bool = True
+
+    @classmethod
+    def of(cls, node: pytest.Item) -> MarkerOptions:
+        marker = node.get_closest_marker("mockgw")
+        if marker is None:
+            return cls()
+        unknown = sorted(set(marker.kwargs) - set(MARKER_OPTIONS))
+        if unknown:
+            pytest.fail(
+                f"@pytest.mark.mockgw: unknown option(s) {', '.join(unknown)}; "
+                f"the options are {', '.join(MARKER_OPTIONS)}",
+                pytrace=False,
+            )
+        given = marker.kwargs.get("fixtures", ())
+        listed = list(given) if isinstance(given, (list, tuple)) else [given]
+        return cls(
+            fixtures=(*marker.args, *listed),
+            strict=marker.kwargs.get("strict"),
+            seed=marker.kwargs.get("seed"),
+            check=bool(marker.kwargs.get("check", True)),
+        )
+
+    def changes(self, settings: Settings) -> dict[str, Any]:
+        """The settings this marker changes, compared with the shared server's."""
+        wanted = {"strict": self.strict, "seed": self.seed}
+        return {k: v for k, v in wanted.items() if v is not None and getattr(settings, k) != v}
+
+
+_SESSIONS = count(1)
+_RUN_ID = secrets.token_hex(3)  # tells apart runs (and xdist workers) sharing one remote server; not a test input
+
+
+def _session_name(nodeid: str) -> str:
+    """A unique session for one test on a shared remote server, readable in its journal."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", nodeid.rpartition("::")[2])[:48].strip("-")
+    return f"{_RUN_ID}-{next(_SESSIONS)}-{name}"
+
+
+def _register(request: pytest.FixtureRequest, handle: MockgwHandle) -> None:
+    request.node.stash.setdefault(HANDLES, []).append(handle)
 
 
 @pytest.fixture
-def mockgw(mockgw_server: MockGateway) -> Iterator[MockGateway]:
-    """The session's gateway, reset before each test."""
-    mockgw_server.state.reset()
-    yield mockgw_server
+def mockgw(
+    request: pytest.FixtureRequest, mockgw_server: Server, mockgw_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[MockgwHandle]:
+    """A handle on the session's server, reset before the test; the SDKs' environment variables point at it."""
+    options = MarkerOptions.of(request.node)
+    server, own = mockgw_server, None
+    changes = options.changes(mockgw_settings)
+    if changes:
+        if isinstance(mockgw_server, RemoteServer):
+            pytest.fail(
+                f"@pytest.mark.mockgw({', '.join(f'{k}={v!r}' for k, v in changes.items())}) needs a server "
+                "started by the plugin, but mockgw_url/MOCKGW_URL points at a running one; start that one "
+                "with these settings instead.",
+                pytrace=False,
+            )
+        # strict and seed are server-wide settings: a dedicated server (started in milliseconds) is the clean way.
+        server = own = LocalServer.start(replace(mockgw_settings, **changes))
+    session = _session_name(request.node.nodeid) if isinstance(server, RemoteServer) else ""
+    handle = MockgwHandle(server, session)
+    handle.reset()
+    for source in options.fixtures:
+        handle.add(source, base=request.path.parent)
+    if request.config.getini("mockgw_patch_env"):
+        for name, value in handle.env().items():
+            monkeypatch.setenv(name, value)
+    if options.check:
+        _register(request, handle)
+    yield handle
+    if isinstance(server, RemoteServer):
+        handle.reset()  # leave nothing behind on a shared server
+    if own is not None:
+        own.close()
+
+
+@pytest.fixture
+def make_mockgw(request: pytest.FixtureRequest, mockgw_settings: Settings) -> Iterator[Callable[..., MockgwHandle]]:
+    """Start extra isolated servers: `make_mockgw(fixtures=..., strict=..., seed=..., check=True, **settings)`."""
+    started: list[LocalServer] = []
+
+    def make(
+        *sources: FixtureSource,
+        fixtures: tuple[FixtureSource, ...] | list[FixtureSource] = (),
+        check: bool = True,
+        **settings: Any,
+    ) -> MockgwHandle:
+        server = LocalServer.start(replace(mockgw_settings, **settings))
+        started.append(server)
+        handle = MockgwHandle(server)
+        for source in (*sources, *fixtures):
+            handle.add(source, base=request.path.parent)
+        if check:
+            _register(request, handle)
+        return handle
+
+    yield make
+    for server in started:
+        server.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """After a test body that passed, fail it with what its mock gateways saw go wrong.
+
+    When the body failed, the same report is attached to the failure as a "mockgw" section: the near misses often
+    explain the exception (e.g. a 404 from strict mode).
+    """
+    try:
+        result = yield
+    except BaseException:
+        problems = _problems(item)
+        if problems:
+            item.add_report_section("call", "mockgw", problems)
+        raise
+    problems = _problems(item)
+    if problems:
+        pytest.fail(problems, pytrace=False)
+    return result
+
+
+def _problems(item: pytest.Item) -> str:
+    """The problem reports of the test's handles, or "" when there are none."""
+    failures = []
+    for handle in item.stash.get(HANDLES, []):
+        try:
+            handle.check()
+        except MockgwAssertionError as exc:
+            failures.append(str(exc))
+    return "\n\n".join(failures)

@@ -7,8 +7,9 @@ thread with its own loop (`start()`), so blocking and async clients alike can ta
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -86,6 +87,25 @@ class MockGateway:
         """Run a coroutine on the server's loop from another thread."""
         assert self._loop is not None, "the server runs in the caller's loop; await the coroutine instead"
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+    def run_in_loop(self, function: Callable[[], T]) -> T:
+        """Call `function` on the server's loop and return its result (state is only touched there).
+
+        Runs it directly when the server shares the caller's loop (`start_async`) or is not running.
+        """
+        loop = self._loop
+        if loop is None or self._thread is None or threading.current_thread() is self._thread:
+            return function()
+        done: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                done.set_result(function())
+            except BaseException as exc:  # handed to the calling thread
+                done.set_exception(exc)
+
+        loop.call_soon_threadsafe(run)
+        return done.result()
 
     def stop(self) -> None:
         if self._loop is not None and self._thread is not None:

@@ -23,6 +23,7 @@ class SessionState:
     runtime_fixtures: list[Fixture] = field(default_factory=list)
     uses: dict[str, int] = field(default_factory=dict)  # fixture name -> times it answered
     sequence: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    problems: list[str] = field(default_factory=list)  # what this session's test should fail on
     fault_rules: list[FaultRule] = field(default_factory=list)  # added at run time (POST /__mockgw/faults)
     fault_counts: dict[str, RuleCount] = field(default_factory=dict)  # rule name -> matched / fired
     scenarios: dict[str, str] = field(default_factory=dict)  # scenario name -> state (absent: "started")
@@ -32,6 +33,7 @@ class SessionState:
         self.uses.clear()
         self.scenarios.clear()
         self.sequence = itertools.count(1)
+        self.problems.clear()
         self.fault_rules.clear()
         self.fault_counts.clear()
 
@@ -74,6 +76,11 @@ class GatewayState:
                 raise FixtureError(fixture.source, fixture.name, "name", "a fixture with this name is already loaded")
             taken.add(fixture.name)
         self.session(session).runtime_fixtures.extend(new)
+
+    def add_problem(self, session: str, problem: str) -> None:
+        """Keep something a test should fail on: in the session (raised by the pytest plugin) and server-wide."""
+        self.problems.append(problem)
+        self.session(session).problems.append(problem)
 
     def fault_rules(self, session: str) -> list[FaultRule]:
         """The config's fault rules, then the session's run-time ones, in the order they are tried."""

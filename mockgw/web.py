@@ -104,7 +104,7 @@ async def api(request: web.Request) -> web.StreamResponse:
             outcome = routed(state, raw)
         except Exception as exc:  # a bug in mockgw: answer 500, log it, and keep it for the test to raise
             LOG.exception("mockgw failed on %s %s", raw.method, raw.path)
-            state.problems.append(f"internal error on {raw.method} {raw.path}: {exc!r}")
+            state.add_problem(raw.session, f"internal error on {raw.method} {raw.path}: {exc!r}")
             outcome = pipeline.error_outcome(internal_error(), pipeline.journal_body(raw))
         return await deliver(request, outcome)
     finally:
@@ -150,6 +150,21 @@ def record(
         event.set()
 
 
+SESSION_PREFIX = "/s/{session:[A-Za-z0-9._~-]{1,128}}"
+
+
+async def session_api(request: web.Request) -> web.StreamResponse:
+    """`/s/<session>/v1/...`: the API as if the `X-Mockgw-Session` header named <session>.
+
+    Lets unmodified clients be isolated on a shared server by their base URL alone.
+    """
+    tail = "/" + request.match_info["tail"]
+    rel_url = request.rel_url.with_path(tail).with_query(request.rel_url.query)
+    headers = request.headers.copy()
+    headers[pipeline.SESSION_HEADER] = request.match_info["session"]
+    return await api(request.clone(rel_url=rel_url, headers=headers))
+
+
 def make_app(state: GatewayState) -> web.Application:
     """The aiohttp application: the control routes under /__mockgw/, everything else through `api`."""
     from mockgw import control
@@ -159,5 +174,7 @@ def make_app(state: GatewayState) -> web.Application:
     app[CALL_LISTENERS] = []
     inject.setup(app)
     control.add_routes(app)
+    control.add_session_routes(app)
+    app.router.add_route("*", SESSION_PREFIX + "/{tail:.*}", session_api)
     app.router.add_route("*", "/{tail:.*}", api)
     return app

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from mockgw.conversation import Conversation
+from mockgw.dialects.codec import StreamCodec
 from mockgw.reply import Reply, ReplyMeta
 
 
@@ -15,6 +16,11 @@ class Dialect(Protocol):
     endpoint: str  # the `match.endpoint` name
     schema: str  # request schema name in schemas/
     id_prefix: str
+
+    @property
+    def codec(self) -> StreamCodec:
+        """How faults break this format's streams."""
+        ...
 
     def parse(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> Conversation: ...
 

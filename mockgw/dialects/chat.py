@@ -9,6 +9,8 @@ from typing import Any
 from mockgw import tokens
 from mockgw.conversation import Conversation, Message, Tool, ToolCall, ToolChoice
 from mockgw.dialects import sse_data
+from mockgw.dialects.codec import corrupt_data, edit_json, event_data, null_keys
+from mockgw.errors import ApiError
 from mockgw.reply import Reply, ReplyMeta, Usage
 
 TEXT_PART_TYPES = ("text", "input_text", "output_text")
@@ -74,12 +76,31 @@ def usage_json(usage: Usage) -> dict[str, Any]:
     }
 
 
+class ChatStream:
+    """Faults in a chat stream: `data:`-only events, `[DONE]` at the end, an error as the gateway's envelope."""
+
+    name = "chat"
+
+    def error_event(self, error: ApiError, number: int) -> bytes:
+        return sse_data(error.envelope())
+
+    def is_terminal(self, event: bytes) -> bool:
+        return event_data(event) == b"[DONE]"
+
+    def without_finish_reason(self, event: bytes) -> bytes:
+        return edit_json(event, lambda chunk: null_keys(chunk, frozenset({"finish_reason"})))
+
+    def malformed(self, event: bytes) -> bytes:
+        return corrupt_data(event)
+
+
 class ChatDialect:
     """Parse and render the chat completions wire format."""
 
     endpoint = "chat"
     schema = "chat_request"
     id_prefix = "chatcmpl-"
+    codec = ChatStream()
 
     def parse(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> Conversation:
         options = body.get("stream_options") or {}

@@ -13,6 +13,7 @@ from typing import Any
 from mockgw import tokens
 from mockgw.conversation import Conversation, Message, Tool, ToolCall, ToolChoice
 from mockgw.dialects.chat import header_tags
+from mockgw.dialects.codec import corrupt_data, edit_json, event_name, null_keys
 from mockgw.errors import ApiError
 from mockgw.reply import Reply, ReplyMeta, Usage
 
@@ -173,12 +174,34 @@ def _text(reply: Reply) -> str | None:
     return None
 
 
+class MessagesStream:
+    """Faults in an Anthropic stream: named events, `message_stop` at the end, `event: error` for failures."""
+
+    name = "messages"
+
+    def error_event(self, error: ApiError, number: int) -> bytes:
+        return error_event(error)
+
+    def is_terminal(self, event: bytes) -> bool:
+        return event_name(event) == "message_stop"
+
+    def without_finish_reason(self, event: bytes) -> bytes:
+        """`stop_reason` (and `stop_sequence`) null, in `message_delta` where the SDKs read it."""
+        if event_name(event) != "message_delta":
+            return event
+        return edit_json(event, lambda payload: null_keys(payload, frozenset({"stop_reason", "stop_sequence"})))
+
+    def malformed(self, event: bytes) -> bytes:
+        return corrupt_data(event)
+
+
 class MessagesDialect:
     """Parse and render the Anthropic Messages wire format."""
 
     endpoint = "messages"
     schema = "messages_request"
     id_prefix = "msg_"
+    codec = MessagesStream()
 
     def parse(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> Conversation:
         return parse_messages_body(body, headers, self.endpoint)

@@ -13,6 +13,7 @@ from typing import Any
 from mockgw import tokens
 from mockgw.conversation import Conversation, Message, Tool, ToolCall, ToolChoice
 from mockgw.dialects.chat import content_text, header_tags
+from mockgw.dialects.codec import corrupt_data, edit_json, event_name
 from mockgw.dialects.messages import sse_event
 from mockgw.errors import ApiError
 from mockgw.reply import Reply, ReplyMeta, Usage
@@ -141,12 +142,43 @@ def _call_item(item_id: str, call: ToolCall, arguments: str, status: str) -> dic
     }
 
 
+TERMINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
+
+
+def _without_status(payload: Any) -> Any:
+    if isinstance(payload, dict) and isinstance(payload.get("response"), dict):
+        return {**payload, "response": {**payload["response"], "status": None, "incomplete_details": None}}
+    return payload
+
+
+class ResponsesStream:
+    """Faults in a Responses stream: named events numbered from 0, `response.completed` at the end, `event: error`.
+
+    The Responses API has no finish_reason: a response says how it ended with `status` (completed, incomplete) and
+    `incomplete_details`, so `no_finish_reason` empties both on the final event."""
+
+    name = "responses"
+
+    def error_event(self, error: ApiError, number: int) -> bytes:
+        return error_event(error, number - 1)  # sequence_number counts events from 0
+
+    def is_terminal(self, event: bytes) -> bool:
+        return event_name(event) in TERMINAL_EVENTS
+
+    def without_finish_reason(self, event: bytes) -> bytes:
+        return edit_json(event, _without_status) if self.is_terminal(event) else event
+
+    def malformed(self, event: bytes) -> bytes:
+        return corrupt_data(event)
+
+
 class ResponsesDialect:
     """Parse and render the Responses wire format."""
 
     endpoint = "responses"
     schema = "responses_request"
     id_prefix = "resp_"
+    codec = ResponsesStream()
 
     def parse(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> Conversation:
         messages: list[Message] = []

@@ -10,6 +10,7 @@ import pytest
 
 from mockgw import faults
 from mockgw.dialects import sse_data
+from mockgw.dialects.chat import CHAT
 from mockgw.errors import FixtureError
 from mockgw.fixtures import parse_fixture
 
@@ -23,7 +24,7 @@ NO_WAITS = faults.Drawn(0.0, 0.0, 0.0)
 
 
 def plan(fault: faults.Fault | None, drawn: faults.Drawn = NO_WAITS) -> faults.StreamPlan:
-    return faults.plan_stream(EVENTS, drawn, fault)
+    return faults.plan_stream(EVENTS, drawn, fault, CHAT.codec)
 
 
 def sent(result: faults.StreamPlan) -> bytes:
