@@ -32,7 +32,11 @@ schemas: $(STAMP)
 check: $(STAMP)
 	$(BIN)/mockgw check $(FIXTURES)
 
+# A benchmark, not a test: mockgw vs a bare aiohttp handler (wrk on the other core). See docs/bench.md.
 bench: $(STAMP)
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; \
+	  else echo "make bench needs wrk: sudo apt-get install wrk (or run make bench as root)"; exit 1; fi; }
 	$(BIN)/python bench/run.py
 
 clean:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,6 +14,8 @@ from mockgw.errors import ApiError
 from mockgw.reply import Reply, ReplyMeta, Usage
 
 TEXT_PART_TYPES = ("text", "input_text", "output_text")
+# Compact JSON as sse_data writes it; one encoder instance (it keeps only its options) spares a new one per event.
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def content_text(content: Any) -> str:
@@ -152,13 +155,21 @@ class ChatDialect:
             "model": meta.model,
         }
 
+        # Every chunk is the same head around a different delta: encode the head once and splice each delta in.
+        # The bytes equal sse_data() of the whole chunk, at a third of the cost (see bench/hotpath.py).
+        chunk_prefix = f'data: {_ENCODE(head)[:-1]},"choices":[{{"index":0,"delta":'
+
         def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
-            return sse_data({**head, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+            return f'{chunk_prefix}{_ENCODE(delta)},"finish_reason":{_ENCODE(finish)}}}]}}\n\n'.encode()
+
+        def text_chunk(key: str, piece: str) -> bytes:
+            # chunk({key: piece}) with only the string to encode: the event most streams are made of.
+            return f'{chunk_prefix}{{"{key}":{_ENCODE(piece)}}},"finish_reason":null}}]}}\n\n'.encode()
 
         events = [chunk({"role": "assistant", "content": ""})]
-        events.extend(chunk({"content": piece}) for piece in tokens.chunks(reply.content or "", meta.chunk_tokens))
+        events.extend(text_chunk("content", piece) for piece in tokens.chunks(reply.content or "", meta.chunk_tokens))
         if reply.refusal:
-            events.extend(chunk({"refusal": piece}) for piece in tokens.chunks(reply.refusal, meta.chunk_tokens))
+            events.extend(text_chunk("refusal", piece) for piece in tokens.chunks(reply.refusal, meta.chunk_tokens))
         for index, call in enumerate(reply.tool_calls):
             opening = {
                 "index": index,
