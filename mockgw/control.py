@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -47,6 +47,25 @@ def _int(request: web.Request, name: str) -> int | ApiError | None:
         return invalid_request(f"Query parameter '{name}' must be an integer, got '{value}'.", name)
 
 
+def _ints(request: web.Request, *names: str) -> tuple[int | None, ...] | ApiError:
+    """The integer query parameters `names` (None when absent), or a 400 naming the first that is not one."""
+    values = []
+    for name in names:
+        value = _int(request, name)
+        if isinstance(value, ApiError):
+            return value
+        values.append(value)
+    return tuple(values)
+
+
+def _timeout(request: web.Request) -> float | ApiError:
+    """`?timeout=S` (seconds, default 5) for the long-polling reads."""
+    try:
+        return float(request.query.get("timeout", "5"))
+    except ValueError:
+        return invalid_request("Query parameter 'timeout' must be a number of seconds.", "timeout")
+
+
 async def health(request: web.Request) -> web.Response:
     state = request.app[STATE]
     return _json({"status": "ok", "version": __version__, "fixtures": len(state.fixtures(session_of(request)))})
@@ -55,29 +74,27 @@ async def health(request: web.Request) -> web.Response:
 async def list_calls(request: web.Request) -> web.Response:
     """The journal, oldest first; `wait_for=N&timeout=S` waits until N calls match (or the timeout)."""
     state = request.app[STATE]
-    numbers = {name: _int(request, name) for name in ("status", "limit", "wait_for")}
-    for value in numbers.values():
-        if isinstance(value, ApiError):
-            return _error(value)
-    if isinstance(numbers["limit"], int) and numbers["limit"] < 1:
+    numbers = _ints(request, "status", "limit", "wait_for")
+    if isinstance(numbers, ApiError):
+        return _error(numbers)
+    status, limit, wait_for = numbers
+    if limit is not None and limit < 1:
         return _error(invalid_request("Query parameter 'limit' must be a positive integer.", "limit"))
-    try:
-        timeout = float(request.query.get("timeout", "5"))
-    except ValueError:
-        return _error(invalid_request("Query parameter 'timeout' must be a number of seconds.", "timeout"))
+    timeout = _timeout(request)
+    if isinstance(timeout, ApiError):
+        return _error(timeout)
     session = session_of(request)
     where = CallFilter(
         path=request.query.get("path"),
         model=request.query.get("model"),
         fixture=request.query.get("fixture"),
         tag=request.query.get("tag"),
-        status=numbers["status"],  # type: ignore[arg-type]
+        status=status,
         session=session if (session or "all" not in request.query) else None,
-        limit=numbers["limit"],  # type: ignore[arg-type]
+        limit=limit,
     )
-    wait_for = numbers["wait_for"]
-    if isinstance(wait_for, int):
-        await _wait_for_calls(request.app, lambda: len(state.journal.query(where)) >= wait_for, timeout)
+    if wait_for is not None:
+        await wait_until(request.app[CALL_LISTENERS], lambda: len(state.journal.query(where)) >= wait_for, timeout)
     held = request.app[HOLDS].held(where.session)
     return _json(
         {
@@ -87,11 +104,12 @@ async def list_calls(request: web.Request) -> web.Response:
     )
 
 
-async def _wait_for_calls(app: web.Application, done: Any, timeout: float) -> None:
+async def wait_until(listeners: list[asyncio.Event], done: Callable[[], bool], timeout: float) -> None:
+    """Wait until `done()` holds or `timeout` seconds pass; whoever changes the state sets the listeners' events."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     event = asyncio.Event()
-    app[CALL_LISTENERS].append(event)
+    listeners.append(event)
     try:
         while not done() and loop.time() < deadline:
             event.clear()
@@ -100,7 +118,7 @@ async def _wait_for_calls(app: web.Application, done: Any, timeout: float) -> No
             except TimeoutError:
                 break
     finally:
-        app[CALL_LISTENERS].remove(event)
+        listeners.remove(event)
 
 
 async def clear_calls(request: web.Request) -> web.Response:
@@ -249,25 +267,12 @@ async def list_holds(request: web.Request) -> web.Response:
     wait_for = _int(request, "wait_for")
     if isinstance(wait_for, ApiError):
         return _error(wait_for)
-    try:
-        timeout = float(request.query.get("timeout", "5"))
-    except ValueError:
-        return _error(invalid_request("Query parameter 'timeout' must be a number of seconds.", "timeout"))
+    timeout = _timeout(request)
+    if isinstance(timeout, ApiError):
+        return _error(timeout)
     session, fixture = session_of(request), request.query.get("fixture")
     if wait_for is not None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        event = asyncio.Event()
-        holds.listeners.append(event)
-        try:
-            while len(holds.held(session, fixture)) < wait_for and loop.time() < deadline:
-                event.clear()
-                try:
-                    await asyncio.wait_for(event.wait(), deadline - loop.time())
-                except TimeoutError:
-                    break
-        finally:
-            holds.listeners.remove(event)
+        await wait_until(holds.listeners, lambda: len(holds.held(session, fixture)) >= wait_for, timeout)
     return _json({"held": [h.as_json() for h in holds.held(session, fixture)]})
 
 
