@@ -38,6 +38,7 @@ bench: $(STAMP)
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; \
 	  else echo "make bench needs wrk: sudo apt-get install wrk (or run make bench as root)"; exit 1; fi; }
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/plugin_startup.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
