@@ -18,7 +18,8 @@ _ALNUM = string.ascii_letters + string.digits
 
 def random_id(rng: random.Random, prefix: str, length: int = 24) -> str:
     """An id like the real ones (`chatcmpl-…`, `call_…`), drawn from the seeded generator."""
-    return prefix + "".join(rng.choice(_ALNUM) for _ in range(length))
+    # one `choices` call (not `length` calls of `choice`): about 2x cheaper; still a pure function of the seed
+    return prefix + "".join(rng.choices(_ALNUM, k=length))
 
 
 def prompt_tokens(conv: Conversation) -> int:
