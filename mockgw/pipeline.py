@@ -120,7 +120,10 @@ def loads_strict(data: bytes) -> Any:
         value = None
         too_deep = True
     else:
-        too_deep = _too_deep(value, MAX_JSON_DEPTH)
+        # nesting needs one `[` or `{` per level: with at most MAX_JSON_DEPTH of them in the whole body (strings
+        # included, so this over-counts) the walk over every node cannot find anything, and is skipped
+        # (also in UTF-16/32 bodies, which json.loads accepts: each `[` or `{` still has its 0x5B/0x7B byte)
+        too_deep = data.count(b"[") + data.count(b"{") > MAX_JSON_DEPTH and _too_deep(value, MAX_JSON_DEPTH)
     if too_deep:
         raise ValueError(f"nested more than {MAX_JSON_DEPTH} levels deep")
     return value
