@@ -353,6 +353,14 @@ class Drawn:
     gaps: tuple[float, ...] = ()
 
 
+def fixed_timing(timing: Timing) -> Drawn | None:
+    """The waits `draw_timing` gives when nothing is drawn at random (no generator needed), else None."""
+    delay, ttft, chunk = timing.delay_ms, timing.ttft_ms, timing.chunk_ms
+    if isinstance(delay, Fixed) and isinstance(ttft, Fixed) and isinstance(chunk, Fixed):
+        return Drawn(round(delay.ms, 3), round(ttft.ms, 3), chunk.ms)
+    return None
+
+
 def draw_timing(timing: Timing, events: int, rng: random.Random) -> Drawn:
     """Draw every wait of an answer with `events` events (0 for a JSON answer), in a fixed order."""
     delay = round(timing.delay_ms.draw(rng), 3)
