@@ -100,6 +100,9 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+
+
 def _too_deep(value: Any, limit: int) -> bool:
     stack = [(value, 1)]
     while stack:
@@ -115,7 +118,8 @@ def _too_deep(value: Any, limit: int) -> bool:
 def loads_strict(data: bytes) -> Any:
     """JSON as RFC 8259 has it (NaN and Infinity refused), at most MAX_JSON_DEPTH deep; else ValueError."""
     try:
-        value = json.loads(data, parse_constant=_no_constant)
+        # json.loads(data, parse_constant=...) without the new JSONDecoder it builds per call when given options
+        value = _DECODER.decode(data.decode(json.detect_encoding(data), "surrogatepass"))
     except RecursionError:
         value = None
         too_deep = True

@@ -48,20 +48,27 @@ def _tool_choice(value: Any) -> ToolChoice | None:
 
 
 def _message(raw: Mapping[str, Any]) -> Message:
-    calls = tuple(
-        ToolCall(
-            call.get("id", ""),
-            call.get("function", {}).get("name", ""),
-            call.get("function", {}).get("arguments", ""),
+    raw_calls = raw.get("tool_calls")
+    calls = (
+        tuple(
+            ToolCall(
+                call.get("id", ""),
+                call.get("function", {}).get("name", ""),
+                call.get("function", {}).get("arguments", ""),
+            )
+            for call in raw_calls
         )
-        for call in raw.get("tool_calls") or ()
+        if raw_calls
+        else ()
     )
+    content = raw.get("content")
+    # positional: a frozen dataclass's __init__ by keyword costs more, and every message of every request is one
     return Message(
-        role=raw["role"],
-        text=content_text(raw.get("content")),
-        tool_calls=calls,
-        tool_call_id=raw.get("tool_call_id"),
-        name=raw.get("name"),
+        raw["role"],
+        content if isinstance(content, str) else content_text(content),
+        calls,
+        raw.get("tool_call_id"),
+        raw.get("name"),
     )
 
 
