@@ -77,6 +77,18 @@ def _compact(value: object) -> str:
 
 def chunks(text: str, per_chunk: int) -> list[str]:
     """`text` cut into pieces of `per_chunk` tokens (at least one piece, possibly empty)."""
+    if len(text) <= CACHED_TEXT_CHARS:
+        return list(_chunks_cached(text, per_chunk))
+    return _chunks(text, per_chunk)
+
+
+@functools.lru_cache(maxsize=256)
+def _chunks_cached(text: str, per_chunk: int) -> tuple[str, ...]:
+    # a fixture's reply is streamed the same way on every request
+    return tuple(_chunks(text, per_chunk))
+
+
+def _chunks(text: str, per_chunk: int) -> list[str]:
     pieces = split(text)
     if not pieces:
         return [text] if text else []
