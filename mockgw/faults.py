@@ -405,6 +405,11 @@ def _waits(count: int, ttft_ms: float, chunk_ms: float, gaps: Sequence[float]) -
     return [ttft_ms if i == 0 else (gaps[i - 1] if gaps else chunk_ms) for i in range(count)]
 
 
+def stream_waits(count: int, drawn: Drawn) -> list[float]:
+    """The wait before each of `count` events of a stream without a fault (as `plan_stream` gives them)."""
+    return _waits(count, drawn.ttft_ms, drawn.chunk_ms, drawn.gaps)
+
+
 def plan_stream(events: Sequence[bytes], drawn: Drawn, fault: Fault | None, codec: StreamCodec) -> StreamPlan:
     """The parts of a stream with its waits, after the fault (if any) has done its work on the event list.
 

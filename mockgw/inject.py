@@ -10,6 +10,7 @@ import asyncio
 import socket
 import struct
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,19 +138,21 @@ async def _write(response: web.StreamResponse, data: bytes, sent: Sent, event: i
     return True
 
 
-def _coalesced(parts: list[faults.Part]) -> list[tuple[faults.Part, int]]:
-    """Runs of events with no wait between them as one part each (and how many events it holds).
+def _coalesced(events: Sequence[bytes], waits: Sequence[float]) -> list[tuple[float, bytes, int]]:
+    """Runs of events with no wait between them, as (wait before the run, its bytes, how many events).
 
     Only for streams without a fault: one write (one chunk, one syscall) instead of one per event. The body is
-    the same bytes; a part that waits still starts its own write, so every wait stays where it was.
+    the same bytes; an event that waits still starts its own write, so every wait stays where it was.
     """
-    runs: list[tuple[faults.Part, list[bytes]]] = []
-    for part in parts:
-        if runs and part.wait_ms <= 0:
-            runs[-1][1].append(part.data)
+    if not any(waits):
+        return [(0.0, b"".join(events), len(events))] if events else []
+    runs: list[tuple[float, list[bytes]]] = []
+    for wait, data in zip(waits, events, strict=True):
+        if runs and wait <= 0:
+            runs[-1][1].append(data)
         else:
-            runs.append((part, [part.data]))
-    return [(faults.Part(first.wait_ms, b"".join(data), first.event), len(data)) for first, data in runs]
+            runs.append((wait, [data]))
+    return [(wait, b"".join(data), len(data)) for wait, data in runs]
 
 
 async def deliver(request: web.Request, outcome: Outcome) -> web.StreamResponse:
@@ -228,7 +231,9 @@ async def _deliver_stream(request: web.Request, outcome: Outcome, sent: Sent) ->
     fault = delivery.fault
     assert outcome.events is not None
     drawn = faults.Drawn(delivery.delay_ms, delivery.ttft_ms, delivery.chunk_ms, delivery.gaps)
-    plan = faults.plan_stream(outcome.events, drawn, fault, outcome.codec)
+    # without a fault the events go out as they are, in runs (see _coalesced): no per-event plan to build
+    runs = _coalesced(outcome.events, faults.stream_waits(len(outcome.events), drawn)) if fault is None else []
+    plan = faults.StreamPlan(()) if fault is None else faults.plan_stream(outcome.events, drawn, fault, outcome.codec)
     parts: list[faults.Part] = list(plan.parts)
     if isinstance(fault, faults.SlowBody):
         parts = [
@@ -247,14 +252,12 @@ async def _deliver_stream(request: web.Request, outcome: Outcome, sent: Sent) ->
         sent.client_disconnected = True
         sent.ending = "client_disconnected"
         return response
-    if fault is None and plan.stall_after is None and plan.keepalive_ms is None:
-        for part, count in _coalesced(parts):
-            why = await pause(request, part.wait_ms)
-            if why != "elapsed":
-                return _left(request, sent, why)
-            if not await _write(response, part.data, sent, part.event, count):
-                return response
-        parts = []
+    for wait, data, count in runs:
+        why = await pause(request, wait)
+        if why != "elapsed":
+            return _left(request, sent, why)
+        if not await _write(response, data, sent, 1, count):
+            return response
     for index, part in enumerate(parts):
         if plan.stall_after is not None and index == plan.stall_after:
             why = await _hold(request, outcome, "stall", None, sent)
