@@ -73,9 +73,9 @@ async def pause(request: web.Request, ms: float | None, held: Held | None = None
 
     Returns why it ended: elapsed, client_disconnected, release or server_stop.
     """
-    holds = request.app[HOLDS]
     if ms is not None and ms <= 0:
         return "elapsed"
+    holds = request.app[HOLDS]
     loop = asyncio.get_running_loop()
     deadline = None if ms is None else loop.time() + ms / 1000
     event = held.released if held is not None else holds.stopping
