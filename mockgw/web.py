@@ -197,5 +197,7 @@ def make_app(state: GatewayState) -> web.Application:
     control.add_routes(app)
     control.add_session_routes(app)
     app.router.add_route("*", SESSION_PREFIX + "/{tail:.*}", session_api)
+    for path in API_ROUTES:  # the same handler as the catch-all below, found by aiohttp's exact-path index
+        app.router.add_route("*", path, api)
     app.router.add_route("*", "/{tail:.*}", api)
     return app
