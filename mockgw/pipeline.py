@@ -262,10 +262,11 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
     if spec is not None and spec.error is not None:
         delivery = plan_delivery(state, raw.session, sequence, spec, ruled, conv.stream, events=0)
         return replace(spec_error_outcome(spec.error, body, conv), fixture=name, delivery=delivery)
-    rng = random.Random(f"{state.settings.seed}:{raw.session}:{sequence}")
+    key = f"{state.settings.seed}:{raw.session}:{sequence}"
+    rng = random.Random(key) if replies.draws_ids(spec) else None
     reply = replies.build(spec, conv, rng, state.settings.seed, state.settings.generated_words)
     meta = ReplyMeta(
-        id=replies.random_id(rng, dialect.id_prefix),
+        id=replies.seeded_id(key, dialect.id_prefix),
         created=int(time.time()),
         model=conv.model,
         include_usage=conv.include_usage,
