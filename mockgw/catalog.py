@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mockgw.errors import ApiError, invalid_request
@@ -72,6 +72,11 @@ class Catalog:
     """The models the gateway serves, indexed for resolution."""
 
     models: tuple[Model, ...]
+    # by id, built once: resolve() looks a model up on every request
+    _by_id: Mapping[str, Model] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {m.id: m for m in self.models})
 
     @classmethod
     def from_config(cls, entries: Iterable[Mapping[str, Any]] | None) -> Catalog:
@@ -87,7 +92,7 @@ class Catalog:
         return cls(tuple(models))
 
     def by_id(self) -> Mapping[str, Model]:
-        return {m.id: m for m in self.models}
+        return self._by_id
 
     def list_json(self) -> dict[str, Any]:
         """The body of `GET /v1/models`."""

@@ -353,6 +353,14 @@ class Drawn:
     gaps: tuple[float, ...] = ()
 
 
+def fixed_timing(timing: Timing) -> Drawn | None:
+    """The waits `draw_timing` gives when nothing is drawn at random (no generator needed), else None."""
+    delay, ttft, chunk = timing.delay_ms, timing.ttft_ms, timing.chunk_ms
+    if isinstance(delay, Fixed) and isinstance(ttft, Fixed) and isinstance(chunk, Fixed):
+        return Drawn(round(delay.ms, 3), round(ttft.ms, 3), chunk.ms)
+    return None
+
+
 def draw_timing(timing: Timing, events: int, rng: random.Random) -> Drawn:
     """Draw every wait of an answer with `events` events (0 for a JSON answer), in a fixed order."""
     delay = round(timing.delay_ms.draw(rng), 3)
@@ -395,6 +403,11 @@ class StreamPlan:
 
 def _waits(count: int, ttft_ms: float, chunk_ms: float, gaps: Sequence[float]) -> list[float]:
     return [ttft_ms if i == 0 else (gaps[i - 1] if gaps else chunk_ms) for i in range(count)]
+
+
+def stream_waits(count: int, drawn: Drawn) -> list[float]:
+    """The wait before each of `count` events of a stream without a fault (as `plan_stream` gives them)."""
+    return _waits(count, drawn.ttft_ms, drawn.chunk_ms, drawn.gaps)
 
 
 def plan_stream(events: Sequence[bytes], drawn: Drawn, fault: Fault | None, codec: StreamCodec) -> StreamPlan:

@@ -9,10 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import jsonschema_rs
 import yaml
-from jsonschema.validators import Draft202012Validator
 
 from mockgw import faults, templates
 from mockgw.errors import FixtureError
@@ -324,6 +322,10 @@ def _check_generate(reply: Mapping[str, Any], where: str, source: str, name: str
         raise FixtureError(source, name, f"{where}.generate", f"cannot be combined with {', '.join(scripted)}")
     schema = reply["generate"].get("json_schema") if isinstance(reply["generate"], Mapping) else None
     if schema is not None:
+        # imported here: the pure-Python jsonschema costs 100+ ms of start-up that only client schemas need
+        import jsonschema
+        from jsonschema.validators import Draft202012Validator
+
         try:
             jsonschema.validators.validator_for(schema, default=Draft202012Validator).check_schema(schema)
         except jsonschema.SchemaError as exc:

@@ -21,10 +21,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-import jsonschema
 import jsonschema_rs
-import referencing
-from jsonschema.validators import Draft202012Validator
 
 from mockgw import patterns
 from mockgw.conversation import Conversation, Tool
@@ -233,6 +230,11 @@ def checker(schema: Any) -> Callable[[Any], list[str]]:
     """A function listing what `schema` refuses in a value (formats checked), by the `jsonschema` library."""
     if isinstance(schema, Mapping) and "$schema" in schema and str(schema["$schema"]).rstrip("#") not in DRAFTS:
         schema = {k: v for k, v in schema.items() if k != "$schema"}  # unknown dialects are read as 2020-12
+    # imported here: the pure-Python jsonschema costs 100+ ms of start-up that only client schemas need
+    import jsonschema
+    import referencing
+    from jsonschema.validators import Draft202012Validator
+
     try:
         jsonschema_rs.meta.validate(schema)  # the same check as `cls.check_schema`, a thousand times faster
         cls = jsonschema.validators.validator_for(schema, default=Draft202012Validator)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -63,27 +63,42 @@ class CallFilter:
 
 
 class Journal:
-    """Calls oldest first, at most `limit` of them (the oldest are dropped first)."""
+    """Calls oldest first, at most `limit` of them (the oldest are dropped first).
+
+    A call can be appended as a function that makes it: the web layer records every request that way, so the
+    formatting (time, redaction, dicts) is only paid for calls somebody reads, when they are first read.
+    """
 
     def __init__(self, limit: int) -> None:
-        self._calls: deque[Call] = deque(maxlen=limit)
+        self._calls: deque[Call | Callable[[], Call]] = deque(maxlen=limit)
         self.total = 0
 
-    def append(self, call: Call) -> None:
+    def append(self, call: Call | Callable[[], Call]) -> None:
         self._calls.append(call)
         self.total += 1
 
+    def _made(self) -> deque[Call | Callable[[], Call]]:
+        if not all(isinstance(call, Call) for call in self._calls):
+            made = [call if isinstance(call, Call) else call() for call in self._calls]
+            self._calls.clear()
+            self._calls.extend(made)
+        return self._calls
+
+    def calls(self) -> list[Call]:
+        """Every call kept, oldest first."""
+        return [call for call in self._made() if isinstance(call, Call)]
+
     def __iter__(self) -> Iterator[Call]:
-        return iter(self._calls)
+        return iter(self.calls())
 
     def query(self, where: CallFilter) -> list[Call]:
-        found = [call for call in self._calls if where.accepts(call)]
+        found = [call for call in self.calls() if where.accepts(call)]
         return found[-where.limit :] if where.limit else found
 
     def clear(self, session: str | None = None) -> None:
         if session is None:
             self._calls.clear()
         else:
-            kept = [c for c in self._calls if c.session != session]
+            kept = [c for c in self.calls() if c.session != session]
             self._calls.clear()
             self._calls.extend(kept)

@@ -100,6 +100,9 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+
+
 def _too_deep(value: Any, limit: int) -> bool:
     stack = [(value, 1)]
     while stack:
@@ -115,12 +118,16 @@ def _too_deep(value: Any, limit: int) -> bool:
 def loads_strict(data: bytes) -> Any:
     """JSON as RFC 8259 has it (NaN and Infinity refused), at most MAX_JSON_DEPTH deep; else ValueError."""
     try:
-        value = json.loads(data, parse_constant=_no_constant)
+        # json.loads(data, parse_constant=...) without the new JSONDecoder it builds per call when given options
+        value = _DECODER.decode(data.decode(json.detect_encoding(data), "surrogatepass"))
     except RecursionError:
         value = None
         too_deep = True
     else:
-        too_deep = _too_deep(value, MAX_JSON_DEPTH)
+        # nesting needs one `[` or `{` per level: with at most MAX_JSON_DEPTH of them in the whole body (strings
+        # included, so this over-counts) the walk over every node cannot find anything, and is skipped
+        # (also in UTF-16/32 bodies, which json.loads accepts: each `[` or `{` still has its 0x5B/0x7B byte)
+        too_deep = data.count(b"[") + data.count(b"{") > MAX_JSON_DEPTH and _too_deep(value, MAX_JSON_DEPTH)
     if too_deep:
         raise ValueError(f"nested more than {MAX_JSON_DEPTH} levels deep")
     return value
@@ -255,10 +262,11 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
     if spec is not None and spec.error is not None:
         delivery = plan_delivery(state, raw.session, sequence, spec, ruled, conv.stream, events=0)
         return replace(spec_error_outcome(spec.error, body, conv), fixture=name, delivery=delivery)
-    rng = random.Random(f"{state.settings.seed}:{raw.session}:{sequence}")
+    key = f"{state.settings.seed}:{raw.session}:{sequence}"
+    rng = random.Random(key) if replies.draws_ids(spec) else None
     reply = replies.build(spec, conv, rng, state.settings.seed, state.settings.generated_words)
     meta = ReplyMeta(
-        id=replies.random_id(rng, dialect.id_prefix),
+        id=replies.seeded_id(key, dialect.id_prefix),
         created=int(time.time()),
         model=conv.model,
         include_usage=conv.include_usage,
@@ -266,22 +274,29 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
         separate_usage_chunk=state.settings.stream_usage == "separate_chunk",
     )
     headers = {"X-Edgee-Provider": admitted.resolved.provider, **(spec.headers if spec else {})}
-    outcome = Outcome(
+    if conv.stream:
+        events = tuple(dialect.stream(reply, meta))
+        delivery = plan_delivery(state, raw.session, sequence, spec, ruled, True, len(events))
+        body_or_events: dict[str, Any] = {"events": events, "codec": dialect.codec, "content_type": SSE_TYPE}
+    else:
+        rendered = _ENCODE_JSON(dialect.render(reply, meta)).encode()
+        delivery = plan_delivery(state, raw.session, sequence, spec, ruled, False, events=0)
+        body_or_events = {"body": rendered}
+    return Outcome(  # built once (dataclasses.replace on a frozen Outcome costs as much again)
         status=200,
         headers=headers,
+        delivery=delivery,
         parsed=body,
         conversation=conv,
         fixture=name,
         near_misses=() if fixture else near,
         summary=reply_summary(reply),
+        **body_or_events,
     )
-    if conv.stream:
-        events = tuple(dialect.stream(reply, meta))
-        delivery = plan_delivery(state, raw.session, sequence, spec, ruled, True, len(events))
-        return replace(outcome, events=events, codec=dialect.codec, content_type=SSE_TYPE, delivery=delivery)
-    rendered = json.dumps(dialect.render(reply, meta), separators=(",", ":"), ensure_ascii=False).encode()
-    delivery = plan_delivery(state, raw.session, sequence, spec, ruled, False, events=0)
-    return replace(outcome, body=rendered, delivery=delivery)
+
+
+# json.dumps(..., separators=(",", ":"), ensure_ascii=False) without building a new encoder per answer
+_ENCODE_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def choose_rule_fault(state: GatewayState, session_name: str, conv: Conversation) -> fault_rules.Choice:
@@ -350,7 +365,10 @@ def plan_delivery(
     if fault is not None and not faults.applies(fault, stream):
         fault, source = None, None
     seed = state.settings.seed
-    drawn = faults.draw_timing(timing, events, random.Random(f"{seed}:timing:{session}:{sequence}"))
+    # seeding a generator from a string costs ~6 us: only when some wait is drawn at random
+    drawn = faults.fixed_timing(timing) or faults.draw_timing(
+        timing, events, random.Random(f"{seed}:timing:{session}:{sequence}")
+    )
     if fault is not None:
         fault = faults.resolve(fault, random.Random(f"{seed}:fault-data:{session}:{sequence}"))
     if isinstance(ruled.fault, faults.Latency) and fault is None and ruled.rule is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import string
 from collections.abc import Mapping
@@ -18,7 +19,28 @@ _ALNUM = string.ascii_letters + string.digits
 
 def random_id(rng: random.Random, prefix: str, length: int = 24) -> str:
     """An id like the real ones (`chatcmpl-…`, `call_…`), drawn from the seeded generator."""
-    return prefix + "".join(rng.choice(_ALNUM) for _ in range(length))
+    # one `choices` call (not `length` calls of `choice`): about 2x cheaper; still a pure function of the seed
+    return prefix + "".join(rng.choices(_ALNUM, k=length))
+
+
+# byte -> one of _ALNUM: turns a digest into id characters in one C call (b % 62: a slight bias, harmless for ids)
+_ID_TABLE = bytes(ord(_ALNUM[b % len(_ALNUM)]) for b in range(256))
+
+
+def seeded_id(key: str, prefix: str, length: int = 24) -> str:
+    """An id like `random_id`'s, derived from `key` (seed, session, sequence): no generator to seed."""
+    digest = hashlib.blake2b(key.encode(), digest_size=length).digest()
+    return prefix + digest.translate(_ID_TABLE).decode("ascii")
+
+
+def scripted(spec: ReplySpec) -> bool:
+    """True when the spec scripts the answer (content, tool calls or a refusal) rather than generating it."""
+    return spec.has_content or bool(spec.tool_calls) or spec.refusal is not None
+
+
+def draws_ids(spec: ReplySpec | None) -> bool:
+    """Whether `build` draws tool-call ids from its generator: generated answers and scripted calls without an id."""
+    return spec is None or not scripted(spec) or any(not call.id for call in spec.tool_calls)
 
 
 def prompt_tokens(conv: Conversation) -> int:
@@ -61,16 +83,26 @@ def _seconds(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def build(spec: ReplySpec | None, conv: Conversation, rng: random.Random, seed: int, generated_words: int) -> Reply:
-    """The reply to send: the fixture's, completed (ids, finish reason, usage), or a generated one."""
+def build(
+    spec: ReplySpec | None, conv: Conversation, rng: random.Random | None, seed: int, generated_words: int
+) -> Reply:
+    """The reply to send: the fixture's, completed (ids, finish reason, usage), or a generated one.
+
+    `rng` draws the tool-call ids; it may be None when `draws_ids(spec)` is False (seeding one costs ~6 us).
+    """
     spec = spec or ReplySpec()
-    if spec.has_content or spec.tool_calls or spec.refusal is not None:
+    if scripted(spec):
         made = generate.Answer(spec.content)
     else:
         made = generate.answer(conv, seed, generated_words, spec.generate)
     content = made.content
-    calls = tuple(ToolCall(call.id or random_id(rng, "call_"), call.name, call.arguments) for call in spec.tool_calls)
-    calls += tuple(ToolCall(random_id(rng, "call_"), name, arguments) for name, arguments in made.tool_calls)
+
+    def call_id() -> str:
+        assert rng is not None, "draws_ids(spec) said that no id is drawn"
+        return random_id(rng, "call_")
+
+    calls = tuple(ToolCall(call.id or call_id(), call.name, call.arguments) for call in spec.tool_calls)
+    calls += tuple(ToolCall(call_id(), name, arguments) for name, arguments in made.tool_calls)
     finish = spec.finish_reason
     if conv.max_tokens is not None and content and tokens.count(content) > conv.max_tokens:
         content = tokens.truncate(content, conv.max_tokens)

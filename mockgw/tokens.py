@@ -11,6 +11,7 @@ request, for `usage`, count_tokens endpoints and rate limits).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -27,8 +28,19 @@ def split(text: str) -> list[str]:
     return _PIECE.findall(text)
 
 
+CACHED_TEXT_CHARS = 16_384  # longer texts are counted each time, so the cache holds at most ~16 MiB of text
+
+
 def count(text: str) -> int:
     """How many tokens `text` has."""
+    if len(text) <= CACHED_TEXT_CHARS:
+        return _count_cached(text)
+    return len(_PIECE.findall(text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _count_cached(text: str) -> int:
+    # fixture replies and conversation histories repeat from request to request: count each text once
     return len(_PIECE.findall(text))
 
 
@@ -65,6 +77,18 @@ def _compact(value: object) -> str:
 
 def chunks(text: str, per_chunk: int) -> list[str]:
     """`text` cut into pieces of `per_chunk` tokens (at least one piece, possibly empty)."""
+    if len(text) <= CACHED_TEXT_CHARS:
+        return list(_chunks_cached(text, per_chunk))
+    return _chunks(text, per_chunk)
+
+
+@functools.lru_cache(maxsize=256)
+def _chunks_cached(text: str, per_chunk: int) -> tuple[str, ...]:
+    # a fixture's reply is streamed the same way on every request
+    return tuple(_chunks(text, per_chunk))
+
+
+def _chunks(text: str, per_chunk: int) -> list[str]:
     pieces = split(text)
     if not pieces:
         return [text] if text else []

@@ -125,35 +125,50 @@ async def deliver(request: web.Request, outcome: Outcome) -> web.StreamResponse:
 def record(
     app: web.Application, raw: RawRequest, outcome: Outcome | None, started: float, sent: inject.Sent | None = None
 ) -> None:
-    """Append the call to the journal and wake whoever waits for calls."""
+    """Append the call to the journal and wake whoever waits for calls.
+
+    Only the facts are taken here (on every request); the Call is made when the journal is first read.
+    """
     state = app[STATE]
+    duration_ms = round((time.perf_counter() - started) * 1000, 3)
     outcome = outcome or pipeline.error_outcome(internal_error())
+    number = state.journal.total + 1
+    state.journal.append(partial(_call, number, time.time(), raw, outcome, duration_ms, state.settings.seed, sent))
+    for event in app[CALL_LISTENERS]:
+        event.set()
+
+
+def _call(
+    number: int,
+    when: float,
+    raw: RawRequest,
+    outcome: Outcome,
+    duration_ms: float,
+    seed: int,
+    sent: inject.Sent | None,
+) -> Call:
     conv = outcome.conversation
     parsed = outcome.parsed if outcome.parsed is not None else pipeline.journal_body(raw)
     model = conv.model if conv else (parsed.get("model") if isinstance(parsed, dict) else None)
-    state.journal.append(
-        Call(
-            id=f"call-{state.journal.total + 1}",
-            time=datetime.now(UTC).isoformat(timespec="milliseconds"),
-            method=raw.method,
-            path=raw.path,
-            headers={name: redact(name, value) for name, value in raw.headers.items()},
-            body=parsed,
-            tags=conv.tags if conv else (),
-            model=model if isinstance(model, str) else None,
-            fixture=outcome.fixture,
-            status=outcome.status,
-            duration_ms=round((time.perf_counter() - started) * 1000, 3),
-            response=outcome.summary,
-            session=raw.session,
-            seed=state.settings.seed,
-            near_misses=outcome.near_misses,
-            fault=outcome.delivery.fault.kind if outcome.delivery.fault else None,
-            delivered=inject.delivered_json(outcome, sent),
-        )
+    return Call(
+        id=f"call-{number}",
+        time=datetime.fromtimestamp(when, UTC).isoformat(timespec="milliseconds"),
+        method=raw.method,
+        path=raw.path,
+        headers={name: redact(name, value) for name, value in raw.headers.items()},
+        body=parsed,
+        tags=conv.tags if conv else (),
+        model=model if isinstance(model, str) else None,
+        fixture=outcome.fixture,
+        status=outcome.status,
+        duration_ms=duration_ms,
+        response=outcome.summary,
+        session=raw.session,
+        seed=seed,
+        near_misses=outcome.near_misses,
+        fault=outcome.delivery.fault.kind if outcome.delivery.fault else None,
+        delivered=inject.delivered_json(outcome, sent),
     )
-    for event in app[CALL_LISTENERS]:
-        event.set()
 
 
 SESSION_PREFIX = "/s/{session:[A-Za-z0-9._~-]{1,128}}"
@@ -182,5 +197,7 @@ def make_app(state: GatewayState) -> web.Application:
     control.add_routes(app)
     control.add_session_routes(app)
     app.router.add_route("*", SESSION_PREFIX + "/{tail:.*}", session_api)
+    for path in API_ROUTES:  # the same handler as the catch-all below, found by aiohttp's exact-path index
+        app.router.add_route("*", path, api)
     app.router.add_route("*", "/{tail:.*}", api)
     return app

@@ -16,6 +16,8 @@ from mockgw.reply import Reply, ReplyMeta, Usage
 TEXT_PART_TYPES = ("text", "input_text", "output_text")
 # Compact JSON as sse_data writes it; one encoder instance (it keeps only its options) spares a new one per event.
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+# what _ENCODE does with a str (the C string encoder), without its Python frame: once per streamed event
+_ENCODE_STR = json.encoder.encode_basestring
 
 
 def content_text(content: Any) -> str:
@@ -48,20 +50,27 @@ def _tool_choice(value: Any) -> ToolChoice | None:
 
 
 def _message(raw: Mapping[str, Any]) -> Message:
-    calls = tuple(
-        ToolCall(
-            call.get("id", ""),
-            call.get("function", {}).get("name", ""),
-            call.get("function", {}).get("arguments", ""),
+    raw_calls = raw.get("tool_calls")
+    calls = (
+        tuple(
+            ToolCall(
+                call.get("id", ""),
+                call.get("function", {}).get("name", ""),
+                call.get("function", {}).get("arguments", ""),
+            )
+            for call in raw_calls
         )
-        for call in raw.get("tool_calls") or ()
+        if raw_calls
+        else ()
     )
+    content = raw.get("content")
+    # positional: a frozen dataclass's __init__ by keyword costs more, and every message of every request is one
     return Message(
-        role=raw["role"],
-        text=content_text(raw.get("content")),
-        tool_calls=calls,
-        tool_call_id=raw.get("tool_call_id"),
-        name=raw.get("name"),
+        raw["role"],
+        content if isinstance(content, str) else content_text(content),
+        calls,
+        raw.get("tool_call_id"),
+        raw.get("name"),
     )
 
 
@@ -164,7 +173,7 @@ class ChatDialect:
 
         def text_chunk(key: str, piece: str) -> bytes:
             # chunk({key: piece}) with only the string to encode: the event most streams are made of.
-            return f'{chunk_prefix}{{"{key}":{_ENCODE(piece)}}},"finish_reason":null}}]}}\n\n'.encode()
+            return f'{chunk_prefix}{{"{key}":{_ENCODE_STR(piece)}}},"finish_reason":null}}]}}\n\n'.encode()
 
         events = [chunk({"role": "assistant", "content": ""})]
         events.extend(text_chunk("content", piece) for piece in tokens.chunks(reply.content or "", meta.chunk_tokens))
