@@ -36,6 +36,11 @@ CONFIG_SCHEMA: dict[str, Any] = {
         },
         "max_body_bytes": {"type": "integer", "minimum": 1},
         "journal_limit": {"type": "integer", "minimum": 1, "description": "Calls kept in the journal."},
+        "journal_max_bytes": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "Request and response bytes the journal keeps at most (oldest calls dropped first).",
+        },
         "generated_words": {"type": "integer", "minimum": 1, "description": "Length of generated answers."},
         "stream_usage": {
             "enum": ["final_chunk", "separate_chunk"],
@@ -110,6 +115,7 @@ class Settings:
     strict: bool = False
     max_body_bytes: int = 4 * 1024 * 1024
     journal_limit: int = 1000
+    journal_max_bytes: int = 64 * 1024 * 1024
     generated_words: int = 24
     stream_usage: str = "final_chunk"
     catalog: Catalog = field(default_factory=lambda: Catalog.from_config(None))
@@ -139,7 +145,15 @@ def settings_from(document: Mapping[str, Any], base: Settings | None = None) -> 
     """Settings with the values of a config document applied over `base`."""
     settings = base or Settings()
     changes: dict[str, Any] = {}
-    for name in ("seed", "strict", "max_body_bytes", "journal_limit", "generated_words", "stream_usage"):
+    for name in (
+        "seed",
+        "strict",
+        "max_body_bytes",
+        "journal_limit",
+        "journal_max_bytes",
+        "generated_words",
+        "stream_usage",
+    ):
         if name in document:
             changes[name] = document[name]
     if "fixtures" in document:

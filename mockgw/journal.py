@@ -63,19 +63,30 @@ class CallFilter:
 
 
 class Journal:
-    """Calls oldest first, at most `limit` of them (the oldest are dropped first).
+    """Calls oldest first, at most `limit` of them and about `max_bytes` of request and response bodies (the
+    oldest are dropped first; the newest call is always kept).
 
     A call can be appended as a function that makes it: the web layer records every request that way, so the
     formatting (time, redaction, dicts) is only paid for calls somebody reads, when they are first read.
     """
 
-    def __init__(self, limit: int) -> None:
-        self._calls: deque[Call | Callable[[], Call]] = deque(maxlen=limit)
+    def __init__(self, limit: int, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self._calls: deque[Call | Callable[[], Call]] = deque()
+        self._sizes: deque[int] = deque()
+        self.limit = limit
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self.total = 0
 
-    def append(self, call: Call | Callable[[], Call]) -> None:
+    def append(self, call: Call | Callable[[], Call], size: int = 0) -> None:
+        """Keep `call`, which holds about `size` bytes of bodies; drop the oldest calls over the bounds."""
         self._calls.append(call)
+        self._sizes.append(size)
+        self.bytes += size
         self.total += 1
+        while len(self._calls) > 1 and (len(self._calls) > self.limit or self.bytes > self.max_bytes):
+            self._calls.popleft()
+            self.bytes -= self._sizes.popleft()
 
     def _made(self) -> deque[Call | Callable[[], Call]]:
         if not all(isinstance(call, Call) for call in self._calls):
@@ -96,9 +107,13 @@ class Journal:
         return found[-where.limit :] if where.limit else found
 
     def clear(self, session: str | None = None) -> None:
-        if session is None:
-            self._calls.clear()
-        else:
-            kept = [c for c in self.calls() if c.session != session]
-            self._calls.clear()
-            self._calls.extend(kept)
+        kept = (
+            []
+            if session is None
+            else [(call, size) for call, size in zip(self.calls(), self._sizes, strict=True) if call.session != session]
+        )
+        self._calls.clear()
+        self._sizes.clear()
+        self._calls.extend(call for call, _ in kept)
+        self._sizes.extend(size for _, size in kept)
+        self.bytes = sum(self._sizes)

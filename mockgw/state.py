@@ -53,7 +53,7 @@ class GatewayState:
         self.rate_limiter = RateLimiter(clock)
         self.file_fixtures: tuple[Fixture, ...] = tuple(fixtures)
         self.validators = validators or Validators.load()
-        self.journal = Journal(settings.journal_limit)
+        self.journal = Journal(settings.journal_limit, settings.journal_max_bytes)
         self.sessions: dict[str, SessionState] = {}
         self.problems: list[str] = []  # things a test should fail on (raised by the pytest plugin)
 

@@ -133,7 +133,10 @@ def record(
     duration_ms = round((time.perf_counter() - started) * 1000, 3)
     outcome = outcome or pipeline.error_outcome(internal_error())
     number = state.journal.total + 1
-    state.journal.append(partial(_call, number, time.time(), raw, outcome, duration_ms, state.settings.seed, sent))
+    size = len(raw.body) + len(outcome.body) + sum(map(len, outcome.events or ()))
+    state.journal.append(
+        partial(_call, number, time.time(), raw, outcome, duration_ms, state.settings.seed, sent), size
+    )
     for event in app[CALL_LISTENERS]:
         event.set()
 

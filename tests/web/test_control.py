@@ -296,6 +296,15 @@ def test_journal_is_bounded(gateway_factory: Callable[..., MockGateway]) -> None
     assert [c["body"]["messages"][0]["content"] for c in calls] == ["message 2", "message 3", "message 4"]
 
 
+def test_journal_keeps_bodies_within_its_byte_budget(gateway_factory: Callable[..., MockGateway]) -> None:
+    gateway = gateway_factory(journal_max_bytes=3000)
+    for index in range(5):
+        ask(gateway, f"message {index} " + "x" * 900)  # each call holds ~1 KB of request and ~0.5 KB of answer
+    calls = journal(gateway.port)
+    assert 1 <= len(calls) < 5
+    assert calls[-1]["body"]["messages"][0]["content"].startswith("message 4")
+
+
 def test_sessions_keep_journals_apart(gw: MockGateway) -> None:
     ask(gw, "hello", headers={"X-Mockgw-Session": "one"})
     ask(gw, "hello", headers={"X-Mockgw-Session": "two"})
