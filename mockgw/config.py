@@ -5,6 +5,7 @@ This is the only module that reads the environment.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -101,7 +102,11 @@ CONFIG_SCHEMA: dict[str, Any] = {
     },
 }
 
-_CONFIG_VALIDATOR = jsonschema_rs.validator_for(CONFIG_SCHEMA)
+
+@functools.cache
+def _config_validator() -> Any:
+    """Compiled on first use, so that importing mockgw stays fast."""
+    return jsonschema_rs.validator_for(CONFIG_SCHEMA)
 
 
 @dataclass(frozen=True)
@@ -132,7 +137,7 @@ def read_config(path: str | Path) -> dict[str, Any]:
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read the config file: {exc}") from None
-    errors = sorted(_CONFIG_VALIDATOR.iter_errors(document), key=lambda e: -len(e.instance_path))
+    errors = sorted(_config_validator().iter_errors(document), key=lambda e: -len(e.instance_path))
     if errors:
         where = ".".join(str(p) for p in errors[0].instance_path) or "(top level)"
         raise ConfigError(f"{path}: field {where}: {errors[0].message}")

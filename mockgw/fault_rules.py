@@ -7,6 +7,7 @@ and the order of the requests.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,11 @@ from mockgw.errors import FixtureError
 from mockgw.fixture_schema import FAULT_RULE, FILE_SCHEMA
 from mockgw.fixtures import Match, parse_match
 
-_RULE_VALIDATOR = jsonschema_rs.validator_for({**FAULT_RULE, "$defs": FILE_SCHEMA["$defs"]})
+
+@functools.cache
+def _rule_validator() -> Any:
+    """Compiled on first use, so that importing mockgw stays fast."""
+    return jsonschema_rs.validator_for({**FAULT_RULE, "$defs": FILE_SCHEMA["$defs"]})
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,7 @@ def parse_rule(raw: Any, source: str = "<runtime>", index: int = 0) -> FaultRule
         if problem is not None:
             where = ".".join(p for p in ("fault", problem[0]) if p)
             raise FixtureError(source, f"fault rule {label}", where, problem[1])
-    errors = sorted(_RULE_VALIDATOR.iter_errors(raw), key=lambda e: (-len(e.instance_path), e.message))
+    errors = sorted(_rule_validator().iter_errors(raw), key=lambda e: (-len(e.instance_path), e.message))
     if errors:
         where = ".".join(str(p) for p in errors[0].instance_path)
         raise FixtureError(source, f"fault rule {label}", where, errors[0].message)

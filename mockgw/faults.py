@@ -6,6 +6,7 @@ injector (`inject.py`) applies the plan to the socket. Nothing here knows about 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import random
@@ -258,7 +259,10 @@ STREAM_FAULTS = frozenset(
 )
 
 
-_VALIDATORS = {kind: jsonschema_rs.validator_for(schema) for kind, schema in FAULT_TYPES.items()}
+@functools.cache
+def _validator(kind: str) -> Any:
+    """The compiled schema of one fault type, compiled on first use (17 compiles would slow every import)."""
+    return jsonschema_rs.validator_for(FAULT_TYPES[kind])
 
 
 def fault_problem(raw: Any, rules: bool) -> tuple[str, str] | None:
@@ -269,7 +273,7 @@ def fault_problem(raw: Any, rules: bool) -> tuple[str, str] | None:
     kind = raw.get("type")
     if kind not in allowed:
         return "type", f"unknown fault type {kind!r}; use one of {', '.join(allowed)}"
-    errors = sorted(_VALIDATORS[kind].iter_errors(raw), key=lambda e: (-len(e.instance_path), e.message))
+    errors = sorted(_validator(kind).iter_errors(raw), key=lambda e: (-len(e.instance_path), e.message))
     if not errors:
         return None
     where = ".".join(str(p) for p in errors[0].instance_path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -16,8 +17,11 @@ from mockgw import faults, templates
 from mockgw.errors import FixtureError
 from mockgw.fixture_schema import FILE_SCHEMA, FIXTURE, MESSAGE_ROLES
 
-_FILE_VALIDATOR = jsonschema_rs.validator_for(FILE_SCHEMA)
-_FIXTURE_VALIDATOR = jsonschema_rs.validator_for({**FIXTURE, "$defs": FILE_SCHEMA["$defs"]})
+
+@functools.cache
+def _validator(kind: str) -> Any:
+    """The compiled format schema of a `file` or of one `fixture`, compiled on first use (keeps imports fast)."""
+    return jsonschema_rs.validator_for(FILE_SCHEMA if kind == "file" else {**FIXTURE, "$defs": FILE_SCHEMA["$defs"]})
 
 
 @dataclass(frozen=True)
@@ -416,7 +420,7 @@ def parse_fixture(raw: Any, source: str = "<runtime>", index: int | None = None)
     if label is None and index is not None:
         label = f"#{index}"
     _check_faults(raw, source, label)
-    problem = _schema_problem(_FIXTURE_VALIDATOR, raw)
+    problem = _schema_problem(_validator("fixture"), raw)
     if problem is not None:
         where, message = problem
         raise FixtureError(source, label, _path(where), message)
@@ -450,7 +454,7 @@ def parse_document(document: Any, source: str = "<runtime>") -> tuple[Fixture, .
     if isinstance(document.get("fixtures"), list):
         for index, raw in enumerate(document["fixtures"]):
             parse_fixture(raw, source, index)  # reports the first broken fixture by its name
-    problem = _schema_problem(_FILE_VALIDATOR, document)
+    problem = _schema_problem(_validator("file"), document)
     if problem is not None:
         where, message = problem
         raise FixtureError(source, None, _path(where), message)
