@@ -205,17 +205,33 @@ def handle_completion(state: GatewayState, raw: RawRequest, dialect: Dialect = C
     return answer(state, raw, dialect, admitted)
 
 
-def admit(state: GatewayState, raw: RawRequest, dialect: Dialect) -> Admitted | Outcome:
-    """Authenticate, parse, validate and normalise, in the gateway's order; an error outcome on refusal."""
+def accept(
+    state: GatewayState,
+    raw: RawRequest,
+    schema: str,
+    precheck: Callable[[Mapping[str, Any]], ApiError | None] | None = None,
+) -> tuple[ApiKey, dict[str, Any]] | Outcome:
+    """The first steps of every API request: authenticate, parse the JSON body, validate it against `schema`.
+
+    `precheck` runs before the schema, for errors with their own code (count_tokens' invalid_tokenizer)."""
     key = auth.authenticate(raw.headers, state.settings.keys)
     if isinstance(key, ApiError):
         return error_outcome(key, journal_body(raw))
     body = parse_request(raw)
     if isinstance(body, ApiError):
         return error_outcome(body, journal_body(raw))
-    invalid = state.validators.check(dialect.schema, body)
+    invalid = (precheck(body) if precheck else None) or state.validators.check(schema, body)
     if invalid is not None:
         return error_outcome(invalid, body)
+    return key, body
+
+
+def admit(state: GatewayState, raw: RawRequest, dialect: Dialect) -> Admitted | Outcome:
+    """Authenticate, parse, validate and normalise, in the gateway's order; an error outcome on refusal."""
+    accepted = accept(state, raw, dialect.schema)
+    if isinstance(accepted, Outcome):
+        return accepted
+    key, body = accepted
     normalised = normalise(state, dialect, body, raw, key)
     if isinstance(normalised, ApiError):
         return error_outcome(normalised, body)
@@ -406,18 +422,11 @@ def handle_json(
     compute: JsonHandler,
     precheck: Callable[[Mapping[str, Any]], ApiError | None] | None = None,
 ) -> Outcome:
-    """Endpoints that call no model (count_tokens, compress): authenticate, parse, validate, compute.
-
-    `precheck` runs before the schema, for errors with their own code (count_tokens' invalid_tokenizer)."""
-    key = auth.authenticate(raw.headers, state.settings.keys)
-    if isinstance(key, ApiError):
-        return error_outcome(key, journal_body(raw))
-    body = parse_request(raw)
-    if isinstance(body, ApiError):
-        return error_outcome(body, journal_body(raw))
-    invalid = (precheck(body) if precheck else None) or state.validators.check(schema, body)
-    if invalid is not None:
-        return error_outcome(invalid, body)
+    """Endpoints that call no model (count_tokens, compress): authenticate, parse, validate, compute."""
+    accepted = accept(state, raw, schema, precheck)
+    if isinstance(accepted, Outcome):
+        return accepted
+    _, body = accepted
     result = compute(body, raw.headers)
     if isinstance(result, ApiError):
         return error_outcome(result, body)
