@@ -22,8 +22,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
 
 lint: $(STAMP)
-	$(BIN)/ruff check mockgw scripts tests
-	$(BIN)/ruff format --check mockgw scripts tests
+	$(BIN)/ruff check mockgw scripts tests bench examples
+	$(BIN)/ruff format --check mockgw scripts tests bench examples
 	$(BIN)/mypy
 
 schemas: $(STAMP)
