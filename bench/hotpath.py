@@ -19,7 +19,7 @@ from aiohttp import web as aiohttp_web
 from mockgw import pipeline, web
 from mockgw.config import Settings
 from mockgw.fixtures import load_paths
-from mockgw.pipeline import RawRequest
+from mockgw.outcome import RawRequest
 from mockgw.state import GatewayState
 
 HERE = Path(__file__).resolve().parent

@@ -13,12 +13,13 @@ from typing import Any
 from aiohttp import web
 
 from mockgw import __version__, faults, scenarios
+from mockgw.bodies import loads_strict
 from mockgw.errors import ApiError, FixtureError, invalid_request, not_found
 from mockgw.fault_rules import FaultRule, parse_rules
 from mockgw.fixtures import parse_json_payload
 from mockgw.inject import HOLDS
 from mockgw.journal import CallFilter
-from mockgw.pipeline import SESSION_HEADER, loads_strict
+from mockgw.outcome import SESSION_HEADER
 from mockgw.web import CALL_LISTENERS, SESSION_PREFIX, STATE
 
 PREFIX = "/__mockgw"

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from mockgw import faults
 from mockgw.holds import Held, Holds
-from mockgw.pipeline import Outcome
+from mockgw.outcome import Outcome
 
 HOLDS: web.AppKey[Holds] = web.AppKey("holds", Holds)
 POLL_SECONDS = 0.05  # how often a long wait looks for a client that left

@@ -10,153 +10,29 @@ import json
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from mockgw import auth, endpoints, fault_rules, faults, matching, ratelimit, replies, rules, scenarios
+from mockgw import auth, endpoints, faults, matching, ratelimit, replies, rules, scenarios
 from mockgw.auth import ApiKey
+from mockgw.bodies import journal_body, parse_request
 from mockgw.catalog import Resolved
 from mockgw.conversation import Conversation
+from mockgw.delivery import (
+    choose_rule_fault,
+    fault_error_outcome,
+    plan_delivery,
+    spec_error_outcome,
+    with_rule_faults,
+)
 from mockgw.dialects import Dialect
-from mockgw.dialects.chat import CHAT, header_tags
-from mockgw.dialects.codec import StreamCodec
+from mockgw.dialects.chat import CHAT
 from mockgw.dialects.messages import MESSAGES
-from mockgw.errors import ApiError, invalid_request, not_found
-from mockgw.fixtures import ErrorSpec, Fixture, ReplySpec
+from mockgw.errors import ApiError, not_found
+from mockgw.fixtures import Fixture, ReplySpec
+from mockgw.outcome import SSE_TYPE, Outcome, RawRequest, error_outcome
 from mockgw.reply import Reply, ReplyMeta
 from mockgw.state import GatewayState, SessionState
-
-SESSION_HEADER = "x-mockgw-session"
-JSON_TYPE = "application/json"
-SSE_TYPE = "text/event-stream"
-
-
-@dataclass(frozen=True)
-class RawRequest:
-    """A request as received: header names lower-cased, body as bytes."""
-
-    method: str
-    path: str
-    headers: Mapping[str, str]
-    body: bytes = b""
-    query: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def session(self) -> str:
-        return self.headers.get(SESSION_HEADER, "")
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """How the answer goes out: waits in milliseconds (applied by the web layer)."""
-
-    delay_ms: float = 0.0
-    ttft_ms: float = 0.0
-    chunk_ms: float = 0.0
-    gaps: tuple[float, ...] = ()  # per-event waits (before events 2..n) when the chunk wait is jittered
-    fault: faults.Fault | None = None  # applied at the socket by the injector
-    fault_source: str | None = None  # "fixture" or "rule '<name>'"
-    hold: faults.Hold | None = None
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """The answer to send and what the journal should say about it."""
-
-    status: int
-    body: bytes = b""
-    events: tuple[bytes, ...] | None = None
-    codec: StreamCodec = CHAT.codec  # the events' wire format, for the stream faults
-    headers: Mapping[str, str] = field(default_factory=dict)
-    content_type: str = JSON_TYPE
-    delivery: Delivery = Delivery()
-    parsed: Any = None  # the request body as the journal shows it
-    conversation: Conversation | None = None
-    fixture: str | None = None
-    error: ApiError | None = None
-    near_misses: tuple[Mapping[str, Any], ...] = ()
-    summary: Mapping[str, Any] = field(default_factory=dict)
-
-
-def error_outcome(error: ApiError, parsed: Any = None, **extra: Any) -> Outcome:
-    summary = {"error": {"code": error.code, "message": error.message}}
-    return Outcome(
-        status=error.status,
-        body=error.body(),
-        headers=error.headers,
-        parsed=parsed,
-        error=error,
-        summary=summary,
-        **extra,
-    )
-
-
-# serde_json's default recursion limit, which the real (Rust) gateway inherits; deeper bodies are refused
-# before they can exhaust Python's stack anywhere downstream (validation, journal copies, JSON output).
-MAX_JSON_DEPTH = 128
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON value")
-
-
-_DECODER = json.JSONDecoder(parse_constant=_no_constant)
-
-
-def _too_deep(value: Any, limit: int) -> bool:
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict | list):
-            if depth > limit:
-                return True
-            children = node.values() if isinstance(node, dict) else node
-            stack.extend((child, depth + 1) for child in children)
-    return False
-
-
-def loads_strict(data: bytes) -> Any:
-    """JSON as RFC 8259 has it (NaN and Infinity refused), at most MAX_JSON_DEPTH deep; else ValueError."""
-    try:
-        # json.loads(data, parse_constant=...) without the new JSONDecoder it builds per call when given options
-        value = _DECODER.decode(data.decode(json.detect_encoding(data), "surrogatepass"))
-    except RecursionError:
-        value = None
-        too_deep = True
-    else:
-        # nesting needs one `[` or `{` per level: with at most MAX_JSON_DEPTH of them in the whole body (strings
-        # included, so this over-counts) the walk over every node cannot find anything, and is skipped
-        # (also in UTF-16/32 bodies, which json.loads accepts: each `[` or `{` still has its 0x5B/0x7B byte)
-        too_deep = data.count(b"[") + data.count(b"{") > MAX_JSON_DEPTH and _too_deep(value, MAX_JSON_DEPTH)
-    if too_deep:
-        raise ValueError(f"nested more than {MAX_JSON_DEPTH} levels deep")
-    return value
-
-
-def parse_request(raw: RawRequest) -> dict[str, Any] | ApiError:
-    """The body as a JSON object, or 400 invalid_json saying what is wrong with it."""
-    try:
-        body = loads_strict(raw.body)
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        detail = str(exc) if raw.body.strip() else "the body is empty"
-        return invalid_request(
-            f"The request body is not valid JSON ({detail}). Send a JSON object with Content-Type: application/json.",
-            code="invalid_json",
-        )
-    if not isinstance(body, dict):
-        kind = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}.get(
-            type(body), "null"
-        )
-        return invalid_request(f"The request body must be a JSON object, got {kind}.", code="invalid_json")
-    return body
-
-
-def journal_body(raw: RawRequest) -> Any:
-    """The body as the journal keeps it: parsed JSON when possible, else text."""
-    try:
-        return loads_strict(raw.body) if raw.body else None
-    except ValueError:
-        return raw.body.decode("utf-8", "replace")[:4096]
 
 
 def normalise(
@@ -315,91 +191,6 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
 _ENCODE_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
-def choose_rule_fault(state: GatewayState, session_name: str, conv: Conversation) -> fault_rules.Choice:
-    """The fault rule that fires on this request (if any); every matching rule counts it."""
-    session = state.session(session_name)
-    active = state.fault_rules(session_name)
-    if not active:
-        return fault_rules.Choice(None, None, session.fault_counts)
-    choice = fault_rules.choose_fault(active, session.fault_counts, conv, state.settings.seed, session_name)
-    session.fault_counts = dict(choice.counts)
-    return choice
-
-
-def spec_error_outcome(spec: ErrorSpec, parsed: Any, conv: Conversation | None) -> Outcome:
-    """A scripted error: the gateway's envelope, or the custom body (e.g. a proxy's HTML page) as given."""
-    error = replies.error_for(spec)
-    if spec.body is None:
-        return error_outcome(error, parsed, conversation=conv)
-    return Outcome(
-        status=spec.status,
-        body=spec.body.encode(),
-        headers=error.headers,
-        content_type=spec.content_type or JSON_TYPE,
-        parsed=parsed,
-        conversation=conv,
-        error=error,
-        summary={"error": {"status": spec.status, "body": spec.body[:200]}},
-    )
-
-
-def fault_error_outcome(choice: fault_rules.Choice, parsed: Any, conv: Conversation) -> Outcome:
-    """The error answer of a rule's `{type: error}` fault; no fixture is consulted (nor used up)."""
-    assert isinstance(choice.fault, faults.ErrorFault) and choice.rule is not None
-    fault = choice.fault
-    spec = ErrorSpec(
-        fault.status,
-        fault.code,
-        fault.message,
-        fault.type,
-        fault.param,
-        fault.retry_after,
-        fault.body,
-        fault.content_type,
-    )
-    delivery = Delivery(fault=fault, fault_source=f"rule '{choice.rule.name}'")
-    return replace(spec_error_outcome(spec, parsed, conv), delivery=delivery)
-
-
-def plan_delivery(
-    state: GatewayState,
-    session: str,
-    sequence: int,
-    spec: ReplySpec | None,
-    ruled: fault_rules.Choice,
-    stream: bool,
-    events: int,
-) -> Delivery:
-    """Concrete waits and the fault for one answer: a rule's fault wins over the fixture's; all drawn from the seed."""
-    timing = spec.timing if spec else faults.Timing()
-    fault, source = (spec.fault, "fixture") if spec and spec.fault else (None, None)
-    if ruled.fault is not None and ruled.rule is not None:
-        if isinstance(ruled.fault, faults.Latency):
-            timing = timing.overridden(ruled.fault)
-        else:
-            fault, source = ruled.fault, f"rule '{ruled.rule.name}'"
-    if fault is not None and not faults.applies(fault, stream):
-        fault, source = None, None
-    seed = state.settings.seed
-    # seeding a generator from a string costs ~6 us: only when some wait is drawn at random
-    drawn = faults.fixed_timing(timing) or faults.draw_timing(
-        timing, events, random.Random(f"{seed}:timing:{session}:{sequence}")
-    )
-    if fault is not None:
-        fault = faults.resolve(fault, random.Random(f"{seed}:fault-data:{session}:{sequence}"))
-    if isinstance(ruled.fault, faults.Latency) and fault is None and ruled.rule is not None:
-        fault, source = ruled.fault, f"rule '{ruled.rule.name}'"
-    return Delivery(
-        delay_ms=drawn.delay_ms,
-        ttft_ms=drawn.ttft_ms,
-        chunk_ms=drawn.chunk_ms,
-        gaps=drawn.gaps,
-        fault=fault,
-        fault_source=source,
-        hold=spec.hold if spec else None,
-    )
-
-
 def reply_summary(reply: Reply) -> dict[str, Any]:
     """What the journal shows of a reply."""
     return {
@@ -433,33 +224,6 @@ def handle_json(
     rendered = json.dumps(result, separators=(",", ":"), ensure_ascii=False).encode()
     summary = {k: v for k, v in result.items() if k in ("input_tokens", "compression")}
     return with_rule_faults(state, raw, endpoint, Outcome(status=200, body=rendered, parsed=body, summary=summary))
-
-
-def with_rule_faults(state: GatewayState, raw: RawRequest, endpoint: str, outcome: Outcome) -> Outcome:
-    """Fault rules on the endpoints that call no model (models, count_tokens, compress).
-
-    They match on a conversation without messages (endpoint, model, headers, tags, body); a rule's error
-    replaces the answer, its latency or connection fault goes with it.
-    """
-    if not state.fault_rules(raw.session):
-        return outcome
-    body = outcome.parsed if isinstance(outcome.parsed, dict) else {}
-    model = body.get("model")
-    conv = Conversation(
-        endpoint=endpoint,
-        model=model if isinstance(model, str) else "",
-        messages=(),
-        tags=header_tags(raw.headers),
-        headers=raw.headers,
-        body=body,
-    )
-    ruled = choose_rule_fault(state, raw.session, conv)
-    if ruled.fault is None:
-        return outcome
-    if isinstance(ruled.fault, faults.ErrorFault):
-        return fault_error_outcome(ruled, outcome.parsed, conv)
-    sequence = next(state.session(raw.session).sequence)
-    return replace(outcome, delivery=plan_delivery(state, raw.session, sequence, None, ruled, False, events=0))
 
 
 def handle_count_tokens(state: GatewayState, raw: RawRequest) -> Outcome:

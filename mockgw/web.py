@@ -16,10 +16,11 @@ from aiohttp import web
 
 from mockgw import inject, pipeline
 from mockgw.auth import redact
+from mockgw.bodies import journal_body
 from mockgw.dialects.responses import RESPONSES
 from mockgw.errors import ApiError, gateway_error, internal_error, invalid_request, not_found
 from mockgw.journal import Call
-from mockgw.pipeline import Outcome, RawRequest
+from mockgw.outcome import SESSION_HEADER, Outcome, RawRequest, error_outcome
 from mockgw.state import GatewayState
 
 LOG = logging.getLogger("mockgw")
@@ -99,11 +100,11 @@ async def api(request: web.Request) -> web.StreamResponse:
     try:
         routed = _route(request.path, request.method)
         if isinstance(routed, ApiError):
-            outcome = pipeline.error_outcome(routed)
+            outcome = error_outcome(routed)
             return await deliver(request, outcome)
         body = await _read_body(request, state.settings.max_body_bytes)
         if isinstance(body, ApiError):
-            outcome = pipeline.error_outcome(body)
+            outcome = error_outcome(body)
             return await deliver(request, outcome)
         raw = RawRequest(request.method, request.path, headers, body, dict(request.query))
         try:
@@ -111,7 +112,7 @@ async def api(request: web.Request) -> web.StreamResponse:
         except Exception as exc:  # a bug in mockgw: answer 500, log it, and keep it for the test to raise
             LOG.exception("mockgw failed on %s %s", raw.method, raw.path)
             state.add_problem(raw.session, f"internal error on {raw.method} {raw.path}: {exc!r}")
-            outcome = pipeline.error_outcome(internal_error(), pipeline.journal_body(raw))
+            outcome = error_outcome(internal_error(), journal_body(raw))
         return await deliver(request, outcome)
     finally:
         record(request.app, raw, outcome, started, request.get(inject.SENT_KEY))
@@ -131,7 +132,7 @@ def record(
     """
     state = app[STATE]
     duration_ms = round((time.perf_counter() - started) * 1000, 3)
-    outcome = outcome or pipeline.error_outcome(internal_error())
+    outcome = outcome or error_outcome(internal_error())
     number = state.journal.total + 1
     size = len(raw.body) + len(outcome.body) + sum(map(len, outcome.events or ()))
     state.journal.append(
@@ -151,7 +152,7 @@ def _call(
     sent: inject.Sent | None,
 ) -> Call:
     conv = outcome.conversation
-    parsed = outcome.parsed if outcome.parsed is not None else pipeline.journal_body(raw)
+    parsed = outcome.parsed if outcome.parsed is not None else journal_body(raw)
     model = conv.model if conv else (parsed.get("model") if isinstance(parsed, dict) else None)
     return Call(
         id=f"call-{number}",
@@ -185,7 +186,7 @@ async def session_api(request: web.Request) -> web.StreamResponse:
     tail = "/" + request.match_info["tail"]
     rel_url = request.rel_url.with_path(tail).with_query(request.rel_url.query)
     headers = request.headers.copy()
-    headers[pipeline.SESSION_HEADER] = request.match_info["session"]
+    headers[SESSION_HEADER] = request.match_info["session"]
     return await api(request.clone(rel_url=rel_url, headers=headers))
 
 

@@ -1,0 +1,82 @@
+"""What the pipeline hands the web layer: the request as received and the answer to send (data only)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mockgw import faults
+from mockgw.conversation import Conversation
+from mockgw.dialects.chat import CHAT
+from mockgw.dialects.codec import StreamCodec
+from mockgw.errors import ApiError
+
+SESSION_HEADER = "x-mockgw-session"
+
+
+JSON_TYPE = "application/json"
+
+
+SSE_TYPE = "text/event-stream"
+
+
+@dataclass(frozen=True)
+class RawRequest:
+    """A request as received: header names lower-cased, body as bytes."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    body: bytes = b""
+    query: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def session(self) -> str:
+        return self.headers.get(SESSION_HEADER, "")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How the answer goes out: waits in milliseconds (applied by the web layer)."""
+
+    delay_ms: float = 0.0
+    ttft_ms: float = 0.0
+    chunk_ms: float = 0.0
+    gaps: tuple[float, ...] = ()  # per-event waits (before events 2..n) when the chunk wait is jittered
+    fault: faults.Fault | None = None  # applied at the socket by the injector
+    fault_source: str | None = None  # "fixture" or "rule '<name>'"
+    hold: faults.Hold | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The answer to send and what the journal should say about it."""
+
+    status: int
+    body: bytes = b""
+    events: tuple[bytes, ...] | None = None
+    codec: StreamCodec = CHAT.codec  # the events' wire format, for the stream faults
+    headers: Mapping[str, str] = field(default_factory=dict)
+    content_type: str = JSON_TYPE
+    delivery: Delivery = Delivery()
+    parsed: Any = None  # the request body as the journal shows it
+    conversation: Conversation | None = None
+    fixture: str | None = None
+    error: ApiError | None = None
+    near_misses: tuple[Mapping[str, Any], ...] = ()
+    summary: Mapping[str, Any] = field(default_factory=dict)
+
+
+def error_outcome(error: ApiError, parsed: Any = None, **extra: Any) -> Outcome:
+    """The outcome of a refused request: the error envelope, and its code and message for the journal."""
+    summary = {"error": {"code": error.code, "message": error.message}}
+    return Outcome(
+        status=error.status,
+        body=error.body(),
+        headers=error.headers,
+        parsed=parsed,
+        error=error,
+        summary=summary,
+        **extra,
+    )
