@@ -216,20 +216,24 @@ def select(
     *,
     uses: Mapping[str, int] | None = None,
     states: Mapping[str, str] | None = None,
+    ordered: bool = False,
 ) -> Selection:
     """The highest-priority fixture that matches (first loaded on a tie), and the nearest misses.
 
     `uses` (fixture name -> answers so far) and `states` (scenario -> state) are the session's progress: a fixture
     whose `times` are used up or whose scenario is elsewhere does not match, and says so in the near misses.
-    `available` can exclude fixtures outright (they are not even near misses).
+    `available` can exclude fixtures outright (they are not even near misses). `ordered=True`: `fixtures` are
+    already highest priority first, load order on a tie (`GatewayState.fixtures_by_priority`).
     """
-    ordered = sorted(enumerate(fixtures), key=lambda item: (-item[1].priority, item[0]))
+    if not ordered:
+        fixtures = [f for _, f in sorted(enumerate(fixtures), key=lambda item: (-item[1].priority, item[0]))]
     losers: list[MatchResult] = []
-    for _, fixture in ordered:
+    uses, states = uses or {}, states or {}
+    for fixture in fixtures:
         if available is not None and not available(fixture):
             continue
         failed, captures = mismatches(fixture.match, conv)
-        failed.extend(progress_mismatches(fixture, uses or {}, states or {}))
+        failed.extend(progress_mismatches(fixture, uses, states))
         result = MatchResult(fixture, tuple(failed), captures)
         if result.matched:
             return Selection(result, ())
