@@ -54,6 +54,11 @@ async def _read_body(request: web.Request, limit: int) -> bytes | ApiError:
         return gateway_error(413, message=f"Request body exceeds {limit} bytes. Send a smaller request.")
     body = bytearray()
     try:
+        if request.content.is_eof():  # the whole body has arrived (small bodies): take it without awaiting
+            whole = request.content.read_nowait()
+            if len(whole) > limit:
+                return gateway_error(413, message=f"Request body exceeds {limit} bytes. Send a smaller request.")
+            return whole
         async for chunk in request.content.iter_any():
             body.extend(chunk)
             if len(body) > limit:
