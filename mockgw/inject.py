@@ -165,9 +165,10 @@ async def deliver(request: web.Request, outcome: Outcome) -> web.StreamResponse:
         why = await _hold(request, outcome, "hold", delivery.hold.timeout_ms, sent)
         if why not in ("release", "elapsed"):
             return _left(request, sent, why)
-    why = await pause(request, delivery.delay_ms)
-    if why != "elapsed":
-        return _left(request, sent, why)
+    if delivery.delay_ms > 0:  # most answers have no delay: no coroutine to make and await
+        why = await pause(request, delivery.delay_ms)
+        if why != "elapsed":
+            return _left(request, sent, why)
     match fault:
         case faults.Reset():
             return _end(request, sent, "reset")

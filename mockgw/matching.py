@@ -149,8 +149,11 @@ def _after_tool_call(name: str | None, conv: Conversation) -> Mismatch | None:
     return Mismatch("after_tool_call", expected, f"it called {called}" if called else "it called no tool")
 
 
-def mismatches(match: Match, conv: Conversation) -> tuple[list[Mismatch], dict[str, str]]:
-    """Every key of `match` that `conv` fails, and the named regex captures of the keys that held."""
+def mismatches(match: Match, conv: Conversation, first_only: bool = False) -> tuple[list[Mismatch], dict[str, str]]:
+    """Every key of `match` that `conv` fails, and the named regex captures of the keys that held.
+
+    `first_only`: stop at the first group of keys that fails (enough to know the fixture loses); a fixture
+    that matches gets the same (empty) list and captures either way."""
     failed: list[Mismatch] = []
     captures: dict[str, str] = {}
     # runs for every fixture on every request: keys the fixture does not use are skipped without a call
@@ -160,6 +163,8 @@ def mismatches(match: Match, conv: Conversation) -> tuple[list[Mismatch], dict[s
         failed.append(Mismatch("stream", repr(match.stream), repr(conv.stream)))
     if match.endpoint is not None and match.endpoint != conv.endpoint:
         failed.append(Mismatch("endpoint", repr(match.endpoint), repr(conv.endpoint)))
+    if first_only and failed:
+        return failed, captures
     checks: list[Mismatch | None] = []
     if match.turn is not None:
         checks.append(_count("turn", match.turn, conv.turn))
@@ -178,6 +183,8 @@ def mismatches(match: Match, conv: Conversation) -> tuple[list[Mismatch], dict[s
     if match.any_message is not None:
         checks.append(_any_message(match, conv, captures))
     failed.extend(result for result in checks if result is not None)
+    if first_only and failed:
+        return failed, captures
     if match.tools:
         offered = {tool.name for tool in conv.tools}
         if any(name not in offered for name in match.tools):
@@ -216,24 +223,29 @@ def select(
     *,
     uses: Mapping[str, int] | None = None,
     states: Mapping[str, str] | None = None,
+    ordered: bool = False,
 ) -> Selection:
     """The highest-priority fixture that matches (first loaded on a tie), and the nearest misses.
 
     `uses` (fixture name -> answers so far) and `states` (scenario -> state) are the session's progress: a fixture
     whose `times` are used up or whose scenario is elsewhere does not match, and says so in the near misses.
-    `available` can exclude fixtures outright (they are not even near misses).
+    `available` can exclude fixtures outright (they are not even near misses). `ordered=True`: `fixtures` are
+    already highest priority first, load order on a tie (`GatewayState.fixtures_by_priority`).
     """
-    ordered = sorted(enumerate(fixtures), key=lambda item: (-item[1].priority, item[0]))
+    if not ordered:
+        fixtures = [f for _, f in sorted(enumerate(fixtures), key=lambda item: (-item[1].priority, item[0]))]
+    uses, states = uses or {}, states or {}
+    candidates = fixtures if available is None else [f for f in fixtures if available(f)]
+    # a winner discards the losers: find it first without describing every key each loser fails
+    for fixture in candidates:
+        failed, captures = mismatches(fixture.match, conv, first_only=True)
+        if not failed and not progress_mismatches(fixture, uses, states):
+            return Selection(MatchResult(fixture, (), captures), ())
     losers: list[MatchResult] = []
-    for _, fixture in ordered:
-        if available is not None and not available(fixture):
-            continue
+    for fixture in candidates:  # no winner: every key each fixture fails, for the near misses
         failed, captures = mismatches(fixture.match, conv)
-        failed.extend(progress_mismatches(fixture, uses or {}, states or {}))
-        result = MatchResult(fixture, tuple(failed), captures)
-        if result.matched:
-            return Selection(result, ())
-        losers.append(result)
+        failed.extend(progress_mismatches(fixture, uses, states))
+        losers.append(MatchResult(fixture, tuple(failed), captures))
     losers.sort(key=lambda r: len(r.mismatches))  # stable: priority order breaks ties
     return Selection(None, tuple(losers[:keep]))
 

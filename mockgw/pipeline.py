@@ -140,7 +140,9 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
     ruled = choose_rule_fault(state, raw.session, conv)
     if isinstance(ruled.fault, faults.ErrorFault):
         return fault_error_outcome(ruled, body, conv)
-    selection = matching.select(state.fixtures(raw.session), conv, uses=session.uses, states=session.scenarios)
+    selection = matching.select(
+        state.fixtures_by_priority(raw.session), conv, uses=session.uses, states=session.scenarios, ordered=True
+    )
     near = tuple(matching.near_misses_json(selection))
     if selection.winner is None and state.settings.strict:
         error = not_found(matching.near_miss_report(selection), code="no_matching_fixture")

@@ -27,6 +27,8 @@ class SessionState:
     fault_rules: list[FaultRule] = field(default_factory=list)  # added at run time (POST /__mockgw/faults)
     fault_counts: dict[str, RuleCount] = field(default_factory=dict)  # rule name -> matched / fired
     scenarios: dict[str, str] = field(default_factory=dict)  # scenario name -> state (absent: "started")
+    # fixtures in matching order and the run-time fixtures they were sorted from (sorted again when those change)
+    ordered: tuple[tuple[Fixture, ...], list[Fixture]] | None = field(default=None, repr=False, compare=False)
 
     def reset(self) -> None:
         self.runtime_fixtures.clear()
@@ -66,6 +68,18 @@ class GatewayState:
     def fixtures(self, session: str) -> list[Fixture]:
         """The file fixtures, then the session's run-time ones, in load order."""
         return [*self.file_fixtures, *self.session(session).runtime_fixtures]
+
+    def fixtures_by_priority(self, session: str) -> list[Fixture]:
+        """`fixtures(session)` in matching order: highest priority first, load order on a tie.
+
+        Sorted once per change of the session's run-time fixtures, not on every request."""
+        found = self.session(session)
+        runtime = tuple(found.runtime_fixtures)
+        if found.ordered is None or found.ordered[0] != runtime:  # identity compare per item: cheap
+            fixtures = [*self.file_fixtures, *runtime]
+            ordered = [f for _, f in sorted(enumerate(fixtures), key=lambda item: (-item[1].priority, item[0]))]
+            found.ordered = (runtime, ordered)
+        return found.ordered[1]
 
     def add_fixtures(self, session: str, fixtures: Iterable[Fixture]) -> None:
         """Add run-time fixtures; a name already in use is refused (names identify fixtures in the journal)."""

@@ -59,7 +59,10 @@ def count_prompt(texts: Iterable[str]) -> int:
 
 def conversation_texts(conv: Conversation) -> list[str]:
     """What a request puts in front of the model: each message (text and tool calls), each tool, the schema."""
-    texts = [m.text + "".join(c.name + c.arguments for c in m.tool_calls) for m in conv.messages]
+    # most messages have no tool calls: no join (and no generator) for them
+    texts = [
+        m.text + "".join(c.name + c.arguments for c in m.tool_calls) if m.tool_calls else m.text for m in conv.messages
+    ]
     texts.extend(t.name + t.description + _compact(t.parameters) for t in conv.tools)
     if conv.response_format:
         texts.append(_compact(conv.response_format))

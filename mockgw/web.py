@@ -54,6 +54,11 @@ async def _read_body(request: web.Request, limit: int) -> bytes | ApiError:
         return gateway_error(413, message=f"Request body exceeds {limit} bytes. Send a smaller request.")
     body = bytearray()
     try:
+        if request.content.is_eof():  # the whole body has arrived (small bodies): take it without awaiting
+            whole = request.content.read_nowait()
+            if len(whole) > limit:
+                return gateway_error(413, message=f"Request body exceeds {limit} bytes. Send a smaller request.")
+            return whole
         async for chunk in request.content.iter_any():
             body.extend(chunk)
             if len(body) > limit:
@@ -94,11 +99,13 @@ async def api(request: web.Request) -> web.StreamResponse:
         return await control.unknown(request)
     state = request.app[STATE]
     started = time.perf_counter()
+    method, path = request.method, request.path
     headers = _headers(request)
-    raw = RawRequest(request.method, request.path, headers, b"", dict(request.query))
+    query = dict(request.query)
+    raw: RawRequest | None = None  # made once the body is read (or without it, when it never is)
     outcome: Outcome | None = None
     try:
-        routed = _route(request.path, request.method)
+        routed = _route(path, method)
         if isinstance(routed, ApiError):
             outcome = error_outcome(routed)
             return await deliver(request, outcome)
@@ -106,7 +113,7 @@ async def api(request: web.Request) -> web.StreamResponse:
         if isinstance(body, ApiError):
             outcome = error_outcome(body)
             return await deliver(request, outcome)
-        raw = RawRequest(request.method, request.path, headers, body, dict(request.query))
+        raw = RawRequest(method, path, headers, body, query)
         try:
             outcome = routed(state, raw)
         except Exception as exc:  # a bug in mockgw: answer 500, log it, and keep it for the test to raise
@@ -115,6 +122,8 @@ async def api(request: web.Request) -> web.StreamResponse:
             outcome = error_outcome(internal_error(), journal_body(raw))
         return await deliver(request, outcome)
     finally:
+        if raw is None:
+            raw = RawRequest(method, path, headers, b"", query)
         record(request.app, raw, outcome, started, request.get(inject.SENT_KEY))
 
 
