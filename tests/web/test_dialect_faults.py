@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ import pytest
 
 from mockgw.server import MockGateway
 from tests.conftest import API_KEY
+from tests.web.control_client import control
 
 CLAUDE = "claude-sonnet-4.5"
 GPT = "openai/gpt-4o"
@@ -56,15 +56,6 @@ def assert_delivered(call: dict[str, Any], expected: tuple[int, str] | ClientSto
         assert events >= expected.at_event and ending in ("eof", "client_disconnected")
     else:
         assert (events, ending) == expected
-
-
-def control(gateway: MockGateway, method: str, path: str, payload: Any = None) -> Any:
-    data = json.dumps(payload).encode() if payload is not None else None
-    request = urllib.request.Request(
-        f"{gateway.url}/__mockgw/{path}", data=data, method=method, headers={"content-type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.load(response)
 
 
 def fixture(gateway: MockGateway, name: str, **reply: Any) -> None:

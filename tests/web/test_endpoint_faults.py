@@ -12,27 +12,16 @@ import pytest
 
 from mockgw.server import MockGateway
 from tests.conftest import API_KEY
-
-
-def add_rule(gateway: MockGateway, rule: dict[str, Any]) -> None:
-    request = urllib.request.Request(
-        f"{gateway.url}/__mockgw/faults",
-        data=json.dumps(rule).encode(),
-        method="POST",
-        headers={"content-type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10):
-        pass
+from tests.web.control_client import control
 
 
 def journal(gateway: MockGateway) -> list[dict[str, Any]]:
-    with urllib.request.urlopen(f"{gateway.url}/__mockgw/calls", timeout=10) as response:
-        calls: list[dict[str, Any]] = json.load(response)["calls"]
+    calls: list[dict[str, Any]] = control(gateway, "GET", "calls")["calls"]
     return calls
 
 
 def test_a_rule_without_match_takes_down_the_model_list_too(gateway: MockGateway) -> None:
-    add_rule(gateway, {"name": "outage", "fault": {"type": "error", "status": 503}})
+    control(gateway, "POST", "faults", {"name": "outage", "fault": {"type": "error", "status": 503}})
     client = openai.OpenAI(base_url=gateway.base_url, api_key=API_KEY, max_retries=0)
     with pytest.raises(openai.InternalServerError) as raised:
         client.models.list()
@@ -41,8 +30,10 @@ def test_a_rule_without_match_takes_down_the_model_list_too(gateway: MockGateway
 
 
 def test_a_rule_restricted_to_count_tokens_spares_messages(gateway: MockGateway) -> None:
-    add_rule(
+    control(
         gateway,
+        "POST",
+        "faults",
         {"name": "no-counting", "match": {"endpoint": "count_tokens"}, "fault": {"type": "error", "status": 429}},
     )
     client = anthropic.Anthropic(base_url=gateway.url, api_key=API_KEY, max_retries=0)
@@ -55,7 +46,7 @@ def test_a_rule_restricted_to_count_tokens_spares_messages(gateway: MockGateway)
 
 
 def test_a_reset_rule_on_compress_breaks_the_connection(gateway: MockGateway) -> None:
-    add_rule(gateway, {"name": "rst", "match": {"endpoint": "compress"}, "fault": {"type": "reset"}})
+    control(gateway, "POST", "faults", {"name": "rst", "match": {"endpoint": "compress"}, "fault": {"type": "reset"}})
     body = json.dumps({"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "hi"}]}).encode()
     request = urllib.request.Request(
         f"{gateway.base_url}/compress",

@@ -24,18 +24,10 @@ from edgee import Edgee
 
 from mockgw.server import MockGateway
 from tests.conftest import API_KEY
+from tests.web.control_client import control
 
 MODEL = "openai/gpt-4o"
 TEXT = "one two three four five"
-
-
-def control(gateway: MockGateway, method: str, path: str, payload: Any = None) -> Any:
-    data = json.dumps(payload).encode() if payload is not None else None
-    request = urllib.request.Request(
-        f"{gateway.url}/__mockgw/{path}", data=data, method=method, headers={"content-type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.load(response)
 
 
 def fixture(gateway: MockGateway, name: str, **reply: Any) -> None:
