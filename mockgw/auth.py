@@ -6,14 +6,14 @@ import base64
 import binascii
 import fnmatch
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from mockgw.errors import ApiError, forbidden, unauthorized
+from mockgw.frozen import frozen
 
 KEY_STATES = ("active", "inactive", "expired")
 
 
-@dataclass(frozen=True)
+@frozen
 class ApiKey:
     """A key of the config's key table. `models` are globs; empty means every model."""
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from mockgw.errors import ApiError, invalid_request
+from mockgw.frozen import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class Model:
     """A catalog entry: `id` is `author/name`; the first provider is the one that serves by default."""
 
@@ -30,7 +31,7 @@ class Model:
         return {"id": self.id, "object": "model", "created": self.created, "owned_by": self.author}
 
 
-@dataclass(frozen=True)
+@frozen
 class Resolved:
     """A model id resolved against the catalog, with the provider that serves it."""
 
@@ -67,7 +68,7 @@ DEFAULT_MODELS: tuple[Model, ...] = (
 _ID = re.compile(r"^(?:(?P<author>[A-Za-z0-9][\w.-]*)/)?(?P<name>[A-Za-z0-9][\w.-]*)(?::(?P<provider>[\w.-]+))?$")
 
 
-@dataclass(frozen=True)
+@frozen
 class Catalog:
     """The models the gateway serves, indexed for resolution."""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from mockgw.auth import KEY_STATES, ApiKey
 from mockgw.catalog import Catalog
 from mockgw.errors import ConfigError
 from mockgw.fixture_schema import FAULT_RULE, FILE_SCHEMA
+from mockgw.frozen import frozen
 from mockgw.rules import RULE_NAMES
 
 CONFIG_SCHEMA: dict[str, Any] = {
@@ -109,7 +110,7 @@ def _config_validator() -> Any:
     return jsonschema_rs.validator_for(CONFIG_SCHEMA)
 
 
-@dataclass(frozen=True)
+@frozen
 class Settings:
     """Everything that shapes a server's behaviour."""
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from mockgw.frozen import frozen
 
-@dataclass(frozen=True)
+
+@frozen
 class ToolCall:
     """A call of a function tool; `arguments` is the JSON text as sent or to be sent."""
 
@@ -16,7 +18,7 @@ class ToolCall:
     arguments: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Message:
     """One turn of the conversation. `text` is the text content flattened ("" when there is none)."""
 
@@ -27,7 +29,7 @@ class Message:
     name: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Tool:
     """A function tool offered to the model."""
 
@@ -36,7 +38,7 @@ class Tool:
     parameters: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@frozen
 class ToolChoice:
     """`mode` is auto, none, required or function; `name` is set for function."""
 
@@ -44,7 +46,7 @@ class ToolChoice:
     name: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Conversation:
     """A request to a model, whatever the wire format it came in."""
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
+
+from mockgw.frozen import frozen
 
 # The gateway's own code, type and message for an error status when a fixture gives only the status.
 GATEWAY_ERRORS: Mapping[int, tuple[str, str, str]] = {
@@ -31,7 +33,7 @@ GATEWAY_ERRORS: Mapping[int, tuple[str, str, str]] = {
 }
 
 
-@dataclass(frozen=True)
+@frozen
 class ApiError:
     """An error answer in the documented envelope `{"error": {"code", "message", "type", "param"}}`."""
 

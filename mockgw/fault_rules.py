@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 import jsonschema_rs
@@ -20,6 +20,7 @@ from mockgw.conversation import Conversation
 from mockgw.errors import FixtureError
 from mockgw.fixture_schema import FAULT_RULE, FILE_SCHEMA
 from mockgw.fixtures import Match, parse_match
+from mockgw.frozen import frozen
 
 
 @functools.cache
@@ -28,7 +29,7 @@ def _rule_validator() -> Any:
     return jsonschema_rs.validator_for({**FAULT_RULE, "$defs": FILE_SCHEMA["$defs"]})
 
 
-@dataclass(frozen=True)
+@frozen
 class FaultRule:
     """Give `fault` to the requests `match` accepts, on the schedule given (all conditions must hold)."""
 
@@ -42,7 +43,7 @@ class FaultRule:
     source: str = "<runtime>"
 
 
-@dataclass(frozen=True)
+@frozen
 class RuleCount:
     """How many requests a rule has matched, and how many times it fired."""
 
@@ -50,7 +51,7 @@ class RuleCount:
     fired: int = 0
 
 
-@dataclass(frozen=True)
+@frozen
 class Choice:
     """The rule that fired (if any), its fault, and every rule's counters afterwards."""
 

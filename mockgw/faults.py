@@ -11,7 +11,7 @@ import json
 import math
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, fields, replace
 from typing import Any, ClassVar
 
 import jsonschema_rs
@@ -19,11 +19,12 @@ import jsonschema_rs
 from mockgw.dialects.codec import StreamCodec, half_event
 from mockgw.errors import ApiError
 from mockgw.fixture_schema import FAULT_TYPES
+from mockgw.frozen import frozen
 
 # --- latency distributions ------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@frozen
 class Fixed:
     """Always the same number of milliseconds."""
 
@@ -33,7 +34,7 @@ class Fixed:
         return self.ms
 
 
-@dataclass(frozen=True)
+@frozen
 class Uniform:
     """Uniformly between `low` and `high` milliseconds."""
 
@@ -44,7 +45,7 @@ class Uniform:
         return rng.uniform(self.low, self.high)
 
 
-@dataclass(frozen=True)
+@frozen
 class LogNormal:
     """Log-normal around `median` milliseconds; `sigma` is the spread of the logarithm (0.1 tight, 1 wild)."""
 
@@ -77,28 +78,28 @@ def is_jittered(dist: Distribution) -> bool:
 # --- the catalogue --------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@frozen
 class Reset:
     """TCP reset (SO_LINGER 0, then close) before any response byte."""
 
     kind: ClassVar[str] = "reset"
 
 
-@dataclass(frozen=True)
+@frozen
 class Close:
     """Close the connection (FIN) without sending any response."""
 
     kind: ClassVar[str] = "close"
 
 
-@dataclass(frozen=True)
+@frozen
 class Hang:
     """Headers never come; the server lets go when the client disconnects, on release, or when it stops."""
 
     kind: ClassVar[str] = "hang"
 
 
-@dataclass(frozen=True)
+@frozen
 class Garbage:
     """`size` random bytes (seeded) instead of an HTTP response, then close."""
 
@@ -107,7 +108,7 @@ class Garbage:
     data: bytes = b""  # drawn by `resolve` from the request's seeded generator
 
 
-@dataclass(frozen=True)
+@frozen
 class SlowBody:
     """The whole body dribbles out `chunk_bytes` at a time, `every_ms` apart."""
 
@@ -116,7 +117,7 @@ class SlowBody:
     every_ms: float = 50.0
 
 
-@dataclass(frozen=True)
+@frozen
 class Cut:
     """Streams: send `after_events` whole events, then end without the terminal event (FIN, or RST with `rst`)."""
 
@@ -125,7 +126,7 @@ class Cut:
     rst: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class CutMidEvent:
     """Streams: send the events before `at_event`, then that event up to half its `data:` line, then close."""
 
@@ -134,7 +135,7 @@ class CutMidEvent:
     rst: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class Malformed:
     """Streams: event `at_event` keeps its SSE framing (`event:` line included) but its `data:` is not valid JSON."""
 
@@ -142,7 +143,7 @@ class Malformed:
     at_event: int
 
 
-@dataclass(frozen=True)
+@frozen
 class ErrorEvent:
     """Streams: event `at_event` is the format's error event (chat: `data: {"error": {...}}`; Anthropic and
     Responses: `event: error`) and the stream ends there, cleanly and without its terminal event."""
@@ -158,21 +159,21 @@ class ErrorEvent:
         return ApiError(502, self.code, self.message, self.error_type)
 
 
-@dataclass(frozen=True)
+@frozen
 class NoDone:
     """Streams: a normal end without the terminal event (`[DONE]`, `message_stop`, `response.completed`)."""
 
     kind: ClassVar[str] = "no_done"
 
 
-@dataclass(frozen=True)
+@frozen
 class NoFinishReason:
     """Streams: the finish signal is null (chat `finish_reason`, Anthropic `stop_reason`, Responses `status`)."""
 
     kind: ClassVar[str] = "no_finish_reason"
 
 
-@dataclass(frozen=True)
+@frozen
 class Stall:
     """Streams: after `after_events` events the connection stays open, silent, until the client leaves or a release
     (then the rest of the stream follows) or the server stops."""
@@ -181,7 +182,7 @@ class Stall:
     after_events: int
 
 
-@dataclass(frozen=True)
+@frozen
 class KeepAlive:
     """Streams: `: keep-alive` comments every `every_events` events and/or every `every_ms` of silence."""
 
@@ -190,7 +191,7 @@ class KeepAlive:
     every_ms: float | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class ErrorFault:
     """An error answer: the gateway's envelope for `status`, or a custom `body` (any content type, e.g. HTML)."""
 
@@ -205,7 +206,7 @@ class ErrorFault:
     content_type: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Latency:
     """Rules only: override the answer's waits (each a distribution; None keeps the fixture's)."""
 
@@ -315,14 +316,18 @@ def resolve(fault: Fault, rng: random.Random) -> Fault:
     return fault
 
 
+def _values(data: Any) -> dict[str, Any]:
+    return {f.name: getattr(data, f.name) for f in fields(data)}
+
+
 def describe(fault: Fault) -> dict[str, Any]:
     """The fault as the journal shows it."""
     data: dict[str, Any] = {"type": fault.kind}
-    for name, value in vars(fault).items():
+    for name, value in _values(fault).items():
         if isinstance(value, bytes):
             data[name] = len(value)
         elif isinstance(value, Fixed | Uniform | LogNormal):
-            data[name] = {type(value).__name__.lower(): vars(value)}
+            data[name] = {type(value).__name__.lower(): _values(value)}
         elif value is not None:
             data[name] = value
     return data
@@ -331,7 +336,7 @@ def describe(fault: Fault) -> dict[str, Any]:
 # --- timings --------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@frozen
 class Timing:
     """The waits a reply asks for, as distributions."""
 
@@ -347,7 +352,7 @@ class Timing:
         )
 
 
-@dataclass(frozen=True)
+@frozen
 class Drawn:
     """Concrete waits for one answer: `gaps[i]` is the wait before event i+2 when the chunk wait is jittered."""
 
@@ -382,7 +387,7 @@ KEEPALIVE = b": keep-alive\n\n"
 DONE = b"data: [DONE]\n\n"
 
 
-@dataclass(frozen=True)
+@frozen
 class Part:
     """Bytes to write after waiting `wait_ms`; `event` is the 1-based event number (0 for comments)."""
 
@@ -391,7 +396,7 @@ class Part:
     event: int = 0
 
 
-@dataclass(frozen=True)
+@frozen
 class StreamPlan:
     """What a (possibly faulted) stream sends, and how it ends.
 
@@ -460,14 +465,14 @@ def dribble(body: bytes, fault: SlowBody) -> tuple[Part, ...]:
     )
 
 
-@dataclass(frozen=True)
+@frozen
 class Hold:
     """Keep the answer back until `POST /__mockgw/release` (or `timeout_ms`, then answer normally)."""
 
     timeout_ms: float | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class FaultPick:
     """The fault chosen for one answer and who asked for it (`fixture` or `rule '<name>'`)."""
 

@@ -6,7 +6,7 @@ import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ import yaml
 from mockgw import faults, templates
 from mockgw.errors import FixtureError
 from mockgw.fixture_schema import FILE_SCHEMA, FIXTURE, MESSAGE_ROLES
+from mockgw.frozen import frozen
 
 
 @functools.cache
@@ -24,7 +25,7 @@ def _validator(kind: str) -> Any:
     return jsonschema_rs.validator_for(FILE_SCHEMA if kind == "file" else {**FIXTURE, "$defs": FILE_SCHEMA["$defs"]})
 
 
-@dataclass(frozen=True)
+@frozen
 class TextMatch:
     """A string test: `kind` is equals, contains or regex."""
 
@@ -50,7 +51,7 @@ class TextMatch:
         return f"{self.kind} {self.value!r}"
 
 
-@dataclass(frozen=True)
+@frozen
 class CountRange:
     """A count test: `min <= n <= max`, either bound open when None (an exact count sets both)."""
 
@@ -70,7 +71,7 @@ class CountRange:
         return f"between {self.min} and {self.max}"
 
 
-@dataclass(frozen=True)
+@frozen
 class ToolResultMatch:
     """`tool_result:` the last message is (or, with `present=False`, is not) a tool result; optionally the tool
     it answers (found through the assistant call its `tool_call_id` names) and a test of its text."""
@@ -80,7 +81,7 @@ class ToolResultMatch:
     text: TextMatch | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Match:
     """Conditions on a request; every one given must hold."""
 
@@ -107,7 +108,7 @@ class Match:
         return [t.pattern for t in tests if t is not None and t.pattern is not None]
 
 
-@dataclass(frozen=True)
+@frozen
 class ErrorSpec:
     """An error answer; missing fields take the gateway's defaults for the status."""
 
@@ -121,7 +122,7 @@ class ErrorSpec:
     content_type: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class ToolCallSpec:
     name: str
     arguments: str  # JSON text
@@ -129,7 +130,7 @@ class ToolCallSpec:
     arguments_template: templates.JsonTemplate | None = None  # when string values hold {{ placeholders }}
 
 
-@dataclass(frozen=True)
+@frozen
 class UsageSpec:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
@@ -137,7 +138,7 @@ class UsageSpec:
     reasoning_tokens: int = 0
 
 
-@dataclass(frozen=True)
+@frozen
 class GenerateSpec:
     """A reply's `generate:`: make up text (of `words`), a tool call (to `tool`) or JSON (against `schema`)."""
 
@@ -147,7 +148,7 @@ class GenerateSpec:
     schema: Mapping[str, Any] | None = None  # None: the request's response_format schema, else any JSON object
 
 
-@dataclass(frozen=True)
+@frozen
 class ReplySpec:
     """What a fixture answers; text, tool calls and usage left out are derived or generated."""
 
@@ -172,7 +173,7 @@ class ReplySpec:
     content_template: templates.Template | None = None  # when `content` holds {{ placeholders }}
 
 
-@dataclass(frozen=True)
+@frozen
 class Fixture:
     """A named answer to the requests its `match` accepts."""
 

@@ -17,7 +17,6 @@ import random
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -26,6 +25,7 @@ import jsonschema_rs
 from mockgw import patterns
 from mockgw.conversation import Conversation, Tool
 from mockgw.fixtures import GenerateSpec
+from mockgw.frozen import frozen
 
 MAX_DEPTH = 5  # nesting beyond which only required properties, minItems and null branches are generated
 ATTEMPTS = 8  # fresh draws tried before settling for a value the schema refuses
@@ -175,7 +175,7 @@ def words_between(rng: random.Random, min_length: int, max_length: int | None) -
 # --- values for a JSON Schema -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@frozen
 class Generated:
     """A generated value and what is wrong with it (empty when the schema accepts it)."""
 
@@ -583,7 +583,7 @@ _FORMATS: dict[str, Callable[[random.Random], str]] = {
 # --- which answer to make up --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@frozen
 class Answer:
     """A made-up answer: text or JSON content, or tool calls as (name, arguments JSON); warnings for the journal."""
 

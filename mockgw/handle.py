@@ -12,7 +12,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,6 +22,7 @@ from mockgw.config import Settings
 from mockgw.errors import FixtureError, MockgwError
 from mockgw.fault_rules import parse_rules
 from mockgw.fixtures import Fixture, fixture_files, parse_document, parse_fixture
+from mockgw.frozen import frozen
 from mockgw.journal import CallFilter
 from mockgw.server import MockGateway
 
@@ -73,7 +74,7 @@ def _tool_names(body: Any) -> tuple[str, ...]:
     return tuple(names)
 
 
-@dataclass(frozen=True)
+@frozen
 class RecordedCall:
     """One request the gateway received, as the journal keeps it (credentials redacted)."""
 
@@ -195,7 +196,7 @@ def describe_calls(calls: Sequence[RecordedCall]) -> str:
     return "\n".join(lines)
 
 
-@dataclass(frozen=True)
+@frozen
 class FixtureUse:
     """A fixture a session can use, and how often it answered."""
 

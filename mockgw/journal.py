@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from typing import Any
 
+from mockgw.frozen import frozen
 
-@dataclass(frozen=True)
+
+@frozen
 class Call:
     """One request as the journal keeps it (credentials redacted)."""
 
@@ -39,7 +41,7 @@ class Call:
         return data
 
 
-@dataclass(frozen=True)
+@frozen
 class CallFilter:
     """The journal's query parameters; None means any."""
 

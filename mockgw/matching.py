@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from mockgw.conversation import Conversation, Message
 from mockgw.fixtures import CountRange, Fixture, Match, TextMatch, ToolResultMatch
+from mockgw.frozen import frozen
 
 STARTED = "started"  # the state every scenario starts in
 
 
-@dataclass(frozen=True)
+@frozen
 class Mismatch:
     """One `match` key that did not hold: what the fixture expected and what the request had."""
 
@@ -25,7 +25,7 @@ class Mismatch:
         return f"{self.key}: expected {self.expected}, got {self.actual}"
 
 
-@dataclass(frozen=True)
+@frozen
 class MatchResult:
     """The outcome of testing one fixture: the keys that failed, or the captures when all held."""
 
@@ -38,7 +38,7 @@ class MatchResult:
         return not self.mismatches
 
 
-@dataclass(frozen=True)
+@frozen
 class Selection:
     """The winning fixture (if any) and the closest losers, for near-miss reports."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from mockgw import faults
@@ -11,6 +11,7 @@ from mockgw.conversation import Conversation
 from mockgw.dialects.chat import CHAT
 from mockgw.dialects.codec import StreamCodec
 from mockgw.errors import ApiError
+from mockgw.frozen import frozen
 
 SESSION_HEADER = "x-mockgw-session"
 
@@ -21,7 +22,7 @@ JSON_TYPE = "application/json"
 SSE_TYPE = "text/event-stream"
 
 
-@dataclass(frozen=True)
+@frozen
 class RawRequest:
     """A request as received: header names lower-cased, body as bytes."""
 
@@ -36,7 +37,7 @@ class RawRequest:
         return self.headers.get(SESSION_HEADER, "")
 
 
-@dataclass(frozen=True)
+@frozen
 class Delivery:
     """How the answer goes out: waits in milliseconds (applied by the web layer)."""
 
@@ -49,7 +50,7 @@ class Delivery:
     hold: faults.Hold | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Outcome:
     """The answer to send and what the journal should say about it."""
 

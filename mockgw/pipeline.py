@@ -10,7 +10,7 @@ import json
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from mockgw import auth, endpoints, faults, matching, ratelimit, replies, rules, scenarios
@@ -30,6 +30,7 @@ from mockgw.dialects.chat import CHAT
 from mockgw.dialects.messages import MESSAGES
 from mockgw.errors import ApiError, not_found
 from mockgw.fixtures import Fixture, ReplySpec
+from mockgw.frozen import frozen
 from mockgw.outcome import SSE_TYPE, Outcome, RawRequest, error_outcome
 from mockgw.reply import Reply, ReplyMeta
 from mockgw.state import GatewayState, SessionState
@@ -63,7 +64,7 @@ def handle_models(state: GatewayState, raw: RawRequest) -> Outcome:
     return with_rule_faults(state, raw, "models", outcome)
 
 
-@dataclass(frozen=True)
+@frozen
 class Admitted:
     """A request that passed every check: ready to be answered."""
 

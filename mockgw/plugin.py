@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable, Generator, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from mockgw.config import Settings, env_set_fields, remote_url, resolve
+from mockgw.frozen import frozen
 from mockgw.handle import FixtureSource, LocalServer, MockgwAssertionError, MockgwHandle, RemoteServer, Server
 
 # Handles created during a test, checked for server-side problems once the test body has run.
@@ -85,7 +86,7 @@ def mockgw_server(pytestconfig: pytest.Config, mockgw_settings: Settings) -> Ite
     server.close()
 
 
-@dataclass(frozen=True)
+@frozen
 class MarkerOptions:
     """What `@pytest.mark.mockgw(...)` asks for."""
 

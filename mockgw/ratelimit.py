@@ -10,15 +10,15 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 
 from mockgw.auth import ApiKey
 from mockgw.errors import ApiError
+from mockgw.frozen import frozen
 
 WINDOW_SECONDS = 60.0
 
 
-@dataclass(frozen=True)
+@frozen
 class Limits:
     """A key's budget per window; None means unlimited."""
 
@@ -38,7 +38,7 @@ def limits_for(key: ApiKey, default: Mapping[str, int]) -> Limits:
     )
 
 
-@dataclass(frozen=True)
+@frozen
 class Verdict:
     """A refusal: what ran out, the seconds until the request would pass, and the message to send."""
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from mockgw.conversation import ToolCall
+from mockgw.frozen import frozen
 
 FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter")
 
 
-@dataclass(frozen=True)
+@frozen
 class Usage:
     """Token counts; each dialect names them its own way."""
 
@@ -23,7 +22,7 @@ class Usage:
         return self.prompt_tokens + self.completion_tokens
 
 
-@dataclass(frozen=True)
+@frozen
 class Reply:
     """What the model says: text and/or tool calls, why it stopped, and what it cost."""
 
@@ -35,7 +34,7 @@ class Reply:
     warnings: tuple[str, ...] = ()  # what the generator could not satisfy; shown in the journal, never sent
 
 
-@dataclass(frozen=True)
+@frozen
 class ReplyMeta:
     """Per-answer facts a dialect needs besides the reply itself."""
 

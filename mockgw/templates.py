@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from mockgw.frozen import frozen
 
 # The names every template can use, whatever the fixture matches on.
 REQUEST_NAMES = ("request.model", "request.tags", "request.endpoint", "tool_result", "last_user_message")
@@ -23,12 +24,12 @@ class TemplateError(ValueError):
     """A template that cannot be parsed or names something unknown; the message says which and how to fix."""
 
 
-@dataclass(frozen=True)
+@frozen
 class Placeholder:
     name: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Template:
     """Text split into literal pieces and placeholders."""
 
@@ -80,7 +81,7 @@ def parse(text: str, known: Iterable[str]) -> Template:
     return Template(tuple(parts))
 
 
-@dataclass(frozen=True)
+@frozen
 class JsonTemplate:
     """A JSON value whose strings may hold placeholders; renders to JSON text that is always valid."""
 
