@@ -15,7 +15,7 @@ from typing import Any
 
 from mockgw import auth, endpoints, faults, matching, ratelimit, replies, rules, scenarios
 from mockgw.auth import ApiKey
-from mockgw.bodies import journal_body, parse_request
+from mockgw.bodies import dumps_compact, journal_body, parse_request
 from mockgw.catalog import Resolved
 from mockgw.conversation import Conversation
 from mockgw.delivery import (
@@ -174,7 +174,7 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
         delivery = plan_delivery(state, raw.session, sequence, spec, ruled, True, len(events))
         body_or_events: dict[str, Any] = {"events": events, "codec": dialect.codec, "content_type": SSE_TYPE}
     else:
-        rendered = _ENCODE_JSON(dialect.render(reply, meta)).encode()
+        rendered = dumps_compact(dialect.render(reply, meta))
         delivery = plan_delivery(state, raw.session, sequence, spec, ruled, False, events=0)
         body_or_events = {"body": rendered}
     return Outcome(  # built once (dataclasses.replace on a frozen Outcome costs as much again)
@@ -188,10 +188,6 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
         summary=reply_summary(reply),
         **body_or_events,
     )
-
-
-# json.dumps(..., separators=(",", ":"), ensure_ascii=False) without building a new encoder per answer
-_ENCODE_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def reply_summary(reply: Reply) -> dict[str, Any]:

@@ -276,6 +276,10 @@ def test_unknown_paths_and_wrong_methods(open_gw: MockGateway, method: str, path
         (b'{"x": Infinity}', "Infinity is not a JSON value"),
         (b'{"x": ' + b"[" * 200 + b"]" * 200 + b"}", "nested more than 128 levels deep"),
         (b"[" * 100_000 + b"]" * 100_000, "nested more than 128 levels deep"),
+        (
+            b'{"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "echo \\ud800"}]}',
+            "unpaired surrogate \\ud800",
+        ),
     ],
     ids=[
         "empty",
@@ -291,6 +295,7 @@ def test_unknown_paths_and_wrong_methods(open_gw: MockGateway, method: str, path
         "infinity",
         "nested-200",
         "nested-100000",
+        "lone-surrogate",
     ],
 )
 def test_invalid_json(open_gw: MockGateway, body: bytes, detail: str) -> None:
