@@ -1,0 +1,78 @@
+"""mockgw.frozen: a faster constructor, and otherwise exactly a frozen dataclass."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+import pytest
+
+from mockgw.frozen import frozen
+
+
+@frozen
+class Point:
+    """A class with a required field, a default and a default factory."""
+
+    x: int
+    y: int = 0
+    tags: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+@frozen
+class Indexed:
+    """A class with a field computed after init (init=False)."""
+
+    names: tuple[str, ...]
+    index: Mapping[str, int] = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "index", {name: i for i, name in enumerate(self.names)})
+
+
+def test_positional_keyword_and_default_arguments() -> None:
+    assert Point(1, 2) == Point(x=1, y=2)
+    assert Point(3).y == 0
+    assert Point(3).tags == {}
+    assert Point(1, tags={"a": "b"}).tags == {"a": "b"}
+
+
+def test_each_instance_gets_its_own_default_factory_value() -> None:
+    assert Point(1).tags is not Point(1).tags
+
+
+def test_missing_or_unknown_arguments_are_refused_like_a_dataclass() -> None:
+    with pytest.raises(TypeError):
+        Point()  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        Point(1, z=2)  # type: ignore[call-arg]
+
+
+def test_fields_cannot_be_assigned_or_added() -> None:
+    point = Point(1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        point.x = 2  # type: ignore[misc]
+    # a name that is no field: refused too (Python 3.11's frozen+slots dataclasses say so with a TypeError)
+    with pytest.raises((dataclasses.FrozenInstanceError, AttributeError, TypeError)):
+        point.z = 3  # type: ignore[attr-defined]
+
+
+def test_dataclass_tools_still_work() -> None:
+    point = Point(1, 2)
+    assert [f.name for f in dataclasses.fields(point)] == ["x", "y", "tags"]
+    assert dataclasses.replace(point, y=5) == Point(1, 5)
+    assert dataclasses.asdict(point) == {"x": 1, "y": 2, "tags": {}}
+    assert repr(point) == "Point(x=1, y=2, tags={})"
+    assert Point(1, 2) != Point(1, 3)
+    assert {Indexed(("a",)), Indexed(("a",))} == {Indexed(("a",))}  # hashable, by value
+    match point:
+        case Point(1, y):
+            assert y == 2
+        case _:
+            pytest.fail("positional pattern matching no longer works")
+
+
+def test_post_init_runs_and_init_false_fields_are_set_there() -> None:
+    indexed = Indexed(("a", "b"))
+    assert indexed.index == {"a": 0, "b": 1}
+    assert dataclasses.replace(indexed, names=("c",)).index == {"c": 0}
