@@ -63,6 +63,14 @@ def fault_error_outcome(choice: fault_rules.Choice, parsed: Any, conv: Conversat
     return replace(spec_error_outcome(spec, parsed, conv), delivery=delivery)
 
 
+NO_DELIVERY = Delivery()  # no wait, no fault, no hold
+
+
+def _plain(spec: ReplySpec) -> bool:
+    timing = spec.timing
+    return spec.fault is None and spec.hold is None and (timing is faults.NO_TIMING or timing == faults.NO_TIMING)
+
+
 def plan_delivery(
     state: GatewayState,
     session: str,
@@ -73,7 +81,9 @@ def plan_delivery(
     events: int,
 ) -> Delivery:
     """Concrete waits and the fault for one answer: a rule's fault wins over the fixture's; all drawn from the seed."""
-    timing = spec.timing if spec else faults.Timing()
+    if ruled.fault is None and (spec is None or _plain(spec)):  # most answers: nothing to draw or apply
+        return NO_DELIVERY
+    timing = spec.timing if spec else faults.NO_TIMING
     fault, source = (spec.fault, "fixture") if spec and spec.fault else (None, None)
     if ruled.fault is not None and ruled.rule is not None:
         if isinstance(ruled.fault, faults.Latency):

@@ -362,6 +362,9 @@ class Drawn:
     gaps: tuple[float, ...] = ()
 
 
+NO_TIMING = Timing()  # a reply that asks for no wait (most do)
+
+
 def fixed_timing(timing: Timing) -> Drawn | None:
     """The waits `draw_timing` gives when nothing is drawn at random (no generator needed), else None."""
     delay, ttft, chunk = timing.delay_ms, timing.ttft_ms, timing.chunk_ms

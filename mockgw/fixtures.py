@@ -164,9 +164,7 @@ class ReplySpec:
     chunk_ms: float = 0.0
     chunk_tokens: int | None = None
     has_content: bool = False  # `content` was given (possibly null), so nothing is generated
-    timing: faults.Timing = field(
-        default_factory=faults.Timing
-    )  # delay_ms / ttft_ms / chunk_ms as distributions (the floats: nominal)
+    timing: faults.Timing = faults.NO_TIMING  # delay_ms / ttft_ms / chunk_ms as distributions (the floats: nominal)
     fault: faults.Fault | None = None
     hold: faults.Hold | None = None
     generate: GenerateSpec | None = None  # what to make up; None: whatever the request implies
@@ -287,6 +285,7 @@ def _reply(raw: Mapping[str, Any], known: frozenset[str] = frozenset(), where: s
     timing = faults.Timing(
         *(faults.parse_distribution(raw.get(name, 0)) for name in ("delay_ms", "ttft_ms", "chunk_ms"))
     )
+    timing = faults.NO_TIMING if timing == faults.NO_TIMING else timing  # shared: plan_delivery tests identity
     return ReplySpec(
         content=raw.get("content"),
         tool_calls=calls,
