@@ -68,6 +68,9 @@ DEFAULT_MODELS: tuple[Model, ...] = (
 _ID = re.compile(r"^(?:(?P<author>[A-Za-z0-9][\w.-]*)/)?(?P<name>[A-Za-z0-9][\w.-]*)(?::(?P<provider>[\w.-]+))?$")
 
 
+RESOLVED_KEPT = 1024  # model ids whose resolution is kept (ids come from requests: bounded)
+
+
 @frozen
 class Catalog:
     """The models the gateway serves, indexed for resolution."""
@@ -75,9 +78,12 @@ class Catalog:
     models: tuple[Model, ...]
     # by id, built once: resolve() looks a model up on every request
     _by_id: Mapping[str, Model] = field(init=False, repr=False, compare=False)
+    # ids resolved so far (a pure function of the catalog): a suite asks for the same few models again and again
+    _resolved: dict[str, Resolved] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {m.id: m for m in self.models})
+        object.__setattr__(self, "_resolved", {})
 
     @classmethod
     def from_config(cls, entries: Iterable[Mapping[str, Any]] | None) -> Catalog:
@@ -102,6 +108,15 @@ class Catalog:
     def resolve(self, model_id: object) -> Resolved | ApiError:
         """Resolve `author/model[:provider]` or a bare `model[:provider]` the way the gateway does."""
         text = model_id if isinstance(model_id, str) else ""
+        known = self._resolved.get(text)
+        if known is not None:
+            return known
+        resolved = self._resolve(text)
+        if isinstance(resolved, Resolved) and len(self._resolved) < RESOLVED_KEPT:
+            self._resolved[text] = resolved
+        return resolved
+
+    def _resolve(self, text: str) -> Resolved | ApiError:
         found = _ID.match(text)
         if found is None:
             return invalid_request(f"Invalid model ID: '{text}'", "model", code="bad_model_id")
