@@ -165,24 +165,26 @@ def mismatches(match: Match, conv: Conversation, first_only: bool = False) -> tu
         failed.append(Mismatch("endpoint", repr(match.endpoint), repr(conv.endpoint)))
     if first_only and failed:
         return failed, captures
-    checks: list[Mismatch | None] = []
-    if match.turn is not None:
-        checks.append(_count("turn", match.turn, conv.turn))
-    if match.messages is not None:
-        checks.append(_count("messages", match.messages, len(conv.messages)))
-    if match.tool_result is not None:
-        checks.append(_tool_result(match.tool_result, conv, captures))
-    if match.after_tool_call is not None:
-        checks.append(_after_tool_call(match.after_tool_call, conv))
+    miss: Mismatch | None
+    if match.turn is not None and (miss := _count("turn", match.turn, conv.turn)) is not None:
+        failed.append(miss)
+    if match.messages is not None and (miss := _count("messages", match.messages, len(conv.messages))) is not None:
+        failed.append(miss)
+    if match.tool_result is not None and (miss := _tool_result(match.tool_result, conv, captures)) is not None:
+        failed.append(miss)
+    if match.after_tool_call is not None and (miss := _after_tool_call(match.after_tool_call, conv)) is not None:
+        failed.append(miss)
     for role, test in match.roles.items():
-        checks.append(_role(role, test, conv, captures))
+        if (miss := _role(role, test, conv, captures)) is not None:
+            failed.append(miss)
     if match.last_user_message is not None:
-        checks.append(_text("last_user_message", match.last_user_message, conv.last_user_message, captures))
-    if match.system is not None:
-        checks.append(_text("system", match.system, conv.system, captures))
-    if match.any_message is not None:
-        checks.append(_any_message(match, conv, captures))
-    failed.extend(result for result in checks if result is not None)
+        miss = _text("last_user_message", match.last_user_message, conv.last_user_message, captures)
+        if miss is not None:
+            failed.append(miss)
+    if match.system is not None and (miss := _text("system", match.system, conv.system, captures)) is not None:
+        failed.append(miss)
+    if match.any_message is not None and (miss := _any_message(match, conv, captures)) is not None:
+        failed.append(miss)
     if first_only and failed:
         return failed, captures
     if match.tools:

@@ -144,7 +144,7 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
     selection = matching.select(
         state.fixtures_by_priority(raw.session), conv, uses=session.uses, states=session.scenarios, ordered=True
     )
-    near = tuple(matching.near_misses_json(selection))
+    near = tuple(matching.near_misses_json(selection)) if selection.winner is None else ()
     if selection.winner is None and state.settings.strict:
         error = not_found(matching.near_miss_report(selection), code="no_matching_fixture")
         return error_outcome(error, body, conversation=conv, near_misses=near)

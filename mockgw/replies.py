@@ -83,6 +83,9 @@ def _seconds(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
+NO_SPEC = ReplySpec()  # no fixture: everything generated
+
+
 def build(
     spec: ReplySpec | None, conv: Conversation, rng: random.Random | None, seed: int, generated_words: int
 ) -> Reply:
@@ -90,43 +93,51 @@ def build(
 
     `rng` draws the tool-call ids; it may be None when `draws_ids(spec)` is False (seeding one costs ~6 us).
     """
-    spec = spec or ReplySpec()
-    if scripted(spec):
-        made = generate.Answer(spec.content)
+    spec = spec or NO_SPEC
+    generated_calls: tuple[tuple[str, str], ...]
+    warnings: tuple[str, ...]
+    if scripted(spec):  # the fixture says what to answer: nothing to generate
+        content, generated_calls, warnings = spec.content, (), ()
     else:
         made = generate.answer(conv, seed, generated_words, spec.generate)
-    content = made.content
-
-    def call_id() -> str:
-        assert rng is not None, "draws_ids(spec) said that no id is drawn"
-        return random_id(rng, "call_")
-
-    calls = tuple(ToolCall(call.id or call_id(), call.name, call.arguments) for call in spec.tool_calls)
-    calls += tuple(ToolCall(call_id(), name, arguments) for name, arguments in made.tool_calls)
+        content, generated_calls, warnings = made.content, made.tool_calls, made.warnings
+    calls: tuple[ToolCall, ...] = ()
+    if spec.tool_calls or generated_calls:
+        calls = tuple(ToolCall(call.id or _call_id(rng), call.name, call.arguments) for call in spec.tool_calls)
+        calls += tuple(ToolCall(_call_id(rng), name, arguments) for name, arguments in generated_calls)
     finish = spec.finish_reason
     if conv.max_tokens is not None and content and tokens.count(content) > conv.max_tokens:
         content = tokens.truncate(content, conv.max_tokens)
         finish = finish or "length"
     if finish is None:
         finish = "tool_calls" if calls else ("content_filter" if spec.refusal and not content else "stop")
-    completion = tokens.count(content or "") + sum(tokens.count(c.name + c.arguments) for c in calls)
-    completion += tokens.count(spec.refusal or "")
+    completion = tokens.count(content) if content else 0
+    if calls:
+        completion += sum(tokens.count(c.name + c.arguments) for c in calls)
+    if spec.refusal:
+        completion += tokens.count(spec.refusal)
     usage_spec = spec.usage
-    usage = Usage(
-        prompt_tokens=usage_spec.prompt_tokens
-        if usage_spec and usage_spec.prompt_tokens is not None
-        else prompt_tokens(conv),
-        completion_tokens=(
-            usage_spec.completion_tokens if usage_spec and usage_spec.completion_tokens is not None else completion
-        ),
-        cached_tokens=usage_spec.cached_tokens if usage_spec else 0,
-        reasoning_tokens=usage_spec.reasoning_tokens if usage_spec else 0,
-    )
+    if usage_spec is None:  # most fixtures: every count computed
+        usage = Usage(prompt_tokens(conv), completion)
+    else:
+        usage = Usage(
+            prompt_tokens=usage_spec.prompt_tokens if usage_spec.prompt_tokens is not None else prompt_tokens(conv),
+            completion_tokens=(
+                usage_spec.completion_tokens if usage_spec.completion_tokens is not None else completion
+            ),
+            cached_tokens=usage_spec.cached_tokens,
+            reasoning_tokens=usage_spec.reasoning_tokens,
+        )
     return Reply(
         content=content,
         tool_calls=calls,
         finish_reason=finish,
         usage=usage,
         refusal=spec.refusal,
-        warnings=made.warnings,
+        warnings=warnings,
     )
+
+
+def _call_id(rng: random.Random | None) -> str:
+    assert rng is not None, "draws_ids(spec) said that no id is drawn"
+    return random_id(rng, "call_")

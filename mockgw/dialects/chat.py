@@ -35,11 +35,15 @@ def content_text(content: Any) -> str:
 
 def header_tags(headers: Mapping[str, str]) -> tuple[str, ...]:
     """Tags from the `X-Edgee-Tags` header (comma separated)."""
-    raw = headers.get("x-edgee-tags", "")
+    raw = headers.get("x-edgee-tags")
+    if not raw:  # most requests
+        return ()
     return tuple(tag.strip() for tag in raw.split(",") if tag.strip())
 
 
 def _tool_choice(value: Any) -> ToolChoice | None:
+    if value is None:
+        return None
     if isinstance(value, str):
         return ToolChoice(value)
     if isinstance(value, Mapping):
@@ -112,27 +116,33 @@ class ChatDialect:
     codec = ChatStream()
 
     def parse(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> Conversation:
-        options = body.get("stream_options") or {}
+        # Runs on every request: bodies come from JSON, so `dict` checks (isinstance against the Mapping ABC
+        # costs several times more), and nothing built for keys the request does not use.
+        options = body.get("stream_options")
         max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
-        body_tags = tuple(t for t in body.get("tags") or () if isinstance(t, str))
+        tags = body.get("tags")
+        tools = body.get("tools")
+        response_format = body.get("response_format")
         return Conversation(
             endpoint=self.endpoint,
             model=body["model"],
-            messages=tuple(_message(m) for m in body["messages"]),
+            messages=tuple(map(_message, body["messages"])),
             tools=tuple(
                 Tool(
                     t["function"]["name"],
                     t["function"].get("description", ""),
                     t["function"].get("parameters") or {},
                 )
-                for t in body.get("tools") or ()
-            ),
+                for t in tools
+            )
+            if tools
+            else (),
             tool_choice=_tool_choice(body.get("tool_choice")),
             stream=bool(body.get("stream", False)),
-            include_usage=bool(options.get("include_usage", False)) if isinstance(options, Mapping) else False,
+            include_usage=bool(options.get("include_usage", False)) if isinstance(options, dict) else False,
             max_tokens=max_tokens if isinstance(max_tokens, int) else None,
-            tags=body_tags + header_tags(headers),
-            response_format=body.get("response_format") if isinstance(body.get("response_format"), Mapping) else None,
+            tags=(tuple(t for t in tags if isinstance(t, str)) if tags else ()) + header_tags(headers),
+            response_format=response_format if isinstance(response_format, dict) else None,
             headers=headers,
             body=body,
         )
