@@ -60,7 +60,7 @@ class Conversation:
     max_tokens: int | None = None
     tags: tuple[str, ...] = ()
     response_format: Mapping[str, Any] | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)  # lower-case names
+    headers: Mapping[str, str] = field(default_factory=dict)  # looked up by lower-case name, any case matches
     body: Mapping[str, Any] = field(default_factory=dict)
 
     @property

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from mockgw import faults
 from mockgw.holds import Held, Holds
-from mockgw.outcome import Outcome
+from mockgw.outcome import Delivery, Outcome
 
 HOLDS: web.AppKey[Holds] = web.AppKey("holds", Holds)
 POLL_SECONDS = 0.05  # how often a long wait looks for a client that left
@@ -301,9 +301,8 @@ async def _wait_with_keepalive(
     return await pause(request, ms)
 
 
-def delivered_json(outcome: Outcome, sent: Sent | None) -> dict[str, Any]:
+def delivered_json(delivery: Delivery, sent: Sent | None) -> dict[str, Any]:
     """The journal's `delivered` record: what the client received, the waits drawn and the fault that fired."""
-    delivery = outcome.delivery
     data: dict[str, Any] = sent.as_json() if sent is not None else {}
     data["timing"] = {"delay_ms": delivery.delay_ms, "ttft_ms": delivery.ttft_ms, "chunk_ms": delivery.chunk_ms}
     if delivery.gaps:

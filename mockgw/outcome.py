@@ -12,6 +12,7 @@ from mockgw.dialects.chat import CHAT
 from mockgw.dialects.codec import StreamCodec
 from mockgw.errors import ApiError
 from mockgw.frozen import frozen
+from mockgw.reply import Reply
 
 SESSION_HEADER = "x-mockgw-session"
 
@@ -24,13 +25,12 @@ SSE_TYPE = "text/event-stream"
 
 @frozen
 class RawRequest:
-    """A request as received: header names lower-cased, body as bytes."""
+    """A request as received: headers looked up by any case (aiohttp's own headers), body as bytes."""
 
     method: str
     path: str
     headers: Mapping[str, str]
     body: bytes = b""
-    query: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def session(self) -> str:
@@ -66,7 +66,8 @@ class Outcome:
     fixture: str | None = None
     error: ApiError | None = None
     near_misses: tuple[Mapping[str, Any], ...] = ()
-    summary: Mapping[str, Any] = field(default_factory=dict)
+    summary: Mapping[str, Any] = field(default_factory=dict)  # for the journal; from `reply` when there is one
+    reply: Reply | None = None
 
 
 def error_outcome(error: ApiError, parsed: Any = None, **extra: Any) -> Outcome:

@@ -185,7 +185,7 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
         conversation=conv,
         fixture=name,
         near_misses=() if fixture else near,
-        summary=reply_summary(reply),
+        reply=reply,  # the journal summarises it when read
         **body_or_events,
     )
 
@@ -241,7 +241,7 @@ def anthropic_credentials(raw: RawRequest) -> RawRequest:
     """On the Anthropic-style routes `x-api-key` wins over `Authorization` when both are sent (documented for
     /v1/messages); `x-edgee-api-key` still wins over both."""
     if raw.headers.get("x-api-key") and "authorization" in raw.headers:
-        return replace(raw, headers={k: v for k, v in raw.headers.items() if k != "authorization"})
+        return replace(raw, headers={k.lower(): v for k, v in raw.headers.items() if k.lower() != "authorization"})
     return raw
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import partial
+from typing import Any
 
 from aiohttp import web
 
@@ -19,8 +20,11 @@ from mockgw.auth import redact
 from mockgw.bodies import journal_body
 from mockgw.dialects.responses import RESPONSES
 from mockgw.errors import ApiError, gateway_error, internal_error, invalid_request, not_found
+from mockgw.frozen import frozen
 from mockgw.journal import Call
-from mockgw.outcome import SESSION_HEADER, Outcome, RawRequest, error_outcome
+from mockgw.outcome import SESSION_HEADER, Delivery, Outcome, RawRequest, error_outcome
+from mockgw.pipeline import reply_summary
+from mockgw.reply import Reply
 from mockgw.state import GatewayState
 
 LOG = logging.getLogger("mockgw")
@@ -39,10 +43,6 @@ API_ROUTES: dict[str, dict[str, Handler]] = {
     "/v1/count_tokens": {"POST": pipeline.handle_count_tokens},
     "/v1/compress": {"POST": pipeline.handle_compress},
 }
-
-
-def _headers(request: web.Request) -> dict[str, str]:
-    return {name.lower(): value for name, value in request.headers.items()}
 
 
 def _error_response(error: ApiError) -> web.Response:
@@ -100,8 +100,7 @@ async def api(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     started = time.perf_counter()
     method, path = request.method, request.path
-    headers = _headers(request)
-    query = dict(request.query)
+    headers = request.headers  # kept as aiohttp made them (any-case lookups): no copy per request
     raw: RawRequest | None = None  # made once the body is read (or without it, when it never is)
     outcome: Outcome | None = None
     try:
@@ -113,7 +112,7 @@ async def api(request: web.Request) -> web.StreamResponse:
         if isinstance(body, ApiError):
             outcome = error_outcome(body)
             return await deliver(request, outcome)
-        raw = RawRequest(method, path, headers, body, query)
+        raw = RawRequest(method, path, headers, body)
         try:
             outcome = routed(state, raw)
         except Exception as exc:  # a bug in mockgw: answer 500, log it, and keep it for the test to raise
@@ -123,7 +122,7 @@ async def api(request: web.Request) -> web.StreamResponse:
         return await deliver(request, outcome)
     finally:
         if raw is None:
-            raw = RawRequest(method, path, headers, b"", query)
+            raw = RawRequest(method, path, headers, b"")
         record(request.app, raw, outcome, started, request.get(inject.SENT_KEY))
 
 
@@ -142,46 +141,79 @@ def record(
     state = app[STATE]
     duration_ms = round((time.perf_counter() - started) * 1000, 3)
     outcome = outcome or error_outcome(internal_error())
-    number = state.journal.total + 1
+    conv = outcome.conversation
     size = len(raw.body) + len(outcome.body) + sum(map(len, outcome.events or ()))
-    state.journal.append(
-        partial(_call, number, time.time(), raw, outcome, duration_ms, state.settings.seed, sent), size
+    facts = CallFacts(
+        state.journal.total + 1,
+        time.time(),
+        raw,
+        outcome.status,
+        outcome.fixture,
+        conv.model if conv else None,
+        conv.tags if conv else (),
+        outcome.reply,
+        outcome.summary,
+        outcome.near_misses,
+        outcome.delivery,
+        duration_ms,
+        state.settings.seed,
+        sent,
     )
+    state.journal.append(facts.call, size)
     for event in app[CALL_LISTENERS]:
         event.set()
 
 
-def _call(
-    number: int,
-    when: float,
-    raw: RawRequest,
-    outcome: Outcome,
-    duration_ms: float,
-    seed: int,
-    sent: inject.Sent | None,
-) -> Call:
-    conv = outcome.conversation
-    parsed = outcome.parsed if outcome.parsed is not None else journal_body(raw)
-    model = conv.model if conv else (parsed.get("model") if isinstance(parsed, dict) else None)
-    return Call(
-        id=f"call-{number}",
-        time=datetime.fromtimestamp(when, UTC).isoformat(timespec="milliseconds"),
-        method=raw.method,
-        path=raw.path,
-        headers={name: redact(name, value) for name, value in raw.headers.items()},
-        body=parsed,
-        tags=conv.tags if conv else (),
-        model=model if isinstance(model, str) else None,
-        fixture=outcome.fixture,
-        status=outcome.status,
-        duration_ms=duration_ms,
-        response=outcome.summary,
-        session=raw.session,
-        seed=seed,
-        near_misses=outcome.near_misses,
-        fault=outcome.delivery.fault.kind if outcome.delivery.fault else None,
-        delivered=inject.delivered_json(outcome, sent),
-    )
+@frozen
+class CallFacts:
+    """What the journal keeps of a call until somebody reads it.
+
+    Not the parsed body, the conversation or the answer's bytes: a full journal drops its oldest call on every
+    request, and freeing a call's objects long after they were made (out of the CPU's caches) was a tenth of a
+    request's time. The body is parsed again from `raw` when the Call is made."""
+
+    number: int
+    when: float  # time.time()
+    raw: RawRequest
+    status: int
+    fixture: str | None
+    model: str | None  # as the request named it (None when it was never parsed)
+    tags: tuple[str, ...]
+    reply: Reply | None
+    summary: Mapping[str, Any]  # the error's, when there is no reply
+    near_misses: tuple[Mapping[str, Any], ...]
+    delivery: Delivery
+    duration_ms: float
+    seed: int
+    sent: inject.Sent | None
+
+    def call(self) -> Call:
+        """The journal's Call for these facts."""
+        raw = self.raw
+        parsed = journal_body(raw)
+        model = self.model
+        if model is None and isinstance(parsed, dict) and isinstance(parsed.get("model"), str):
+            model = parsed["model"]
+        fault = self.delivery.fault
+        return Call(
+            id=f"call-{self.number}",
+            time=datetime.fromtimestamp(self.when, UTC).isoformat(timespec="milliseconds"),
+            method=raw.method,
+            path=raw.path,
+            headers={name.lower(): redact(name, value) for name, value in raw.headers.items()},
+            body=parsed,
+            tags=self.tags,
+            model=model,
+            fixture=self.fixture,
+            status=self.status,
+            duration_ms=self.duration_ms,
+            response=reply_summary(self.reply) if self.reply is not None else self.summary,
+            session=raw.session,
+            seed=self.seed,
+            near_misses=self.near_misses,
+            fault=fault.kind if fault else None,
+            delivered=inject.delivered_json(self.delivery, self.sent),
+        )
 
 
 SESSION_PREFIX = "/s/{session:[A-Za-z0-9._~-]{1,128}}"
