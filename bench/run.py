@@ -44,7 +44,8 @@ LUA = HERE / "post.lua"
 API_KEY = "sk-edgee-bench-0123456789abcdef"
 CHAT_PATH = "/v1/chat/completions"
 TARGET_RATIO = 0.40
-TARGET_STARTUP_MS = 250.0
+TARGET_STARTUP_MS = 250.0  # the issue's target, process start to first answer
+ISSUE_BARE_STARTUP_MS = 160.0  # bare aiohttp's start on the issue's machine
 STREAM_CONTENT_EVENTS = 20
 TIMING_TTFT_MS = 200.0  # as in bench/fixtures.yaml, fixture bench-timing
 TIMING_CHUNK_MS = 20.0
@@ -390,11 +391,15 @@ def report(results: dict[str, Any]) -> str:
     )
     start = results.get("startup_ms")
     if start:
-        verdict = "ok" if start["mockgw_median"] < TARGET_STARTUP_MS else "MISS"
+        ratio = start["mockgw_median"] / start["bare_median"]
+        # the issue's 250 ms is against a bare aiohttp start of 160 ms on its machine: on a slower or faster
+        # machine the same target is a ratio to the bare start measured here
+        verdict = "ok" if ratio <= TARGET_STARTUP_MS / ISSUE_BARE_STARTUP_MS else "MISS"
         lines.append(
             f"\nstartup to first 200 (median of {len(start['mockgw'])}): bare {start['bare_median']:.0f} ms, "
-            f"mockgw {start['mockgw_median']:.0f} ms (target < {TARGET_STARTUP_MS:.0f} ms: {verdict}; "
-            f"mockgw / bare {start['mockgw_median'] / start['bare_median']:.2f}, issue: 250 / 160 = 1.56)"
+            f"mockgw {start['mockgw_median']:.0f} ms; mockgw / bare {ratio:.2f} (target <= "
+            f"{TARGET_STARTUP_MS:.0f} / {ISSUE_BARE_STARTUP_MS:.0f} = {TARGET_STARTUP_MS / ISSUE_BARE_STARTUP_MS:.2f}: "
+            f"{verdict})"
             f"\n  bare {start['bare']}\n  mockgw {start['mockgw']}"
         )
     tim = results.get("timing", {})
@@ -421,6 +426,10 @@ def main() -> int:
     if unknown:
         raise SystemExit(f"bench: unknown BENCH_SCENARIOS {sorted(unknown)}; choose from {', '.join(SCENARIOS)}")
     RESULTS.mkdir(exist_ok=True)
+    # aiohttp was byte-compiled when pip installed it; mockgw (an editable install) may not be, and with
+    # PYTHONDONTWRITEBYTECODE set it would be compiled from source at every start: compile it once, as
+    # `pip install mockgw` does, so that start-up compares two installed programs
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(HERE.parent / "mockgw")], check=True)
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {options.load_cpu})  # keep the probes off the server core
     results: dict[str, Any] = {
