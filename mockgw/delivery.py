@@ -12,7 +12,7 @@ from typing import Any
 from mockgw import fault_rules, faults, replies
 from mockgw.conversation import Conversation
 from mockgw.dialects.chat import header_tags
-from mockgw.fixtures import ErrorSpec, ReplySpec
+from mockgw.fixtures import ReplySpec
 from mockgw.outcome import JSON_TYPE, Delivery, Outcome, RawRequest, error_outcome
 from mockgw.state import GatewayState
 
@@ -28,7 +28,7 @@ def choose_rule_fault(state: GatewayState, session_name: str, conv: Conversation
     return choice
 
 
-def spec_error_outcome(spec: ErrorSpec, parsed: Any, conv: Conversation | None) -> Outcome:
+def spec_error_outcome(spec: faults.ErrorFault, parsed: Any, conv: Conversation | None) -> Outcome:
     """A scripted error: the gateway's envelope, or the custom body (e.g. a proxy's HTML page) as given."""
     error = replies.error_for(spec)
     if spec.body is None:
@@ -49,18 +49,8 @@ def fault_error_outcome(choice: fault_rules.Choice, parsed: Any, conv: Conversat
     """The error answer of a rule's `{type: error}` fault; no fixture is consulted (nor used up)."""
     assert isinstance(choice.fault, faults.ErrorFault) and choice.rule is not None
     fault = choice.fault
-    spec = ErrorSpec(
-        fault.status,
-        fault.code,
-        fault.message,
-        fault.type,
-        fault.param,
-        fault.retry_after,
-        fault.body,
-        fault.content_type,
-    )
     delivery = Delivery(fault=fault, fault_source=f"rule '{choice.rule.name}'")
-    return replace(spec_error_outcome(spec, parsed, conv), delivery=delivery)
+    return replace(spec_error_outcome(fault, parsed, conv), delivery=delivery)
 
 
 NO_DELIVERY = Delivery()  # no wait, no fault, no hold

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 import jsonschema_rs
 
-from mockgw.dialects.codec import StreamCodec, half_event
+from mockgw.dialects.codec import StreamCodec, corrupt_data, half_event
 from mockgw.errors import ApiError
 from mockgw.fixture_schema import FAULT_TYPES
 from mockgw.frozen import frozen
@@ -193,7 +193,8 @@ class KeepAlive:
 
 @frozen
 class ErrorFault:
-    """An error answer: the gateway's envelope for `status`, or a custom `body` (any content type, e.g. HTML)."""
+    """An error answer (a fixture's `reply.error` or a fault rule's `{type: error}`): the gateway's envelope for
+    `status`, missing fields taking the gateway's defaults, or a custom `body` (any content type, e.g. HTML)."""
 
     kind: ClassVar[str] = "error"
     status: int
@@ -202,7 +203,7 @@ class ErrorFault:
     type: str | None = None
     param: str | None = None
     retry_after: float | None = None
-    body: str | None = None
+    body: str | None = None  # sent instead of the envelope (JSON objects are serialised at load)
     content_type: str | None = None
 
 
@@ -437,7 +438,7 @@ def plan_stream(events: Sequence[bytes], drawn: Drawn, fault: Fault | None, code
             half = replace(parts[k - 1], data=half_event(parts[k - 1].data))
             return StreamPlan((*parts[: k - 1], half), "reset" if rst else "close")
         case Malformed(at_event=k) if 1 <= k <= len(parts):
-            parts[k - 1] = replace(parts[k - 1], data=codec.malformed(parts[k - 1].data))
+            parts[k - 1] = replace(parts[k - 1], data=corrupt_data(parts[k - 1].data))
         case ErrorEvent(at_event=k) if 1 <= k <= len(parts) + 1:
             wait = parts[k - 1].wait_ms if k <= len(parts) else drawn.chunk_ms
             return StreamPlan((*parts[: k - 1], Part(wait, codec.error_event(fault.error(), k), k)))

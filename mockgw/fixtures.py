@@ -109,20 +109,6 @@ class Match:
 
 
 @frozen
-class ErrorSpec:
-    """An error answer; missing fields take the gateway's defaults for the status."""
-
-    status: int
-    code: str | None = None
-    message: str | None = None
-    type: str | None = None
-    param: str | None = None
-    retry_after: float | None = None
-    body: str | None = None  # sent instead of the envelope (JSON objects are serialised at load)
-    content_type: str | None = None
-
-
-@frozen
 class ToolCallSpec:
     name: str
     arguments: str  # JSON text
@@ -158,7 +144,7 @@ class ReplySpec:
     finish_reason: str | None = None
     usage: UsageSpec | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
-    error: ErrorSpec | None = None
+    error: faults.ErrorFault | None = None  # the same error answer a fault rule's `{type: error}` gives
     delay_ms: float = 0.0
     ttft_ms: float = 0.0
     chunk_ms: float = 0.0
@@ -280,7 +266,7 @@ def _reply(raw: Mapping[str, Any], known: frozenset[str] = frozenset(), where: s
     calls = tuple(
         _tool_call(call, known, f"{where}.tool_calls[{index}]") for index, call in enumerate(raw.get("tool_calls", ()))
     )
-    error = ErrorSpec(**faults.error_fields(raw["error"])) if "error" in raw else None
+    error = faults.ErrorFault(**faults.error_fields(raw["error"])) if "error" in raw else None
     usage = UsageSpec(**raw["usage"]) if "usage" in raw else None
     timing = faults.Timing(
         *(faults.parse_distribution(raw.get(name, 0)) for name in ("delay_ms", "ttft_ms", "chunk_ms"))

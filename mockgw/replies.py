@@ -8,10 +8,10 @@ import string
 from collections.abc import Mapping
 from dataclasses import replace
 
-from mockgw import generate, tokens
+from mockgw import faults, generate, tokens
 from mockgw.conversation import Conversation, ToolCall
 from mockgw.errors import ApiError, gateway_error
-from mockgw.fixtures import ErrorSpec, ReplySpec, ToolCallSpec
+from mockgw.fixtures import ReplySpec, ToolCallSpec
 from mockgw.reply import Reply, Usage
 
 _ALNUM = string.ascii_letters + string.digits
@@ -74,7 +74,7 @@ def render_templates(spec: ReplySpec, conv: Conversation, captures: Mapping[str,
     return replace(spec, content=content, tool_calls=calls, content_template=None)
 
 
-def error_for(spec: ErrorSpec) -> ApiError:
+def error_for(spec: faults.ErrorFault) -> ApiError:
     headers = {"Retry-After": _seconds(spec.retry_after)} if spec.retry_after is not None else {}
     return gateway_error(spec.status, spec.code, spec.message, spec.type, spec.param, headers)
 
