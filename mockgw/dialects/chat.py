@@ -9,7 +9,7 @@ from typing import Any
 from mockgw import tokens
 from mockgw.conversation import Conversation, Message, Tool, ToolCall, ToolChoice
 from mockgw.dialects import sse_data
-from mockgw.dialects.codec import corrupt_data, edit_json, event_data, null_keys
+from mockgw.dialects.codec import edit_json, event_data, null_keys
 from mockgw.errors import ApiError
 from mockgw.reply import Reply, ReplyMeta, Usage
 
@@ -102,9 +102,6 @@ class ChatStream:
 
     def without_finish_reason(self, event: bytes) -> bytes:
         return edit_json(event, lambda chunk: null_keys(chunk, frozenset({"finish_reason"})))
-
-    def malformed(self, event: bytes) -> bytes:
-        return corrupt_data(event)
 
 
 class ChatDialect:

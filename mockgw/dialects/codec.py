@@ -31,10 +31,6 @@ class StreamCodec(Protocol):
         """The event with the format's finish signal emptied (null); other events unchanged."""
         ...
 
-    def malformed(self, event: bytes) -> bytes:
-        """The event with its SSE framing intact but its `data:` payload no longer valid JSON."""
-        ...
-
 
 def event_name(event: bytes) -> str | None:
     """The `event:` field of one SSE event (None for `data:`-only events such as chat chunks)."""
@@ -62,7 +58,9 @@ def _rebuild(event: bytes, change: Callable[[bytes], bytes]) -> bytes:
 
 
 def corrupt_data(event: bytes) -> bytes:
-    """The event's `data:` payload cut in half: still one SSE event with its `event:` line, no longer JSON."""
+    """The event's `data:` payload cut in half: still one SSE event with its `event:` line, no longer JSON.
+
+    The `malformed` stream fault, the same in every format (so not a StreamCodec method)."""
 
     def halve(payload: bytes) -> bytes:
         return payload[: max(1, len(payload) // 2)] if payload.startswith(b"{") else b"{" + payload[:8]

@@ -13,7 +13,7 @@ from typing import Any
 from mockgw import tokens
 from mockgw.conversation import Conversation, Message, Tool, ToolCall, ToolChoice
 from mockgw.dialects.chat import header_tags
-from mockgw.dialects.codec import corrupt_data, edit_json, event_name, null_keys
+from mockgw.dialects.codec import edit_json, event_name, null_keys
 from mockgw.errors import ApiError
 from mockgw.reply import Reply, ReplyMeta, Usage
 
@@ -190,9 +190,6 @@ class MessagesStream:
         if event_name(event) != "message_delta":
             return event
         return edit_json(event, lambda payload: null_keys(payload, frozenset({"stop_reason", "stop_sequence"})))
-
-    def malformed(self, event: bytes) -> bytes:
-        return corrupt_data(event)
 
 
 class MessagesDialect:

@@ -13,7 +13,7 @@ from typing import Any
 from mockgw import tokens
 from mockgw.conversation import Conversation, Message, Tool, ToolCall, ToolChoice
 from mockgw.dialects.chat import content_text, header_tags
-from mockgw.dialects.codec import corrupt_data, edit_json, event_name
+from mockgw.dialects.codec import edit_json, event_name
 from mockgw.dialects.messages import sse_event
 from mockgw.errors import ApiError
 from mockgw.reply import Reply, ReplyMeta, Usage
@@ -167,9 +167,6 @@ class ResponsesStream:
 
     def without_finish_reason(self, event: bytes) -> bytes:
         return edit_json(event, _without_status) if self.is_terminal(event) else event
-
-    def malformed(self, event: bytes) -> bytes:
-        return corrupt_data(event)
 
 
 class ResponsesDialect:
