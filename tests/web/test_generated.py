@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -14,6 +13,7 @@ from pydantic import BaseModel
 
 from mockgw.server import MockGateway
 from tests.conftest import API_KEY
+from tests.web.control_client import control
 
 BOOKING = {
     "type": "object",
@@ -56,15 +56,6 @@ def _problems(schema: dict[str, Any], value: Any) -> list[str]:
 
 def _client(gateway: MockGateway) -> openai.OpenAI:
     return openai.OpenAI(base_url=gateway.base_url, api_key=API_KEY, max_retries=0)
-
-
-def _control(gateway: MockGateway, path: str, payload: Any = None) -> Any:
-    data = None if payload is None else json.dumps(payload).encode()
-    request = urllib.request.Request(
-        f"{gateway.url}/__mockgw/{path}", data=data, headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request) as response:
-        return json.load(response)
 
 
 @pytest.fixture
@@ -212,7 +203,7 @@ def test_fixture_generate_keys(gateway: MockGateway) -> None:
             },
         ],
     }
-    _control(gateway, "fixtures", fixtures)
+    control(gateway, "POST", "fixtures", fixtures)
     client = _client(gateway)
 
     def ask(text: str) -> Any:
@@ -223,7 +214,7 @@ def test_fixture_generate_keys(gateway: MockGateway) -> None:
     call = ask("book it").message.tool_calls or []
     assert call[0].function.name == "book_room" and _problems(BOOKING, json.loads(call[0].function.arguments)) == []
     assert _problems(BOOKING["$defs"]["room"], json.loads(ask("json now").message.content or "")) == []
-    assert [c["fixture"] for c in _control(gateway, "calls")["calls"]] == ["words", "call", "json"]
+    assert [c["fixture"] for c in control(gateway, "GET", "calls")["calls"]] == ["words", "call", "json"]
 
 
 def test_unsatisfiable_schema_still_answers_and_the_journal_warns(gateway: MockGateway) -> None:
@@ -238,6 +229,6 @@ def test_unsatisfiable_schema_still_answers_and_the_journal_warns(gateway: MockG
     )
     (call,) = completion.choices[0].message.tool_calls or []
     assert "code" in json.loads(call.function.arguments)
-    (logged,) = _control(gateway, "calls")["calls"]
+    (logged,) = control(gateway, "GET", "calls")["calls"]
     assert logged["status"] == 200
     assert "does not match" in logged["response"]["warnings"][0]
