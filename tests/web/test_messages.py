@@ -14,31 +14,19 @@ from mockgw.auth import ApiKey
 from mockgw.server import MockGateway
 from mockgw.validation import check_response
 from tests.conftest import API_KEY
+from tests.web.tool_fixtures import WEATHER_PARAMETERS, tool_gateway
 
 GREETING = "Hello! How can I assist you today?"
 WEATHER_TOOL = {
     "name": "get_weather",
     "description": "Get the current weather in a given location",
-    "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    "input_schema": WEATHER_PARAMETERS,
 }
-
-
-# A two-step tool conversation: the first request gets the call, the next one the answer.
-TOOL_FIXTURES = """
-version: 1
-fixtures:
-  - name: weather-then-answer
-    match: {tools: [get_weather]}
-    replies:
-      - tool_calls: [{name: get_weather, arguments: {city: Paris}}]
-      - content: "It is 22 C in Paris."
-"""
 
 
 @pytest.fixture
 def tool_client(gateway_factory: Callable[..., MockGateway], tmp_path: Path) -> anthropic.Anthropic:
-    (tmp_path / "tools.yaml").write_text(TOOL_FIXTURES)
-    gateway = gateway_factory(fixtures=(str(tmp_path),))
+    gateway = tool_gateway(gateway_factory, tmp_path)
     return anthropic.Anthropic(base_url=gateway.url, api_key=API_KEY, max_retries=0)
 
 

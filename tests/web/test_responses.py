@@ -13,23 +13,15 @@ import pytest
 from mockgw.server import MockGateway
 from mockgw.validation import check_response
 from tests.conftest import API_KEY
+from tests.web.tool_fixtures import WEATHER_PARAMETERS, tool_gateway
 
 GREETING = "Hello! How can I assist you today?"
 WEATHER_TOOL = {
     "type": "function",
     "name": "get_weather",
     "description": "Get current weather for a location",
-    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    "parameters": WEATHER_PARAMETERS,
 }
-TOOL_FIXTURES = """
-version: 1
-fixtures:
-  - name: weather-then-answer
-    match: {tools: [get_weather]}
-    replies:
-      - tool_calls: [{name: get_weather, arguments: {city: Paris}}]
-      - content: "It is 22 C in Paris."
-"""
 
 
 @pytest.fixture
@@ -39,8 +31,7 @@ def client(gateway: MockGateway) -> openai.OpenAI:
 
 @pytest.fixture
 def tool_client(gateway_factory: Callable[..., MockGateway], tmp_path: Path) -> openai.OpenAI:
-    (tmp_path / "tools.yaml").write_text(TOOL_FIXTURES)
-    gateway = gateway_factory(fixtures=(str(tmp_path),))
+    gateway = tool_gateway(gateway_factory, tmp_path)
     return openai.OpenAI(base_url=gateway.base_url, api_key=API_KEY, max_retries=0)
 
 
