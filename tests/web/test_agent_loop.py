@@ -22,8 +22,11 @@ def tool(name: str, **properties: str) -> dict[str, Any]:
     return {"type": "function", "function": {"name": name, "parameters": schema}}
 
 
-WEATHER_TOOLS = [tool("get_weather", city="string", unit="string")]
-ORDER_TOOLS = [tool("lookup_order", order_id="string"), tool("cancel_order", order_id="string", reason="string")]
+WEATHER_TOOLS: list[Any] = [tool("get_weather", city="string", unit="string")]
+ORDER_TOOLS: list[Any] = [
+    tool("lookup_order", order_id="string"),
+    tool("cancel_order", order_id="string", reason="string"),
+]
 
 
 @pytest.fixture
@@ -42,7 +45,7 @@ def run_weather_tool(arguments: str) -> str:
     return {"Paris": "18C and sunny", "Oslo": "-3C and snowing"}[parsed["city"]]
 
 
-def run_agent(client: openai.OpenAI, question: str, tools: list[dict[str, Any]], run_tool: Any) -> list[Any]:
+def run_agent(client: openai.OpenAI, question: str, tools: list[Any], run_tool: Any) -> list[Any]:
     """A minimal agent loop: call the model, run every tool call it asks for, until it answers in text."""
     messages: list[Any] = [{"role": "user", "content": question}]
     for _ in range(5):
@@ -52,7 +55,7 @@ def run_agent(client: openai.OpenAI, question: str, tools: list[dict[str, Any]],
         if not message.tool_calls:
             return messages
         for call in message.tool_calls:
-            result = run_tool(call.function.name, call.function.arguments)
+            result = run_tool(call.function.name, call.function.arguments)  # type: ignore[union-attr]
             messages.append({"role": "tool", "tool_call_id": call.id, "content": result})
     raise AssertionError(f"the agent did not finish: {messages}")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import anthropic
 import httpx2 as httpx
@@ -117,14 +118,14 @@ def test_streamed_tool_use_reassembles_its_input(client: anthropic.Anthropic) ->
 
 
 def test_count_tokens_equals_the_input_tokens_of_create(client: anthropic.Anthropic) -> None:
-    request = {
+    request: dict[str, Any] = {
         "model": "claude-sonnet-4.5",
         "system": "You are terse.",
         "tools": [WEATHER_TOOL],
         "messages": [{"role": "user", "content": "What is the weather in Paris today?"}],
     }
-    counted = client.messages.count_tokens(**request)  # type: ignore[arg-type]
-    created = client.messages.create(max_tokens=1024, **request)  # type: ignore[arg-type]
+    counted = client.messages.count_tokens(**request)
+    created = client.messages.create(max_tokens=1024, **request)
     assert counted.input_tokens == created.usage.input_tokens > 0
 
 
