@@ -9,6 +9,7 @@ Each table row is `(id, body, status, code, param)`: the body to POST to `/v1/ch
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 Row = tuple[str, Any, int, str | None, str | None]
@@ -29,37 +30,51 @@ TOOL_CALL = {
     "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
 }
 
-# The body of the curl example on the chat completions reference page, verbatim (placeholders included).
-REFERENCE_BODY_VERBATIM: dict[str, Any] = {
-    "model": "openai/gpt-4o",
-    "messages": [
-        {
-            "role": "system",
-            "content": "<string>",
-            "name": "<string>",
-            "tool_call_id": "<string>",
-            "refusal": "<string>",
-            "tool_calls": [
-                {
-                    "id": "<string>",
-                    "type": "function",
-                    "function": {"name": "<string>", "arguments": "<string>"},
-                }
-            ],
-        }
-    ],
-    "max_tokens": 2,
-    "stream": False,
-    "stream_options": {"include_usage": True},
-    "tools": [
-        {
-            "type": "function",
-            "function": {"name": "<string>", "description": "<string>", "parameters": {}},
-        }
-    ],
-    "tool_choice": "none",
-    "tags": ["<string>"],
+# `--data` of the curl example on the chat completions reference page, verbatim (placeholders included).
+REFERENCE_BODY_TEXT = """
+{
+"model": "openai/gpt-4o",
+"messages": [
+{
+"role": "system",
+"content": "<string>",
+"name": "<string>",
+"tool_call_id": "<string>",
+"refusal": "<string>",
+"tool_calls": [
+{
+"id": "<string>",
+"type": "function",
+"function": {
+"name": "<string>",
+"arguments": "<string>"
 }
+}
+]
+}
+],
+"max_tokens": 2,
+"stream": false,
+"stream_options": {
+"include_usage": true
+},
+"tools": [
+{
+"type": "function",
+"function": {
+"name": "<string>",
+"description": "<string>",
+"parameters": {}
+}
+}
+],
+"tool_choice": "none",
+"tags": [
+"<string>"
+]
+}
+"""
+REFERENCE_BODY_VERBATIM: dict[str, Any] = json.loads(REFERENCE_BODY_TEXT)
 
 # The same body with the placeholders filled in realistically.
 REFERENCE_BODY_FILLED: dict[str, Any] = {

@@ -1,4 +1,8 @@
-"""The control endpoint as the tests call it: plain urllib, so no client library stands between test and server."""
+"""The control endpoint as the tests call it, with no client library between test and server.
+
+`control` is plain urllib and gives the decoded JSON (an error status raises `urllib.error.HTTPError`);
+`control_answer` is raw `http.client` and gives whatever came back, for the tests of error statuses.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import urllib.request
 from typing import Any
 
 from mockgw.server import MockGateway
+from tests.web import rawhttp
 
 
 def control(gateway: MockGateway, method: str, path: str, payload: Any = None) -> Any:
@@ -17,3 +22,8 @@ def control(gateway: MockGateway, method: str, path: str, payload: Any = None) -
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.load(response)
+
+
+def control_answer(gateway: MockGateway, method: str, path: str, payload: Any = None) -> rawhttp.Answer:
+    """`METHOD /__mockgw/<path>` whatever the status: status, headers and body. `payload` may be bytes (sent as is)."""
+    return rawhttp.request(gateway.port, method, f"/__mockgw/{path}", payload, key=None)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import pytest
 
 from mockgw.server import MockGateway
 from tests.conftest import API_KEY
+from tests.web.control_client import control
 
 AGENT_LOOP = Path(__file__).parent.parent / "fixtures" / "agent_loop.yaml"
 
@@ -22,16 +22,11 @@ def tool(name: str, **properties: str) -> dict[str, Any]:
     return {"type": "function", "function": {"name": name, "parameters": schema}}
 
 
-WEATHER_TOOLS = [tool("get_weather", city="string", unit="string")]
-ORDER_TOOLS = [tool("lookup_order", order_id="string"), tool("cancel_order", order_id="string", reason="string")]
-
-
-def control(gateway: MockGateway, path: str, method: str = "GET", body: Any = None) -> Any:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"{gateway.url}/__mockgw/{path}", data=data, method=method)
-    request.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(request) as response:
-        return json.load(response)
+WEATHER_TOOLS: list[Any] = [tool("get_weather", city="string", unit="string")]
+ORDER_TOOLS: list[Any] = [
+    tool("lookup_order", order_id="string"),
+    tool("cancel_order", order_id="string", reason="string"),
+]
 
 
 @pytest.fixture
@@ -50,7 +45,7 @@ def run_weather_tool(arguments: str) -> str:
     return {"Paris": "18C and sunny", "Oslo": "-3C and snowing"}[parsed["city"]]
 
 
-def run_agent(client: openai.OpenAI, question: str, tools: list[dict[str, Any]], run_tool: Any) -> list[Any]:
+def run_agent(client: openai.OpenAI, question: str, tools: list[Any], run_tool: Any) -> list[Any]:
     """A minimal agent loop: call the model, run every tool call it asks for, until it answers in text."""
     messages: list[Any] = [{"role": "user", "content": question}]
     for _ in range(5):
@@ -60,7 +55,7 @@ def run_agent(client: openai.OpenAI, question: str, tools: list[dict[str, Any]],
         if not message.tool_calls:
             return messages
         for call in message.tool_calls:
-            result = run_tool(call.function.name, call.function.arguments)
+            result = run_tool(call.function.name, call.function.arguments)  # type: ignore[union-attr]
             messages.append({"role": "tool", "tool_call_id": call.id, "content": result})
     raise AssertionError(f"the agent did not finish: {messages}")
 
@@ -118,18 +113,18 @@ def test_branching_scenario_follows_the_tool_results(client: openai.OpenAI, agen
         "reason": "customer asked: Please refund order 1234",
     }
     assert pending[-1]["content"] == "Done: order 1234 cancelled"
-    (refund,) = control(agent_gateway, "scenarios")["scenarios"]
+    (refund,) = control(agent_gateway, "GET", "scenarios")["scenarios"]
     assert (refund["name"], refund["state"]) == ("refund", "done")
 
-    control(agent_gateway, "reset", "POST")
-    assert control(agent_gateway, "scenarios")["scenarios"][0]["state"] == "started"
+    control(agent_gateway, "POST", "reset")
+    assert control(agent_gateway, "GET", "scenarios")["scenarios"][0]["state"] == "started"
     shipped = run_agent(client, "Please refund order 77", ORDER_TOOLS, order_tools("shipped"))
     assert [m["tool_calls"][0]["function"]["name"] for m in shipped if m.get("tool_calls")] == ["lookup_order"]
     assert shipped[-1]["content"] == "Order already shipped: I opened a return instead."
 
 
 def test_scenarios_endpoint_shows_states_and_ready_fixtures(agent_gateway: MockGateway, client: openai.OpenAI) -> None:
-    (refund,) = control(agent_gateway, "scenarios")["scenarios"]
+    (refund,) = control(agent_gateway, "GET", "scenarios")["scenarios"]
     assert refund == {
         "name": "refund",
         "state": "started",
@@ -137,8 +132,8 @@ def test_scenarios_endpoint_shows_states_and_ready_fixtures(agent_gateway: MockG
         "fixtures": ["refund-look-up-order", "refund-already-shipped", "refund-cancel-pending", "refund-cancelled"],
         "ready": ["refund-look-up-order"],
     }
-    control(agent_gateway, "scenarios/refund", "PUT", {"state": "looked-up"})
-    assert control(agent_gateway, "scenarios")["scenarios"][0]["ready"] == [
+    control(agent_gateway, "PUT", "scenarios/refund", {"state": "looked-up"})
+    assert control(agent_gateway, "GET", "scenarios")["scenarios"][0]["ready"] == [
         "refund-already-shipped",
         "refund-cancel-pending",
     ]
@@ -148,7 +143,7 @@ def test_a_step_out_of_order_is_a_404_naming_the_closest_fixture(
     client: openai.OpenAI, agent_gateway: MockGateway
 ) -> None:
     # The scenario is done, so the look-up step cannot run again until a reset.
-    control(agent_gateway, "scenarios/refund", "PUT", {"state": "done"})
+    control(agent_gateway, "PUT", "scenarios/refund", {"state": "done"})
     with pytest.raises(openai.NotFoundError) as raised:
         client.chat.completions.create(
             model="openai/gpt-4o", messages=[{"role": "user", "content": "refund order 5"}], tools=ORDER_TOOLS
@@ -161,7 +156,7 @@ def test_a_step_out_of_order_is_a_404_naming_the_closest_fixture(
         "when_state: expected scenario 'refund' in state 'started', got 'done'. "
         "Next: 'ask-for-weather' (2 failed), 'refund-already-shipped' (2 failed)."
     )
-    (unmatched,) = control(agent_gateway, "near-misses")["unmatched"]
+    (unmatched,) = control(agent_gateway, "GET", "near-misses")["unmatched"]
     assert unmatched["status"] == 404
     assert unmatched["near_misses"][0] == {
         "fixture": "refund-look-up-order",
@@ -233,7 +228,7 @@ SEQUENCES = {
 @pytest.fixture
 def sequences(gateway_factory: Callable[..., MockGateway]) -> MockGateway:
     gateway = gateway_factory(strict=True)
-    control(gateway, "fixtures", "POST", SEQUENCES)
+    control(gateway, "POST", "fixtures", SEQUENCES)
     return gateway
 
 
@@ -244,7 +239,7 @@ def ask(gateway: MockGateway, text: str, max_retries: int = 0) -> Any:
 
 def test_fail_then_succeed_with_the_sdk_retrying(sequences: MockGateway) -> None:
     assert ask(sequences, "flaky", max_retries=2).choices[0].message.content == "third time lucky"
-    statuses = [c["status"] for c in control(sequences, "calls")["calls"]]
+    statuses = [c["status"] for c in control(sequences, "GET", "calls")["calls"]]
     assert statuses == [503, 429, 200]
     assert ask(sequences, "flaky").choices[0].message.content == "third time lucky"  # the last reply repeats
 
@@ -252,9 +247,9 @@ def test_fail_then_succeed_with_the_sdk_retrying(sequences: MockGateway) -> None
 def test_times_then_the_next_fixture_and_reset_starts_over(sequences: MockGateway) -> None:
     answers = [ask(sequences, "once").choices[0].message.content for _ in range(3)]
     assert answers == ["first answer", "first answer", "later answer"]
-    control(sequences, "reset", "POST")
+    control(sequences, "POST", "reset")
     # reset also drops run-time fixtures: load them again and the counters start from zero
-    control(sequences, "fixtures", "POST", SEQUENCES)
+    control(sequences, "POST", "fixtures", SEQUENCES)
     assert ask(sequences, "once").choices[0].message.content == "first answer"
 
 

@@ -15,17 +15,10 @@ from mockgw.config import Settings
 from mockgw.server import MockGateway
 from mockgw.validation import check_response
 from tests.conftest import API_KEY
+from tests.requests import WEATHER_TOOL
 from tests.web.rawhttp import chat, request, sse_events
 
 GREETING = "Hello! How can I assist you today?"
-WEATHER_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Get the current weather for a city.",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    },
-}
 WEATHER_QUESTION = [{"role": "user", "content": "What is the weather in Paris?"}]
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from mockgw.config import Settings
 from mockgw.server import MockGateway
+from tests.web.control_client import control_answer
 from tests.web.rawhttp import CHAT, Answer, chat, journal, request
 
 CALL_FIELDS = {
@@ -37,12 +38,8 @@ def module_gw() -> Iterator[MockGateway]:
 @pytest.fixture
 def gw(module_gw: MockGateway) -> MockGateway:
     """The module's gateway, reset through the control endpoint before each test."""
-    assert control(module_gw, "POST", "/reset").json() == {"reset": True}
+    assert control_answer(module_gw, "POST", "reset").json() == {"reset": True}
     return module_gw
-
-
-def control(gateway: MockGateway, method: str, path: str, body: Any = None) -> Answer:
-    return request(gateway.port, method, f"/__mockgw{path}", body, key=None)
 
 
 def ask(gateway: MockGateway, text: str, **fields: Any) -> Answer:
@@ -52,7 +49,7 @@ def ask(gateway: MockGateway, text: str, **fields: Any) -> Answer:
 
 
 def test_health(gw: MockGateway) -> None:
-    answer = control(gw, "GET", "/health")
+    answer = control_answer(gw, "GET", "health")
     assert answer.status == 200
     assert answer.json() == {"status": "ok", "version": "0.1.0", "fixtures": 3}
 
@@ -63,8 +60,8 @@ def test_journal_records_every_field(gw: MockGateway) -> None:
     ask(gw, "hello", stream=True)
     chat(gw.port, b"{oops")
     request(gw.port, "GET", "/v1/nope")
-    control(gw, "GET", "/health")  # the control endpoint's own calls are not journaled
-    control(gw, "GET", "/fixtures")
+    control_answer(gw, "GET", "health")  # the control endpoint's own calls are not journaled
+    control_answer(gw, "GET", "fixtures")
 
     calls = journal(gw.port)
     assert [(c["method"], c["path"], c["status"]) for c in calls] == [
@@ -144,7 +141,7 @@ def test_filters(gw: MockGateway) -> None:
 
 @pytest.mark.parametrize("query", ["status=abc", "limit=x", "limit=0", "limit=-1", "timeout=soon"])
 def test_bad_filter_values_are_400(gw: MockGateway, query: str) -> None:
-    answer = control(gw, "GET", f"/calls?{query}")
+    answer = control_answer(gw, "GET", f"calls?{query}")
     assert answer.status == 400
     assert answer.error["param"] == query.split("=")[0]
 
@@ -152,19 +149,19 @@ def test_bad_filter_values_are_400(gw: MockGateway, query: str) -> None:
 def test_delete_calls(gw: MockGateway) -> None:
     ask(gw, "hello")
     assert len(journal(gw.port)) == 1
-    assert control(gw, "DELETE", "/calls").json() == {"cleared": True}
+    assert control_answer(gw, "DELETE", "calls").json() == {"cleared": True}
     assert journal(gw.port) == []
     ask(gw, "hello")
     assert len(journal(gw.port)) == 1
 
 
 def test_fixtures_crud(gw: MockGateway) -> None:
-    listed = control(gw, "GET", "/fixtures").json()["fixtures"]
+    listed = control_answer(gw, "GET", "fixtures").json()["fixtures"]
     assert [f["name"] for f in listed] == ["greeting", "weather-tool-call", "rate-limited-then-ok"]
     assert listed[0]["source"].endswith("hello.yaml")
 
     one = {"name": "pinned", "match": {"last_user_message": "ping"}, "reply": {"content": "pong"}}
-    added = control(gw, "POST", "/fixtures", one)
+    added = control_answer(gw, "POST", "fixtures", one)
     assert added.status == 201 and added.json() == {"added": ["pinned"]}
     document = {
         "version": 1,
@@ -177,23 +174,23 @@ def test_fixtures_crud(gw: MockGateway) -> None:
             },
         ],
     }
-    assert control(gw, "POST", "/fixtures", document).json() == {"added": ["doc-a", "doc-b"]}
+    assert control_answer(gw, "POST", "fixtures", document).json() == {"added": ["doc-a", "doc-b"]}
 
     assert ask(gw, "ping").json()["choices"][0]["message"]["content"] == "pong"
     assert [ask(gw, "beta").json()["choices"][0]["message"]["content"] for _ in range(3)] == ["B1", "B2", "B2"]
     assert [c["fixture"] for c in journal(gw.port)] == ["pinned", "doc-b", "doc-b", "doc-b"]
-    listed = {f["name"]: f for f in control(gw, "GET", "/fixtures").json()["fixtures"]}
+    listed = {f["name"]: f for f in control_answer(gw, "GET", "fixtures").json()["fixtures"]}
     assert listed["doc-b"]["uses"] == 3 and listed["doc-b"]["replies"] == 2
     assert listed["pinned"]["source"] == "<runtime>"
 
-    duplicate = control(gw, "POST", "/fixtures", one)
+    duplicate = control_answer(gw, "POST", "fixtures", one)
     assert duplicate.status == 400 and "already loaded" in duplicate.error["message"]
 
-    assert control(gw, "DELETE", "/fixtures?name=pinned").json() == {"removed": 1}
+    assert control_answer(gw, "DELETE", "fixtures?name=pinned").json() == {"removed": 1}
     assert ask(gw, "ping").status == 200
     assert journal(gw.port, limit=1)[0]["fixture"] is None
-    assert control(gw, "DELETE", "/fixtures").json() == {"removed": 2}
-    names = [f["name"] for f in control(gw, "GET", "/fixtures").json()["fixtures"]]
+    assert control_answer(gw, "DELETE", "fixtures").json() == {"removed": 2}
+    names = [f["name"] for f in control_answer(gw, "GET", "fixtures").json()["fixtures"]]
     assert names == ["greeting", "weather-tool-call", "rate-limited-then-ok"]
 
 
@@ -230,7 +227,7 @@ BROKEN: list[tuple[str, Any, str | None, str]] = [
 def test_broken_fixture_is_400_naming_file_fixture_field(
     gw: MockGateway, payload: Any, fixture: str | None, field: str
 ) -> None:
-    answer = control(gw, "POST", "/fixtures", payload)
+    answer = control_answer(gw, "POST", "fixtures", payload)
     assert answer.status == 400
     error = answer.error
     assert error["code"] == "invalid_fixture"
@@ -240,7 +237,7 @@ def test_broken_fixture_is_400_naming_file_fixture_field(
     if field:
         assert f"field {field}" in error["message"]
         assert error["param"] == field
-    assert len(control(gw, "GET", "/fixtures").json()["fixtures"]) == 3  # nothing half-added
+    assert len(control_answer(gw, "GET", "fixtures").json()["fixtures"]) == 3  # nothing half-added
 
 
 @pytest.mark.parametrize("path", ["/fixtures", "/faults"])
@@ -248,7 +245,7 @@ def test_broken_fixture_is_400_naming_file_fixture_field(
     "body", [b"{not json", b"", b'{"name": NaN}', b"[" * 5000 + b"]" * 5000], ids=["text", "empty", "nan", "deep"]
 )
 def test_control_payload_that_is_not_json_is_400(gw: MockGateway, path: str, body: bytes) -> None:
-    answer = control(gw, "POST", path, body)
+    answer = control_answer(gw, "POST", path.removeprefix("/"), body)
     assert answer.status == 400
     assert answer.error["code"] == "invalid_json"
     assert not [p for p in gw.state.problems if "internal error" in p]
@@ -258,10 +255,10 @@ def test_reset_restores_the_start(gw: MockGateway) -> None:
     flaky = {"tags": ["flaky"]}
     assert ask(gw, "x", **flaky).status == 429
     assert ask(gw, "x", **flaky).status == 200
-    control(gw, "POST", "/fixtures", {"name": "extra", "reply": {"content": "x"}, "priority": -1})
-    assert control(gw, "POST", "/reset").json() == {"reset": True}
+    control_answer(gw, "POST", "fixtures", {"name": "extra", "reply": {"content": "x"}, "priority": -1})
+    assert control_answer(gw, "POST", "reset").json() == {"reset": True}
     assert journal(gw.port) == []
-    assert len(control(gw, "GET", "/fixtures").json()["fixtures"]) == 3
+    assert len(control_answer(gw, "GET", "fixtures").json()["fixtures"]) == 3
     assert ask(gw, "x", **flaky).status == 429  # the reply sequence starts over
 
 
@@ -279,7 +276,7 @@ def test_reset_restores_the_start(gw: MockGateway) -> None:
 def test_control_mistakes_are_enveloped_and_not_journaled(
     gw: MockGateway, method: str, path: str, status: int, code: str
 ) -> None:
-    answer = control(gw, method, path)
+    answer = control_answer(gw, method, path.removeprefix("/"))
     assert answer.status == status
     assert answer.error["code"] == code
     if status == 405:

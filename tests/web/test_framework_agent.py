@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +13,7 @@ from pydantic_ai.providers.openai import OpenAIProvider
 
 from mockgw.server import MockGateway
 from tests.conftest import API_KEY
+from tests.web.control_client import control
 
 FIXTURES = """\
 version: 1
@@ -69,8 +68,7 @@ def gateway(gateway_factory: Callable[..., MockGateway], tmp_path: Path) -> Mock
 
 
 def journal(gateway: MockGateway) -> list[dict[str, Any]]:
-    with urllib.request.urlopen(f"{gateway.url}/__mockgw/calls") as response:
-        calls: list[dict[str, Any]] = json.load(response)["calls"]
+    calls: list[dict[str, Any]] = control(gateway, "GET", "calls")["calls"]
     return calls
 
 

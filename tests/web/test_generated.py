@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -14,8 +13,9 @@ from pydantic import BaseModel
 
 from mockgw.server import MockGateway
 from tests.conftest import API_KEY
+from tests.web.control_client import control
 
-BOOKING = {
+BOOKING: dict[str, Any] = {
     "type": "object",
     "properties": {
         "guest": {
@@ -58,15 +58,6 @@ def _client(gateway: MockGateway) -> openai.OpenAI:
     return openai.OpenAI(base_url=gateway.base_url, api_key=API_KEY, max_retries=0)
 
 
-def _control(gateway: MockGateway, path: str, payload: Any = None) -> Any:
-    data = None if payload is None else json.dumps(payload).encode()
-    request = urllib.request.Request(
-        f"{gateway.url}/__mockgw/{path}", data=data, headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request) as response:
-        return json.load(response)
-
-
 @pytest.fixture
 def gateway(gateway_factory: Callable[..., MockGateway]) -> MockGateway:
     """No fixtures: every answer is generated."""
@@ -90,7 +81,7 @@ def test_required_tool_choice_calls_the_first_tool(gateway: MockGateway) -> None
         model="openai/gpt-4o", messages=MESSAGES, tools=TOOLS, tool_choice="required"
     )
     (call,) = completion.choices[0].message.tool_calls or []
-    assert (call.function.name, json.loads(call.function.arguments)) == ("lookup", {})
+    assert (call.function.name, json.loads(call.function.arguments)) == ("lookup", {})  # type: ignore[union-attr]
 
 
 def test_streamed_and_plain_tool_calls_carry_the_same_arguments(gateway: MockGateway) -> None:
@@ -103,8 +94,8 @@ def test_streamed_and_plain_tool_calls_carry_the_same_arguments(gateway: MockGat
     (plain_call,) = plain.choices[0].message.tool_calls or []
     (streamed_call,) = streamed.choices[0].message.tool_calls or []
     assert streamed.choices[0].finish_reason == "tool_calls"
-    assert streamed_call.function.name == plain_call.function.name
-    assert streamed_call.function.arguments == plain_call.function.arguments
+    assert streamed_call.function.name == plain_call.function.name  # type: ignore[union-attr]
+    assert streamed_call.function.arguments == plain_call.function.arguments  # type: ignore[union-attr]
 
 
 def test_json_schema_response_format_gets_content_valid_against_the_schema(gateway: MockGateway) -> None:
@@ -183,7 +174,7 @@ def test_same_seed_same_answer_other_seed_other_answer(gateway_factory: Callable
         client = _client(gateway)
         text = client.chat.completions.create(model="openai/gpt-4o", messages=MESSAGES).choices[0].message.content
         tool = client.chat.completions.create(model="openai/gpt-4o", messages=MESSAGES, tools=TOOLS, tool_choice=NAMED)
-        return text, (tool.choices[0].message.tool_calls or [])[0].function.arguments
+        return text, (tool.choices[0].message.tool_calls or [])[0].function.arguments  # type: ignore[union-attr]
 
     first, again, other = gateway_factory(seed=1), gateway_factory(seed=1), gateway_factory(seed=2)
     assert ask(first) == ask(again) == ask(first)
@@ -212,18 +203,18 @@ def test_fixture_generate_keys(gateway: MockGateway) -> None:
             },
         ],
     }
-    _control(gateway, "fixtures", fixtures)
+    control(gateway, "POST", "fixtures", fixtures)
     client = _client(gateway)
 
     def ask(text: str) -> Any:
-        message = {"role": "user", "content": text}
+        message: Any = {"role": "user", "content": text}
         return client.chat.completions.create(model="openai/gpt-4o", messages=[message], tools=TOOLS).choices[0]
 
     assert len((ask("a poem please").message.content or "").split()) == 7
     call = ask("book it").message.tool_calls or []
     assert call[0].function.name == "book_room" and _problems(BOOKING, json.loads(call[0].function.arguments)) == []
     assert _problems(BOOKING["$defs"]["room"], json.loads(ask("json now").message.content or "")) == []
-    assert [c["fixture"] for c in _control(gateway, "calls")["calls"]] == ["words", "call", "json"]
+    assert [c["fixture"] for c in control(gateway, "GET", "calls")["calls"]] == ["words", "call", "json"]
 
 
 def test_unsatisfiable_schema_still_answers_and_the_journal_warns(gateway: MockGateway) -> None:
@@ -237,7 +228,7 @@ def test_unsatisfiable_schema_still_answers_and_the_journal_warns(gateway: MockG
         model="openai/gpt-4o", messages=MESSAGES, tools=tools, tool_choice="required"
     )
     (call,) = completion.choices[0].message.tool_calls or []
-    assert "code" in json.loads(call.function.arguments)
-    (logged,) = _control(gateway, "calls")["calls"]
+    assert "code" in json.loads(call.function.arguments)  # type: ignore[union-attr]
+    (logged,) = control(gateway, "GET", "calls")["calls"]
     assert logged["status"] == 200
     assert "does not match" in logged["response"]["warnings"][0]

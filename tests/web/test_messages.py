@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import anthropic
 import httpx2 as httpx
@@ -14,31 +15,19 @@ from mockgw.auth import ApiKey
 from mockgw.server import MockGateway
 from mockgw.validation import check_response
 from tests.conftest import API_KEY
+from tests.web.tool_fixtures import WEATHER_PARAMETERS, tool_gateway
 
 GREETING = "Hello! How can I assist you today?"
 WEATHER_TOOL = {
     "name": "get_weather",
     "description": "Get the current weather in a given location",
-    "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    "input_schema": WEATHER_PARAMETERS,
 }
-
-
-# A two-step tool conversation: the first request gets the call, the next one the answer.
-TOOL_FIXTURES = """
-version: 1
-fixtures:
-  - name: weather-then-answer
-    match: {tools: [get_weather]}
-    replies:
-      - tool_calls: [{name: get_weather, arguments: {city: Paris}}]
-      - content: "It is 22 C in Paris."
-"""
 
 
 @pytest.fixture
 def tool_client(gateway_factory: Callable[..., MockGateway], tmp_path: Path) -> anthropic.Anthropic:
-    (tmp_path / "tools.yaml").write_text(TOOL_FIXTURES)
-    gateway = gateway_factory(fixtures=(str(tmp_path),))
+    gateway = tool_gateway(gateway_factory, tmp_path)
     return anthropic.Anthropic(base_url=gateway.url, api_key=API_KEY, max_retries=0)
 
 
@@ -129,14 +118,14 @@ def test_streamed_tool_use_reassembles_its_input(client: anthropic.Anthropic) ->
 
 
 def test_count_tokens_equals_the_input_tokens_of_create(client: anthropic.Anthropic) -> None:
-    request = {
+    request: dict[str, Any] = {
         "model": "claude-sonnet-4.5",
         "system": "You are terse.",
         "tools": [WEATHER_TOOL],
         "messages": [{"role": "user", "content": "What is the weather in Paris today?"}],
     }
-    counted = client.messages.count_tokens(**request)  # type: ignore[arg-type]
-    created = client.messages.create(max_tokens=1024, **request)  # type: ignore[arg-type]
+    counted = client.messages.count_tokens(**request)
+    created = client.messages.create(max_tokens=1024, **request)
     assert counted.input_tokens == created.usage.input_tokens > 0
 
 

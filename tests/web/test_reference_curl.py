@@ -1,7 +1,7 @@
 """The curl example of the chat completions reference page, sent over a socket as curl sends it.
 
-The page's request body and example response are copied here as data: verbatim (with its `<string>`
-placeholders), and with the placeholders filled in realistically.
+The page's request body (`tests.requests.REFERENCE_BODY_TEXT`, verbatim with its `<string>` placeholders) is sent
+as is and with the placeholders filled in realistically; its example response is copied here as data.
 """
 
 from __future__ import annotations
@@ -16,52 +16,8 @@ import pytest
 from mockgw.config import Settings
 from mockgw.server import MockGateway
 from mockgw.validation import check_response
+from tests.requests import REFERENCE_BODY_TEXT
 from tests.web.rawhttp import CHAT, journal, request
-
-# `--data` of the reference page's curl example, verbatim.
-REFERENCE_BODY_TEXT = """
-{
-"model": "openai/gpt-4o",
-"messages": [
-{
-"role": "system",
-"content": "<string>",
-"name": "<string>",
-"tool_call_id": "<string>",
-"refusal": "<string>",
-"tool_calls": [
-{
-"id": "<string>",
-"type": "function",
-"function": {
-"name": "<string>",
-"arguments": "<string>"
-}
-}
-]
-}
-],
-"max_tokens": 2,
-"stream": false,
-"stream_options": {
-"include_usage": true
-},
-"tools": [
-{
-"type": "function",
-"function": {
-"name": "<string>",
-"description": "<string>",
-"parameters": {}
-}
-}
-],
-"tool_choice": "none",
-"tags": [
-"<string>"
-]
-}
-"""
 
 # The example response printed under it on the page.
 REFERENCE_RESPONSE: dict[str, Any] = {

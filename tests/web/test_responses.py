@@ -13,23 +13,15 @@ import pytest
 from mockgw.server import MockGateway
 from mockgw.validation import check_response
 from tests.conftest import API_KEY
+from tests.web.tool_fixtures import WEATHER_PARAMETERS, tool_gateway
 
 GREETING = "Hello! How can I assist you today?"
 WEATHER_TOOL = {
     "type": "function",
     "name": "get_weather",
     "description": "Get current weather for a location",
-    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    "parameters": WEATHER_PARAMETERS,
 }
-TOOL_FIXTURES = """
-version: 1
-fixtures:
-  - name: weather-then-answer
-    match: {tools: [get_weather]}
-    replies:
-      - tool_calls: [{name: get_weather, arguments: {city: Paris}}]
-      - content: "It is 22 C in Paris."
-"""
 
 
 @pytest.fixture
@@ -39,8 +31,7 @@ def client(gateway: MockGateway) -> openai.OpenAI:
 
 @pytest.fixture
 def tool_client(gateway_factory: Callable[..., MockGateway], tmp_path: Path) -> openai.OpenAI:
-    (tmp_path / "tools.yaml").write_text(TOOL_FIXTURES)
-    gateway = gateway_factory(fixtures=(str(tmp_path),))
+    gateway = tool_gateway(gateway_factory, tmp_path)
     return openai.OpenAI(base_url=gateway.base_url, api_key=API_KEY, max_retries=0)
 
 
@@ -63,7 +54,7 @@ def test_instructions_and_message_items(client: openai.OpenAI) -> None:
         instructions="Be concise.",
         input=[
             {"role": "user", "content": "What is the capital of France?"},
-            {"role": "assistant", "content": [{"type": "output_text", "text": "Paris."}]},
+            {"role": "assistant", "content": [{"type": "output_text", "text": "Paris."}]},  # type: ignore[misc, list-item]
             {"role": "user", "content": [{"type": "input_text", "text": "hello"}]},
         ],
         max_output_tokens=256,
@@ -78,7 +69,7 @@ def test_stream_true_reassembles_to_the_created_response(client: openai.OpenAI) 
     assert events[0].type == "response.created" and events[-1].type == "response.completed"
     text = "".join(e.delta for e in events if e.type == "response.output_text.delta")
     assert text == GREETING
-    final = events[-1].response  # type: ignore[union-attr]
+    final = events[-1].response
     assert final.output_text == created.output_text
     assert final.usage == created.usage
 
@@ -93,8 +84,10 @@ def test_stream_helper(client: openai.OpenAI) -> None:
 
 def test_function_call_then_output_turn(tool_client: openai.OpenAI) -> None:
     first = tool_client.responses.create(
-        model="openai/gpt-4o", input="What is the weather in Paris?", tools=[WEATHER_TOOL]
-    )  # type: ignore[list-item]
+        model="openai/gpt-4o",
+        input="What is the weather in Paris?",
+        tools=[WEATHER_TOOL],  # type: ignore[list-item]
+    )
     call = first.output[0]
     assert call.type == "function_call"
     assert call.name == "get_weather" and json.loads(call.arguments) == {"city": "Paris"}

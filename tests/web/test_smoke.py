@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import urllib.request
-
 import openai
 import pytest
 from edgee import Edgee
 
 from mockgw.server import MockGateway
 from tests.conftest import API_KEY
+from tests.web.control_client import control
 
 
 def test_openai_sdk_gets_the_fixture_answer(gateway: MockGateway) -> None:
@@ -50,7 +48,6 @@ def test_openai_stream_with_usage(gateway: MockGateway) -> None:
 def test_journal_records_calls(gateway: MockGateway) -> None:
     client = openai.OpenAI(base_url=gateway.base_url, api_key=API_KEY, max_retries=0)
     client.chat.completions.create(model="openai/gpt-4o", messages=[{"role": "user", "content": "hello"}])
-    with urllib.request.urlopen(f"{gateway.url}/__mockgw/calls") as response:
-        calls = json.load(response)["calls"]
+    calls = control(gateway, "GET", "calls")["calls"]
     assert [c["fixture"] for c in calls] == ["greeting"]
     assert calls[0]["headers"]["authorization"] == "Bearer [redacted]"
