@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import fnmatch
+import functools
 from collections.abc import Mapping, Sequence
 
 from mockgw.errors import ApiError, forbidden, unauthorized
@@ -55,7 +56,7 @@ def authenticate(headers: Mapping[str, str], keys: Sequence[ApiKey]) -> ApiKey |
     if isinstance(found, ApiError):
         return found
     if not keys:
-        return ApiKey(found)
+        return _any_key(found)
     for entry in keys:
         if entry.key == found:
             if entry.state == "inactive":
@@ -64,6 +65,12 @@ def authenticate(headers: Mapping[str, str], keys: Sequence[ApiKey]) -> ApiKey |
                 return forbidden("API key has expired")
             return entry
     return unauthorized("Failed to retrieve API key: API key not found")
+
+
+@functools.lru_cache(maxsize=1024)
+def _any_key(key: str) -> ApiKey:
+    # no key table: any key is accepted as itself; a suite sends the same few keys on every request
+    return ApiKey(key)
 
 
 def model_allowed(key: ApiKey, model_id: str) -> ApiError | None:

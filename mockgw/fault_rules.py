@@ -60,6 +60,9 @@ class Choice:
     counts: Mapping[str, RuleCount]
 
 
+NO_FAULT = Choice(None, None, {})  # no rule is active (counts are only read when a rule is)
+
+
 def parse_rule(raw: Any, source: str = "<runtime>", index: int = 0) -> FaultRule:
     """One rule object, schema-checked; raises FixtureError naming the rule and the field at fault."""
     label = raw.get("name") if isinstance(raw, Mapping) and isinstance(raw.get("name"), str) else f"#{index}"

@@ -202,6 +202,18 @@ def mismatches(match: Match, conv: Conversation, first_only: bool = False) -> tu
     return failed, captures
 
 
+def _fails_at_once(match: Match, conv: Conversation) -> bool:
+    """The cheapest keys of `match` (model, stream, endpoint, tags; the same tests as `mismatches`) fail.
+
+    Most losing fixtures lose on one of these: `select` skips them without building and describing a Mismatch."""
+    return (
+        (match.model is not None and not fnmatch.fnmatchcase(conv.model, match.model))
+        or (match.stream is not None and match.stream != conv.stream)
+        or (match.endpoint is not None and match.endpoint != conv.endpoint)
+        or (bool(match.tags) and any(tag not in conv.tags for tag in match.tags))
+    )
+
+
 def progress_mismatches(fixture: Fixture, uses: Mapping[str, int], states: Mapping[str, str]) -> list[Mismatch]:
     """Where the session stands against the fixture: its `times` used up, or its scenario in another state."""
     failed: list[Mismatch] = []
@@ -240,6 +252,8 @@ def select(
     candidates = fixtures if available is None else [f for f in fixtures if available(f)]
     # a winner discards the losers: find it first without describing every key each loser fails
     for fixture in candidates:
+        if _fails_at_once(fixture.match, conv):
+            continue
         failed, captures = mismatches(fixture.match, conv, first_only=True)
         if not failed and not progress_mismatches(fixture, uses, states):
             return Selection(MatchResult(fixture, (), captures), ())
