@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import os
 from collections.abc import Callable
 
@@ -13,6 +15,13 @@ import openai  # noqa: F401
 import pytest
 
 from mockgw.server import MockGateway
+
+# openai's HTTP client imports its transport core lazily and caches a table of the core's exception classes: a
+# core first imported inside an in-process run is dropped after it, and the next run's fresh classes are missing
+# from the cached table (a connection reset then escapes as a raw ReadError instead of APIConnectionError)
+for _core in ("httpcore", "httpcore2"):
+    with contextlib.suppress(ImportError):
+        importlib.import_module(_core)
 
 pytest_plugins = ["pytester"]
 QUIET = ("-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function")
