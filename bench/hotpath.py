@@ -50,7 +50,7 @@ def raw_request(stream: bool) -> RawRequest:
     body: dict[str, object] = {"model": "openai/gpt-4o", "messages": MESSAGES, "temperature": 0.2, "max_tokens": 512}
     if stream:
         body.update(stream=True, stream_options={"include_usage": True})
-    return RawRequest("POST", "/v1/chat/completions", HEADERS, json.dumps(body).encode())
+    return RawRequest.received("POST", "/v1/chat/completions", HEADERS, json.dumps(body).encode())
 
 
 def run(state: GatewayState, app: aiohttp_web.Application, raw: RawRequest, count: int) -> None:

@@ -31,10 +31,12 @@ class RawRequest:
     path: str
     headers: Mapping[str, str]
     body: bytes = b""
+    session: str = ""  # the X-Mockgw-Session header, read once (`received` fills it)
 
-    @property
-    def session(self) -> str:
-        return self.headers.get(SESSION_HEADER, "")
+    @classmethod
+    def received(cls, method: str, path: str, headers: Mapping[str, str], body: bytes = b"") -> RawRequest:
+        """A request as the web layer received it (its session read from the headers once, not at every use)."""
+        return cls(method, path, headers, body, headers.get(SESSION_HEADER, ""))
 
 
 @frozen

@@ -40,7 +40,7 @@ def scripted(spec: ReplySpec) -> bool:
 
 def draws_ids(spec: ReplySpec | None) -> bool:
     """Whether `build` draws tool-call ids from its generator: generated answers and scripted calls without an id."""
-    return spec is None or not scripted(spec) or any(not call.id for call in spec.tool_calls)
+    return spec is None or not scripted(spec) or (bool(spec.tool_calls) and any(not c.id for c in spec.tool_calls))
 
 
 def prompt_tokens(conv: Conversation) -> int:
@@ -63,7 +63,9 @@ def template_values(conv: Conversation, captures: Mapping[str, str]) -> dict[str
 
 def render_templates(spec: ReplySpec, conv: Conversation, captures: Mapping[str, str]) -> ReplySpec:
     """The spec with its templated content and tool-call arguments filled in for this request."""
-    if spec.content_template is None and not any(c.arguments_template for c in spec.tool_calls):
+    if spec.content_template is None and (
+        not spec.tool_calls or not any(c.arguments_template for c in spec.tool_calls)
+    ):
         return spec
     values = template_values(conv, captures)
     calls = tuple(

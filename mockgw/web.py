@@ -112,7 +112,7 @@ async def api(request: web.Request) -> web.StreamResponse:
         if isinstance(body, ApiError):
             outcome = error_outcome(body)
             return await deliver(request, outcome)
-        raw = RawRequest(method, path, headers, body)
+        raw = RawRequest.received(method, path, headers, body)
         try:
             outcome = routed(state, raw)
         except Exception as exc:  # a bug in mockgw: answer 500, log it, and keep it for the test to raise
@@ -122,7 +122,7 @@ async def api(request: web.Request) -> web.StreamResponse:
         return await deliver(request, outcome)
     finally:
         if raw is None:
-            raw = RawRequest(method, path, headers, b"")
+            raw = RawRequest.received(method, path, headers)
         record(request.app, raw, outcome, started, request.get(inject.SENT_KEY))
 
 
