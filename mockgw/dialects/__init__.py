@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from mockgw.conversation import Conversation
+from mockgw.conversation import Conversation, Tool
 from mockgw.dialects.codec import StreamCodec
 from mockgw.reply import Reply, ReplyMeta
 
@@ -35,3 +35,25 @@ def sse_data(payload: Mapping[str, Any] | str) -> bytes:
 
     text = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
     return f"data: {text}\n\n".encode()
+
+
+def as_str(value: Any, default: str = "") -> str:
+    """`value` when it is a string, else `default` (for optional fields of a validated body)."""
+    return value if isinstance(value, str) else default
+
+
+def as_mapping(value: Any) -> Mapping[str, Any]:
+    """`value` when it is an object, else an empty one."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def function_tools(value: Any, schema_key: str) -> tuple[Tool, ...]:
+    """The function tools of a request whose tools are flat objects with `name`, `description` and the
+    arguments' schema under `schema_key` (Anthropic messages: `input_schema`; Responses: `parameters`)."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(
+        Tool(as_str(t.get("name")), as_str(t.get("description")), as_mapping(t.get(schema_key)))
+        for t in value
+        if isinstance(t, Mapping)
+    )

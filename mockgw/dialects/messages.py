@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from mockgw import tokens
-from mockgw.conversation import Conversation, Message, Tool, ToolCall, ToolChoice
+from mockgw.conversation import Conversation, Message, ToolCall, ToolChoice
+from mockgw.dialects import as_str, function_tools
 from mockgw.dialects.chat import header_tags
 from mockgw.dialects.codec import edit_json, event_name, null_keys
 from mockgw.errors import ApiError
@@ -54,14 +55,6 @@ def blocks_text(content: Any) -> str:
     return ""
 
 
-def _str(value: Any, default: str = "") -> str:
-    return value if isinstance(value, str) else default
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
 def compact_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
@@ -79,7 +72,7 @@ def _turn(raw: Any) -> list[Message]:
     """One Anthropic message as neutral messages: tool results become `tool` messages, before any text."""
     if not isinstance(raw, Mapping):
         return []
-    role = _str(raw.get("role"), "user")
+    role = as_str(raw.get("role"), "user")
     content = raw.get("content")
     if not isinstance(content, list):
         return [Message(role=role, text=blocks_text(content))]
@@ -91,13 +84,15 @@ def _turn(raw: Any) -> list[Message]:
         if block.get("type") == "tool_result":
             results.append(
                 Message(
-                    role="tool", text=blocks_text(block.get("content")), tool_call_id=_str(block.get("tool_use_id"))
+                    role="tool", text=blocks_text(block.get("content")), tool_call_id=as_str(block.get("tool_use_id"))
                 )
             )
         elif block.get("type") == "tool_use":
             arguments = block.get("input")
             calls.append(
-                ToolCall(_str(block.get("id")), _str(block.get("name")), compact_json(arguments if arguments else {}))
+                ToolCall(
+                    as_str(block.get("id")), as_str(block.get("name")), compact_json(arguments if arguments else {})
+                )
             )
     text = blocks_text(content)
     if results and not text and not calls:
@@ -108,23 +103,9 @@ def _turn(raw: Any) -> list[Message]:
 def _tool_choice(value: Any) -> ToolChoice | None:
     if not isinstance(value, Mapping):
         return None
-    kind = _str(value.get("type"))
+    kind = as_str(value.get("type"))
     mode = _TOOL_CHOICE_MODES.get(kind, kind)
-    return ToolChoice(mode, _str(value.get("name")) or None if mode == "function" else None)
-
-
-def _tools(value: Any) -> tuple[Tool, ...]:
-    if not isinstance(value, list):
-        return ()
-    return tuple(
-        Tool(
-            _str(t.get("name")),
-            _str(t.get("description")),
-            _mapping(t.get("input_schema")),
-        )
-        for t in value
-        if isinstance(t, Mapping)
-    )
+    return ToolChoice(mode, as_str(value.get("name")) or None if mode == "function" else None)
 
 
 def parse_messages_body(body: Mapping[str, Any], headers: Mapping[str, str], endpoint: str) -> Conversation:
@@ -137,9 +118,9 @@ def parse_messages_body(body: Mapping[str, Any], headers: Mapping[str, str], end
     max_tokens = body.get("max_tokens")
     return Conversation(
         endpoint=endpoint,
-        model=_str(body.get("model")),
+        model=as_str(body.get("model")),
         messages=tuple(messages),
-        tools=_tools(body.get("tools")),
+        tools=function_tools(body.get("tools"), "input_schema"),
         tool_choice=_tool_choice(body.get("tool_choice")),
         stream=body.get("stream") is True,
         include_usage=True,  # Anthropic streams always carry usage

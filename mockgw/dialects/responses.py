@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from mockgw import tokens
-from mockgw.conversation import Conversation, Message, Tool, ToolCall, ToolChoice
+from mockgw.conversation import Conversation, Message, ToolCall, ToolChoice
+from mockgw.dialects import as_str, function_tools
 from mockgw.dialects.chat import content_text, header_tags
 from mockgw.dialects.codec import edit_json, event_name
 from mockgw.dialects.messages import sse_event
@@ -19,14 +20,6 @@ from mockgw.errors import ApiError
 from mockgw.reply import Reply, ReplyMeta, Usage
 
 INCOMPLETE_REASONS: Mapping[str, str] = {"length": "max_output_tokens", "content_filter": "content_filter"}
-
-
-def _str(value: Any, default: str = "") -> str:
-    return value if isinstance(value, str) else default
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
 
 
 def error_event(error: ApiError, sequence_number: int) -> bytes:
@@ -47,17 +40,17 @@ def _item(raw: Any) -> Message | None:
         return None
     kind = raw.get("type")
     if kind == "function_call":
-        call = ToolCall(_str(raw.get("call_id")), _str(raw.get("name")), _str(raw.get("arguments")))
+        call = ToolCall(as_str(raw.get("call_id")), as_str(raw.get("name")), as_str(raw.get("arguments")))
         return Message(role="assistant", text="", tool_calls=(call,))
     if kind == "function_call_output":
         output = raw.get("output")
         return Message(
             role="tool",
             text=output if isinstance(output, str) else content_text(output),
-            tool_call_id=_str(raw.get("call_id")),
+            tool_call_id=as_str(raw.get("call_id")),
         )
     if kind in (None, "message") and "role" in raw:
-        return Message(role=_str(raw.get("role"), "user"), text=content_text(raw.get("content")))
+        return Message(role=as_str(raw.get("role"), "user"), text=content_text(raw.get("content")))
     return None
 
 
@@ -83,25 +76,11 @@ def _tool_choice(value: Any) -> ToolChoice | None:
     if isinstance(value, str):
         return ToolChoice(value)
     if isinstance(value, Mapping):
-        kind = _str(value.get("type"))
+        kind = as_str(value.get("type"))
         if kind == "function":
-            return ToolChoice("function", _str(value.get("name")) or None)
+            return ToolChoice("function", as_str(value.get("name")) or None)
         return ToolChoice(kind)
     return None
-
-
-def _tools(value: Any) -> tuple[Tool, ...]:
-    if not isinstance(value, list):
-        return ()
-    return tuple(
-        Tool(
-            _str(t.get("name")),
-            _str(t.get("description")),
-            _mapping(t.get("parameters")),
-        )
-        for t in value
-        if isinstance(t, Mapping)
-    )
 
 
 def usage_json(usage: Usage) -> dict[str, Any]:
@@ -193,9 +172,9 @@ class ResponsesDialect:
         text_format = body.get("text", {}).get("format") if isinstance(body.get("text"), Mapping) else None
         return Conversation(
             endpoint=self.endpoint,
-            model=_str(body.get("model")),
+            model=as_str(body.get("model")),
             messages=tuple(messages),
-            tools=_tools(body.get("tools")),
+            tools=function_tools(body.get("tools"), "parameters"),
             tool_choice=_tool_choice(body.get("tool_choice")),
             stream=body.get("stream") is True,
             include_usage=True,  # response.completed always carries usage
