@@ -168,9 +168,9 @@ def record(
 class CallFacts:
     """What the journal keeps of a call until somebody reads it.
 
-    Not the parsed body, the conversation or the answer's bytes: a full journal drops its oldest call on every
-    request, and freeing a call's objects long after they were made (out of the CPU's caches) was a tenth of a
-    request's time. The body is parsed again from `raw` when the Call is made."""
+    Not the parsed body, the conversation or the answer's bytes, which can be derived again: a kept call holds a
+    few objects instead of dozens (the journal keeps 1,000 by default). The body is parsed again from `raw` and the
+    reply summarised when the Call is made."""
 
     number: int
     when: float  # time.time()
