@@ -25,6 +25,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check mockgw scripts tests bench examples
 	$(BIN)/ruff format --check mockgw scripts tests bench examples
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 schemas: $(STAMP)
 	$(BIN)/python scripts/gen_schemas.py

@@ -16,11 +16,12 @@ from pathlib import Path
 
 from aiohttp import web as aiohttp_web
 
-from mockgw import pipeline, web
-from mockgw.config import Settings
-from mockgw.fixtures import load_paths
-from mockgw.outcome import RawRequest
-from mockgw.state import GatewayState
+from mockgw.fixtures.load import load_paths
+from mockgw.gateway import pipeline
+from mockgw.gateway.config import Settings
+from mockgw.gateway.outcome import RawRequest
+from mockgw.gateway.state import GatewayState
+from mockgw.server import app as web
 
 HERE = Path(__file__).resolve().parent
 BATCHES = 5

@@ -10,7 +10,7 @@ import statistics
 import time
 import urllib.request
 
-from mockgw.config import Settings
+from mockgw.gateway.config import Settings
 from mockgw.handle import LocalServer, MockgwHandle
 
 FIXTURE = {"name": "hello", "match": {"last_user_message": "hello"}, "reply": {"content": "Hi"}}

@@ -1,3 +1,37 @@
-"""mockgw: a local emulator of the Edgee AI Gateway API for testing integrations."""
+"""mockgw: a local emulator of the Edgee AI Gateway API for testing integrations.
 
-__version__ = "0.1.0"
+The documented names are importable from here (`from mockgw import MockGateway`); they are loaded on first use, so
+`import mockgw` (and the pytest plugin's start) stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from mockgw.core.version import VERSION as __version__
+
+# name -> the module that defines it
+_EXPORTS = {
+    "MockGateway": "mockgw.server.runner",
+    "Settings": "mockgw.gateway.config",
+    "MockgwHandle": "mockgw.handle",
+    "Call": "mockgw.journal.calls",
+    "FixtureError": "mockgw.core.errors",
+}
+
+__all__ = ["Call", "FixtureError", "MockGateway", "MockgwHandle", "Settings", "__version__"]
+
+if TYPE_CHECKING:
+    from mockgw.core.errors import FixtureError
+    from mockgw.gateway.config import Settings
+    from mockgw.handle import MockgwHandle
+    from mockgw.journal.calls import Call
+    from mockgw.server.runner import MockGateway
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mockgw' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -7,10 +7,11 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from mockgw import __version__, config
-from mockgw.errors import MockgwError
-from mockgw.fixtures import fixture_files, load_file
-from mockgw.server import MockGateway
+from mockgw.core.errors import MockgwError
+from mockgw.core.version import VERSION as __version__
+from mockgw.fixtures.load import fixture_files, load_file
+from mockgw.gateway import config
+from mockgw.server.runner import MockGateway
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -18,13 +18,13 @@ from typing import Any, Protocol
 
 import yaml
 
-from mockgw.config import Settings
-from mockgw.errors import FixtureError, MockgwError
-from mockgw.fault_rules import parse_rules
-from mockgw.fixtures import Fixture, fixture_files, parse_document, parse_fixture
-from mockgw.frozen import frozen
-from mockgw.journal import CallFilter
-from mockgw.server import MockGateway
+from mockgw.core.errors import FixtureError, MockgwError
+from mockgw.core.frozen import frozen
+from mockgw.fixtures.load import Fixture, fixture_files, parse_document, parse_fixture
+from mockgw.gateway.config import Settings
+from mockgw.gateway.fault_rules import parse_rules
+from mockgw.journal.calls import CallFilter
+from mockgw.server.runner import MockGateway
 
 SESSION_HEADER = "X-Mockgw-Session"
 DEFAULT_API_KEY = "sk-mockgw-test"

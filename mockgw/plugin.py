@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from mockgw.config import Settings, env_set_fields, remote_url, resolve
-from mockgw.frozen import frozen
+from mockgw.core.frozen import frozen
+from mockgw.gateway.config import Settings, env_set_fields, remote_url, resolve
 from mockgw.handle import FixtureSource, LocalServer, MockgwAssertionError, MockgwHandle, RemoteServer, Server
 
 # Handles created during a test, checked for server-side problems once the test body has run.

@@ -555,8 +555,8 @@ def generate(openapi: Schema | None = None) -> dict[str, str]:
 def format_schemas() -> dict[str, str]:
     """mockgw's own file formats (fixture files, the config file), whose schemas live as data in the package."""
     sys.path.insert(0, str(REPO))
-    from mockgw.config import CONFIG_SCHEMA
-    from mockgw.fixture_schema import FILE_SCHEMA
+    from mockgw.fixtures.schema import FILE_SCHEMA
+    from mockgw.gateway.config import CONFIG_SCHEMA
 
     return {"fixture.schema.json": render(FILE_SCHEMA), "config.schema.json": render(CONFIG_SCHEMA)}
 

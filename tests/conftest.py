@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from mockgw.config import Settings
-from mockgw.server import MockGateway
+from mockgw.gateway.config import Settings
+from mockgw.server.runner import MockGateway
 
 API_KEY = "sk-edgee-test-key"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from mockgw.conversation import Conversation, Tool
-from mockgw.dialects.codec import StreamCodec
-from mockgw.reply import Reply, ReplyMeta
+from mockgw.core.codec import StreamCodec
+from mockgw.core.conversation import Conversation, Tool
+from mockgw.core.reply import Reply, ReplyMeta
 
 
 class Dialect(Protocol):

@@ -6,12 +6,12 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from mockgw import tokens
-from mockgw.conversation import Conversation, Message, Tool, ToolCall, ToolChoice
+from mockgw.core import tokens
+from mockgw.core.codec import edit_json, event_data, null_keys
+from mockgw.core.conversation import Conversation, Message, Tool, ToolCall, ToolChoice
+from mockgw.core.errors import ApiError
+from mockgw.core.reply import Reply, ReplyMeta, Usage
 from mockgw.dialects import sse_data
-from mockgw.dialects.codec import edit_json, event_data, null_keys
-from mockgw.errors import ApiError
-from mockgw.reply import Reply, ReplyMeta, Usage
 
 TEXT_PART_TYPES = ("text", "input_text", "output_text")
 # Compact JSON as sse_data writes it; one encoder instance (it keeps only its options) spares a new one per event.

@@ -10,13 +10,13 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from mockgw import tokens
-from mockgw.conversation import Conversation, Message, ToolCall, ToolChoice
+from mockgw.core import tokens
+from mockgw.core.codec import edit_json, event_name, null_keys
+from mockgw.core.conversation import Conversation, Message, ToolCall, ToolChoice
+from mockgw.core.errors import ApiError
+from mockgw.core.reply import Reply, ReplyMeta, Usage
 from mockgw.dialects import as_str, function_tools
 from mockgw.dialects.chat import header_tags
-from mockgw.dialects.codec import edit_json, event_name, null_keys
-from mockgw.errors import ApiError
-from mockgw.reply import Reply, ReplyMeta, Usage
 
 # Neutral finish_reason -> Anthropic stop_reason.
 STOP_REASONS: Mapping[str, str] = {

@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mockgw import tokens
-from mockgw.conversation import Conversation, Message, ToolCall, ToolChoice
+from mockgw.core import tokens
+from mockgw.core.codec import edit_json, event_name
+from mockgw.core.conversation import Conversation, Message, ToolCall, ToolChoice
+from mockgw.core.errors import ApiError
+from mockgw.core.reply import Reply, ReplyMeta, Usage
 from mockgw.dialects import as_str, function_tools
 from mockgw.dialects.chat import content_text, header_tags
-from mockgw.dialects.codec import edit_json, event_name
 from mockgw.dialects.messages import sse_event
-from mockgw.errors import ApiError
-from mockgw.reply import Reply, ReplyMeta, Usage
 
 INCOMPLETE_REASONS: Mapping[str, str] = {"length": "max_output_tokens", "content_filter": "content_filter"}
 

@@ -16,8 +16,8 @@ import openai
 import pytest
 
 from mockgw import cli
-from mockgw.config import Settings
-from mockgw.server import MockGateway
+from mockgw.gateway.config import Settings
+from mockgw.server.runner import MockGateway
 from tests.web.rawhttp import chat, request
 
 REPO = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ import hypothesis  # noqa: F401
 import openai  # noqa: F401
 import pytest
 
-from mockgw.server import MockGateway
+from mockgw.server.runner import MockGateway
 
 # openai's HTTP client imports its transport core lazily and caches a table of the core's exception classes: a
 # core first imported inside an in-process run is dropped after it, and the next run's fresh classes are missing
@@ -402,7 +402,7 @@ def test_fault_rules_from_the_handle(chat: pytest.Pytester) -> None:
         """
         import openai
         import pytest
-        from mockgw.errors import FixtureError
+        from mockgw.core.errors import FixtureError
         from chat import ask
 
         def test_fail_twice_then_answer(mockgw):
@@ -441,7 +441,7 @@ def test_a_broken_fixture_is_refused_at_add_with_where_and_why(pytester: pytest.
     pytester.makepyfile(
         """
         import pytest
-        from mockgw.errors import FixtureError
+        from mockgw.core.errors import FixtureError
 
         def test_it(mockgw):
             with pytest.raises(FixtureError, match=r"<mockgw.add>, fixture 'bad', field reply.content"):
@@ -475,7 +475,7 @@ def test_an_internal_error_fails_the_test_that_caused_it(pytester: pytest.Pytest
     pytester.makepyfile(
         """
         import urllib.error, urllib.request
-        from mockgw import web
+        from mockgw.server import app as web
 
         def broken(state, raw):
             raise RuntimeError("boom")

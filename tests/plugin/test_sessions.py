@@ -15,7 +15,7 @@ import pytest
 from edgee import Edgee
 
 from mockgw.handle import SESSION_HEADER, MockgwHandle, RemoteServer
-from mockgw.server import MockGateway
+from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY
 
 

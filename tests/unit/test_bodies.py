@@ -1,4 +1,4 @@
-"""mockgw.bodies: orjson on the fast path must accept, refuse and write exactly what the standard library does."""
+"""mockgw.gateway.bodies: orjson must accept, refuse and write exactly what the standard library does."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockgw.bodies import dumps_compact, loads_strict
+from mockgw.gateway.bodies import dumps_compact, loads_strict
 
 # JSON values as requests and answers hold them: any text (surrogates excluded: not Unicode), 64-bit integers,
 # floats outside (-1e-4, 1e-4) apart from 0 (the one place orjson's float text differs from json's).

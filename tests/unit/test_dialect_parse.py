@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from mockgw import replies
-from mockgw.conversation import Message, ToolCall, ToolChoice
+from mockgw.answers import build as replies
+from mockgw.core.conversation import Message, ToolCall, ToolChoice
 from mockgw.dialects.chat import CHAT
 from mockgw.dialects.messages import MESSAGES, arguments_object
 from mockgw.dialects.responses import RESPONSES
-from mockgw.endpoints import compress, count_tokens, detect_format
+from mockgw.gateway.endpoints import compress, count_tokens, detect_format
 
 # One tool conversation in the three formats.
 CHAT_BODY = {

@@ -18,14 +18,14 @@ from openai.lib.streaming.responses._responses import ResponseStreamState
 from openai.types.responses import ResponseStreamEvent
 from pydantic import TypeAdapter
 
-from mockgw.conversation import ToolCall
+from mockgw.core.conversation import ToolCall
+from mockgw.core.errors import gateway_error
+from mockgw.core.reply import FINISH_REASONS, Reply, ReplyMeta, Usage
 from mockgw.dialects import messages, responses
 from mockgw.dialects.chat import CHAT
 from mockgw.dialects.messages import MESSAGES
 from mockgw.dialects.responses import RESPONSES
-from mockgw.errors import gateway_error
-from mockgw.reply import FINISH_REASONS, Reply, ReplyMeta, Usage
-from mockgw.validation import check_response
+from mockgw.gateway.validation import check_response
 
 _text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60)
 _args = st.dictionaries(st.text(min_size=1, max_size=8), st.one_of(st.integers(), _text, st.booleans()), max_size=3)

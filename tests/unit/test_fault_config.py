@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from mockgw import faults
-from mockgw.config import read_config, settings_from
-from mockgw.errors import ConfigError, FixtureError
-from mockgw.state import GatewayState
+from mockgw.core.errors import ConfigError, FixtureError
+from mockgw.faults import catalogue as faults
+from mockgw.gateway.config import read_config, settings_from
+from mockgw.gateway.state import GatewayState
 
 
 def test_config_rules_are_parsed_in_order(tmp_path: Path) -> None:

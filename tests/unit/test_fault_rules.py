@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from mockgw import faults
-from mockgw.conversation import Conversation, Message
-from mockgw.errors import FixtureError
-from mockgw.fault_rules import FaultRule, RuleCount, choose_fault, parse_rules
+from mockgw.core.conversation import Conversation, Message
+from mockgw.core.errors import FixtureError
+from mockgw.faults import catalogue as faults
+from mockgw.gateway.fault_rules import FaultRule, RuleCount, choose_fault, parse_rules
 
 ERROR = faults.ErrorFault(status=503)
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from mockgw import faults
+from mockgw.core.errors import FixtureError
 from mockgw.dialects import sse_data
 from mockgw.dialects.chat import CHAT
-from mockgw.errors import FixtureError
-from mockgw.fixtures import parse_fixture
+from mockgw.faults import catalogue as faults
+from mockgw.fixtures.load import parse_fixture
 
 EVENTS = (
     sse_data({"choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}]}),

@@ -1,4 +1,4 @@
-"""mockgw.frozen: a faster constructor, and otherwise exactly a frozen dataclass."""
+"""mockgw.core.frozen: a faster constructor, and otherwise exactly a frozen dataclass."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from mockgw.frozen import frozen
+from mockgw.core.frozen import frozen
 
 
 @frozen

@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema.validators import Draft202012Validator
 
-from mockgw import generate, patterns
-from mockgw.conversation import Conversation, Message, Tool, ToolChoice
-from mockgw.errors import FixtureError
-from mockgw.fixtures import parse_fixture
+from mockgw.answers import generate, patterns
+from mockgw.core.conversation import Conversation, Message, Tool, ToolChoice
+from mockgw.core.errors import FixtureError
+from mockgw.fixtures.load import parse_fixture
 
 NAMES = st.sampled_from(["city", "unit", "count", "when", "tags", "id", "note", "price", "kind", "items"])
 SIMPLE_PATTERNS = ["^[a-z]{3,8}$", r"^\d{3}-\d{4}$", "^[A-Z][a-z]+$", "^(foo|bar)_[0-9]+$", r"^\w+@\w+\.com$", "ab+c"]

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from mockgw import matching
-from mockgw.conversation import Conversation, Message, ToolCall
-from mockgw.fixtures import Fixture, parse_fixture
+from mockgw.core.conversation import Conversation, Message, ToolCall
+from mockgw.fixtures import matching
+from mockgw.fixtures.load import Fixture, parse_fixture
 
 WEATHER_CALL = ToolCall("call_1", "get_weather", '{"city": "Paris"}')
 TIME_CALL = ToolCall("call_2", "get_time", "{}")

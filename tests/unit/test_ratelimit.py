@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mockgw.auth import ApiKey
-from mockgw.ratelimit import Limits, RateLimiter, judge, limits_for
+from mockgw.gateway.auth import ApiKey
+from mockgw.gateway.ratelimit import Limits, RateLimiter, judge, limits_for
 
 
 class Clock:

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from mockgw import replies, tokens
-from mockgw.conversation import Conversation, Message, Tool, ToolChoice
-from mockgw.errors import FixtureError
-from mockgw.fixtures import GenerateSpec, ReplySpec, UsageSpec, parse_fixture
+from mockgw.answers import build as replies
+from mockgw.core import tokens
+from mockgw.core.conversation import Conversation, Message, Tool, ToolChoice
+from mockgw.core.errors import FixtureError
+from mockgw.fixtures.load import GenerateSpec, ReplySpec, UsageSpec, parse_fixture
 
 CITY = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mockgw import rules
-from mockgw.config import enabled_rules, settings_from
-from mockgw.conversation import Conversation, Message, Tool, ToolCall, ToolChoice
+from mockgw.core.conversation import Conversation, Message, Tool, ToolCall, ToolChoice
+from mockgw.gateway import conversation_rules as rules
+from mockgw.gateway.config import enabled_rules, settings_from
 
 CALL = ToolCall("call_1", "get_weather", "{}")
 USER = Message("user", "weather?")

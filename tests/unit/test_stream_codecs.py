@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from mockgw import faults
+from mockgw.core.codec import event_data, event_name, half_event
+from mockgw.core.errors import ApiError
+from mockgw.core.reply import Reply, ReplyMeta, Usage
 from mockgw.dialects import Dialect
 from mockgw.dialects.chat import CHAT
-from mockgw.dialects.codec import event_data, event_name, half_event
 from mockgw.dialects.messages import MESSAGES
 from mockgw.dialects.responses import RESPONSES
-from mockgw.errors import ApiError
-from mockgw.reply import Reply, ReplyMeta, Usage
+from mockgw.faults import catalogue as faults
 
 DIALECTS = [CHAT, MESSAGES, RESPONSES]
 REPLY = Reply("one two three", (), "length", Usage(5, 3))

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from mockgw import replies, templates
-from mockgw.conversation import Conversation, Message, ToolCall
-from mockgw.errors import FixtureError
-from mockgw.fixtures import load_file, parse_fixture
+from mockgw.answers import build as replies
+from mockgw.core.conversation import Conversation, Message, ToolCall
+from mockgw.core.errors import FixtureError
+from mockgw.fixtures import templates
+from mockgw.fixtures.load import load_file, parse_fixture
 
 CONV = Conversation(
     "chat",

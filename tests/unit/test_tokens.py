@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockgw import tokens
-from mockgw.conversation import Conversation, Message, Tool, ToolCall
+from mockgw.core import tokens
+from mockgw.core.conversation import Conversation, Message, Tool, ToolCall
 
 COUNTS = [
     ("", 0),

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from mockgw.errors import ApiError, invalid_request
-from mockgw.validation import (
+from mockgw.core.errors import ApiError, invalid_request
+from mockgw.gateway.validation import (
     REQUEST_KINDS,
     SCHEMA_NAMES,
     Validators,

@@ -10,7 +10,7 @@ import json
 import urllib.request
 from typing import Any
 
-from mockgw.server import MockGateway
+from mockgw.server.runner import MockGateway
 from tests.web import rawhttp
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import openai
 import pytest
 
-from mockgw.server import MockGateway
+from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY
 from tests.web.control_client import control
 

@@ -11,9 +11,9 @@ import openai
 import pytest
 from edgee import Edgee, InputObject
 
-from mockgw.config import Settings
-from mockgw.server import MockGateway
-from mockgw.validation import check_response
+from mockgw.gateway.config import Settings
+from mockgw.gateway.validation import check_response
+from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY
 from tests.requests import WEATHER_TOOL
 from tests.web.rawhttp import chat, request, sse_events
@@ -216,7 +216,7 @@ def test_openai_errors(client: openai.OpenAI, model: str, error: type[openai.API
 
 
 def test_openai_auth_errors(gateway_factory: Any) -> None:
-    from mockgw.auth import ApiKey
+    from mockgw.gateway.auth import ApiKey
 
     gateway = gateway_factory(keys=(ApiKey("good"), ApiKey("old", state="expired")))
     for key, error in (("bad", openai.AuthenticationError), ("old", openai.PermissionDeniedError)):

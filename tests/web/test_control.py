@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from mockgw.config import Settings
-from mockgw.server import MockGateway
+from mockgw.gateway.config import Settings
+from mockgw.server.runner import MockGateway
 from tests.web.control_client import control_answer
 from tests.web.rawhttp import CHAT, Answer, chat, journal, request
 

@@ -8,8 +8,8 @@ import httpx2 as httpx
 import openai
 import pytest
 
-from mockgw.server import MockGateway
-from mockgw.validation import check_response
+from mockgw.gateway.validation import check_response
+from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY
 
 BEARER = {"authorization": f"Bearer {API_KEY}"}

@@ -20,7 +20,7 @@ import httpx2
 import openai
 import pytest
 
-from mockgw.server import MockGateway
+from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY
 from tests.web.control_client import control
 

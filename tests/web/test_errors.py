@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from mockgw import config
-from mockgw.server import MockGateway
-from mockgw.validation import check_response
+from mockgw.gateway import config
+from mockgw.gateway.validation import check_response
+from mockgw.server.runner import MockGateway
 from tests.requests import INVALID_CHAT_REQUESTS, MESSAGE_FRAGMENTS, VALID_CHAT_REQUESTS, Row
 from tests.web.rawhttp import CHAT, SESSION_HEADER, Answer, chat, journal, request
 
@@ -410,7 +410,7 @@ def test_no_internal_errors_were_recorded(open_gw: MockGateway, keyed_gw: MockGa
     assert keyed_gw.state.problems == []
 
 
-# Schema-valid bodies that a later step refuses on purpose: the conversation rules (mockgw.rules) answer an
+# Schema-valid bodies that a later step refuses on purpose: the conversation rules (conversation_rules) answer an
 # assistant tool call left without its tool result the way the providers do.
 REFUSED_AFTER_SCHEMA = {"assistant-without-content": "messages[1].tool_calls[0].id"}
 

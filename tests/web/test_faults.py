@@ -22,7 +22,7 @@ import openai
 import pytest
 from edgee import Edgee
 
-from mockgw.server import MockGateway
+from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY
 from tests.web.control_client import control
 

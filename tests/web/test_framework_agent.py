@@ -11,7 +11,7 @@ from pydantic_ai import Agent
 from pydantic_ai.models.openai import OpenAIChatModel
 from pydantic_ai.providers.openai import OpenAIProvider
 
-from mockgw.server import MockGateway
+from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY
 from tests.web.control_client import control
 

@@ -11,7 +11,7 @@ import pytest
 from jsonschema.validators import Draft202012Validator
 from pydantic import BaseModel
 
-from mockgw.server import MockGateway
+from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY
 from tests.web.control_client import control
 

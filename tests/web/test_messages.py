@@ -11,9 +11,9 @@ import anthropic
 import httpx2 as httpx
 import pytest
 
-from mockgw.auth import ApiKey
-from mockgw.server import MockGateway
-from mockgw.validation import check_response
+from mockgw.gateway.auth import ApiKey
+from mockgw.gateway.validation import check_response
+from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY
 from tests.web.tool_fixtures import WEATHER_PARAMETERS, tool_gateway
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from mockgw.config import Settings
-from mockgw.server import MockGateway
-from mockgw.validation import check_response
+from mockgw.gateway.config import Settings
+from mockgw.gateway.validation import check_response
+from mockgw.server.runner import MockGateway
 from tests.requests import REFERENCE_BODY_TEXT
 from tests.web.rawhttp import CHAT, journal, request
 

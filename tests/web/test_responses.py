@@ -10,8 +10,8 @@ import httpx2 as httpx
 import openai
 import pytest
 
-from mockgw.server import MockGateway
-from mockgw.validation import check_response
+from mockgw.gateway.validation import check_response
+from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY
 from tests.web.tool_fixtures import WEATHER_PARAMETERS, tool_gateway
 

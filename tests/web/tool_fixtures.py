@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mockgw.server import MockGateway
+from mockgw.server.runner import MockGateway
 
 # The JSON schema of the tool's arguments; each format wraps it in its own tool declaration.
 WEATHER_PARAMETERS: dict[str, Any] = {

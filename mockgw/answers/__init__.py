@@ -1,0 +1,1 @@
+"""Building the answer to a matched request: scripted replies, generated text, values from schemas."""

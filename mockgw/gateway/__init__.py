@@ -1,0 +1,1 @@
+"""The pure request pipeline: bodies, auth, catalog, validation, rules, fixtures chosen, answers and faults planned."""

@@ -1,0 +1,240 @@
+"""Settings: one frozen value resolved once (defaults < config file < environment < command-line flags).
+
+This is the only module that reads the environment.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping
+from dataclasses import field, replace
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import yaml
+
+from mockgw.core.errors import ConfigError
+from mockgw.core.frozen import frozen
+from mockgw.fixtures.schema import FAULT_RULE, FILE_SCHEMA
+from mockgw.gateway.auth import KEY_STATES, ApiKey
+from mockgw.gateway.catalog import Catalog
+from mockgw.gateway.conversation_rules import RULE_NAMES
+
+CONFIG_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://mockgw.dev/schemas/config.schema.json",
+    "title": "mockgw configuration file",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "seed": {"type": "integer", "description": "Drives every random choice (ids, text, faults, jitter)."},
+        "strict": {"type": "boolean", "description": "Unmatched requests get 404 no_matching_fixture."},
+        "fixtures": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Files or folders, relative to this file.",
+        },
+        "max_body_bytes": {"type": "integer", "minimum": 1},
+        "journal_limit": {"type": "integer", "minimum": 1, "description": "Calls kept in the journal."},
+        "journal_max_bytes": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "Request and response bytes the journal keeps at most (oldest calls dropped first).",
+        },
+        "generated_words": {"type": "integer", "minimum": 1, "description": "Length of generated answers."},
+        "stream_usage": {
+            "enum": ["final_chunk", "separate_chunk"],
+            "description": "Where streamed usage goes: in the finish chunk (Edgee's example) or a choices:[] chunk.",
+        },
+        "models": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["id"],
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[^/]+/[^/:]+$"},
+                    "providers": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                    "created": {"type": "integer"},
+                },
+            },
+        },
+        "keys": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["key"],
+                "properties": {
+                    "key": {"type": "string", "minLength": 1},
+                    "state": {"enum": list(KEY_STATES)},
+                    "models": {"type": "array", "items": {"type": "string"}},
+                    "rate_limit": {"$ref": "#/$defs/rate_limit"},
+                },
+            },
+        },
+        "rate_limit": {"$ref": "#/$defs/rate_limit"},
+        "faults": {"type": "array", "items": FAULT_RULE, "description": "Fault rules (see docs/faults.md)."},
+        "conversation_rules": {
+            "description": "Refuse conversations real providers refuse (unanswered tool calls, unknown tool_call_id, "
+            "tool_choice naming a tool not offered, duplicate tool names): true, false, or per rule.",
+            "oneOf": [
+                {"type": "boolean"},
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {name: {"type": "boolean"} for name in RULE_NAMES},
+                },
+            ],
+        },
+    },
+    "$defs": {
+        "fault": FILE_SCHEMA["$defs"]["fault"],
+        "rate_limit": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "requests_per_minute": {"type": "integer", "minimum": 1},
+                "tokens_per_minute": {"type": "integer", "minimum": 1},
+            },
+        },
+    },
+}
+
+
+@functools.cache
+def _config_validator() -> Any:
+    """Compiled on first use, so that importing mockgw stays fast."""
+    return jsonschema_rs.validator_for(CONFIG_SCHEMA)
+
+
+@frozen
+class Settings:
+    """Everything that shapes a server's behaviour."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    fixtures: tuple[str, ...] = ()
+    seed: int = 0
+    strict: bool = False
+    max_body_bytes: int = 4 * 1024 * 1024
+    journal_limit: int = 1000
+    journal_max_bytes: int = 64 * 1024 * 1024
+    generated_words: int = 24
+    stream_usage: str = "final_chunk"
+    catalog: Catalog = field(default_factory=lambda: Catalog.from_config(None))
+    keys: tuple[ApiKey, ...] = ()
+    rate_limit: Mapping[str, int] = field(default_factory=dict)
+    faults: tuple[Mapping[str, Any], ...] = ()
+    conversation_rules: tuple[str, ...] = RULE_NAMES  # the conversation rules enforced (rules.RULES names)
+
+
+def read_config(path: str | Path) -> dict[str, Any]:
+    """A config file checked against the config schema; raises ConfigError naming the field at fault."""
+    path = Path(path)
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc}") from None
+    errors = sorted(_config_validator().iter_errors(document), key=lambda e: -len(e.instance_path))
+    if errors:
+        where = ".".join(str(p) for p in errors[0].instance_path) or "(top level)"
+        raise ConfigError(f"{path}: field {where}: {errors[0].message}")
+    if "fixtures" in document:
+        document["fixtures"] = [str(path.parent / p) for p in document["fixtures"]]
+    return dict(document)
+
+
+def settings_from(document: Mapping[str, Any], base: Settings | None = None) -> Settings:
+    """Settings with the values of a config document applied over `base`."""
+    settings = base or Settings()
+    changes: dict[str, Any] = {}
+    for name in (
+        "seed",
+        "strict",
+        "max_body_bytes",
+        "journal_limit",
+        "journal_max_bytes",
+        "generated_words",
+        "stream_usage",
+    ):
+        if name in document:
+            changes[name] = document[name]
+    if "fixtures" in document:
+        changes["fixtures"] = tuple(document["fixtures"])
+    if "models" in document:
+        changes["catalog"] = Catalog.from_config(document["models"])
+    if "keys" in document:
+        changes["keys"] = tuple(
+            ApiKey(
+                key=entry["key"],
+                state=entry.get("state", "active"),
+                models=tuple(entry.get("models", ())),
+                requests_per_minute=entry.get("rate_limit", {}).get("requests_per_minute"),
+                tokens_per_minute=entry.get("rate_limit", {}).get("tokens_per_minute"),
+            )
+            for entry in document["keys"]
+        )
+    if "rate_limit" in document:
+        changes["rate_limit"] = dict(document["rate_limit"])
+    if "faults" in document:
+        changes["faults"] = tuple(document["faults"])
+    if "conversation_rules" in document:
+        changes["conversation_rules"] = enabled_rules(document["conversation_rules"])
+    return replace(settings, **changes)
+
+
+def enabled_rules(value: bool | Mapping[str, bool]) -> tuple[str, ...]:
+    """The rule names a `conversation_rules` config value turns on (rules left out of a mapping stay on)."""
+    if isinstance(value, bool):
+        return RULE_NAMES if value else ()
+    return tuple(name for name in RULE_NAMES if value.get(name, True))
+
+
+def _env_flags(env: Mapping[str, str]) -> dict[str, Any]:
+    flags: dict[str, Any] = {}
+    if env.get("MOCKGW_HOST"):
+        flags["host"] = env["MOCKGW_HOST"]
+    if env.get("MOCKGW_PORT"):
+        flags["port"] = int(env["MOCKGW_PORT"])
+    if env.get("MOCKGW_SEED"):
+        flags["seed"] = int(env["MOCKGW_SEED"])
+    if env.get("MOCKGW_STRICT"):
+        flags["strict"] = env["MOCKGW_STRICT"].lower() in ("1", "true", "yes", "on")
+    if env.get("MOCKGW_FIXTURES"):
+        flags["fixtures"] = tuple(env["MOCKGW_FIXTURES"].split(os.pathsep))
+    return flags
+
+
+def resolve(
+    flags: Mapping[str, Any] | None = None,
+    config_path: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Defaults < config file (`config_path`, else MOCKGW_CONFIG) < MOCKGW_* variables < explicit flags.
+
+    `flags` holds only the values the caller set (None values are ignored).
+    """
+    env = os.environ if env is None else env
+    settings = Settings()
+    path = config_path or env.get("MOCKGW_CONFIG")
+    if path:
+        settings = settings_from(read_config(path), settings)
+    settings = replace(settings, **_env_flags(env))
+    given = {k: v for k, v in (flags or {}).items() if v is not None}
+    if "fixtures" in given:
+        given["fixtures"] = tuple(given["fixtures"])
+    return replace(settings, **given)
+
+
+def remote_url(env: Mapping[str, str] | None = None) -> str | None:
+    """The root URL of an already running `mockgw serve` (MOCKGW_URL), for the pytest plugin to use instead."""
+    env = os.environ if env is None else env
+    return env.get("MOCKGW_URL") or None
+
+
+def env_set_fields(env: Mapping[str, str] | None = None) -> set[str]:
+    """The Settings fields the MOCKGW_* variables set (so a caller can let them win over its own options)."""
+    return set(_env_flags(os.environ if env is None else env))

@@ -1,0 +1,218 @@
+"""The endpoints that call no model: token counting and compression, as pure functions of the request body.
+
+Both count with the one tokenizer through `replies.prompt_tokens`, so a count equals the `usage` prompt tokens
+the same request would report on its completion endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from mockgw.answers import build as replies
+from mockgw.core import tokens
+from mockgw.core.conversation import Conversation, Message, Tool, ToolCall
+from mockgw.core.errors import ApiError, invalid_request
+from mockgw.dialects.chat import content_text
+from mockgw.dialects.messages import MESSAGES, parse_messages_body
+from mockgw.dialects.responses import RESPONSES
+from mockgw.gateway.catalog import Resolved
+
+TOKENIZERS = ("cl100k_base", "o200k_base")
+ANTHROPIC_BLOCKS = ("tool_use", "tool_result", "image", "document", "thinking")
+COMPRESSION_MODEL_HEADER = "x-edgee-compression-model"
+TRIM_STRATEGY = "tool_result_trimming"
+
+
+def refuse_stream(conv: Conversation, resolved: Resolved) -> ApiError | None:
+    """The Messages API streams only from Anthropic: 400 streaming_not_supported for any other provider."""
+    if conv.endpoint == MESSAGES.endpoint and conv.stream and resolved.provider != "anthropic":
+        return invalid_request(
+            "Streaming for Messages API is only supported when the model uses the Anthropic provider",
+            "stream",
+            code="streaming_not_supported",
+        )
+    return None
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _function(call: Mapping[str, Any]) -> Mapping[str, Any]:
+    function = call.get("function")
+    return function if isinstance(function, Mapping) else {}
+
+
+def _chat_message(raw: Mapping[str, Any]) -> Message:
+    raw_calls = raw.get("tool_calls")
+    calls = tuple(
+        ToolCall(_str(c.get("id")), _str(_function(c).get("name")), _str(_function(c).get("arguments")))
+        for c in (raw_calls if isinstance(raw_calls, list) else ())
+        if isinstance(c, Mapping)
+    )
+    return Message(
+        role=_str(raw.get("role")) or "user",
+        text=content_text(raw.get("content")),
+        tool_calls=calls,
+        tool_call_id=raw.get("tool_call_id") if isinstance(raw.get("tool_call_id"), str) else None,
+    )
+
+
+def _chat_tools(value: Any) -> tuple[Tool, ...]:
+    tools = []
+    for tool in value if isinstance(value, list) else ():
+        fn = tool.get("function") if isinstance(tool, Mapping) else None
+        if isinstance(fn, Mapping):
+            params = fn.get("parameters")
+            tools.append(
+                Tool(_str(fn.get("name")), _str(fn.get("description")), params if isinstance(params, Mapping) else {})
+            )
+    return tuple(tools)
+
+
+def chat_conversation(body: Mapping[str, Any], headers: Mapping[str, str]) -> Conversation:
+    """A chat-completions-shaped body as a Conversation, tolerating any JSON (unlike the validated chat route)."""
+    raw_messages = body.get("messages")
+    messages = (
+        tuple(_chat_message(m) for m in raw_messages if isinstance(m, Mapping))
+        if isinstance(raw_messages, list)
+        else ()
+    )
+    return Conversation(
+        "chat", _str(body.get("model")), messages, tools=_chat_tools(body.get("tools")), headers=headers, body=body
+    )
+
+
+def _anthropic_shaped(body: Mapping[str, Any]) -> bool:
+    """The count_tokens auto-detection: a `system` field or an Anthropic-only content block."""
+    if "system" in body:
+        return True
+    messages = body.get("messages")
+    for message in messages if isinstance(messages, list) else ():
+        content = message.get("content") if isinstance(message, Mapping) else None
+        if isinstance(content, list) and any(
+            isinstance(b, Mapping) and b.get("type") in ANTHROPIC_BLOCKS for b in content
+        ):
+            return True
+    return False
+
+
+def check_tokenizer(body: Mapping[str, Any]) -> ApiError | None:
+    """400 invalid_tokenizer for a `tokenizer` other than the two documented ones (both count alike here)."""
+    tokenizer = body.get("tokenizer")
+    if tokenizer is not None and tokenizer not in TOKENIZERS:
+        shown = json.dumps(tokenizer)[:60]
+        return invalid_request(
+            f"Invalid tokenizer {shown}. Use one of: {', '.join(TOKENIZERS)}, or omit it.",
+            "tokenizer",
+            code="invalid_tokenizer",
+        )
+    return None
+
+
+def count_tokens(body: Mapping[str, Any], headers: Mapping[str, str]) -> dict[str, Any] | ApiError:
+    """`POST /v1/count_tokens`: OpenAI or Anthropic messages (auto-detected) -> `{"input_tokens": n}`."""
+    refused = check_tokenizer(body)
+    if refused is not None:
+        return refused
+    if not isinstance(body.get("model"), str):
+        return invalid_request("Missing required field 'model' (a string such as 'openai/gpt-5.2').", "model")
+    if _anthropic_shaped(body):
+        conv = parse_messages_body(body, headers, MESSAGES.endpoint)
+    else:
+        conv = chat_conversation(body, headers)
+    return {"input_tokens": replies.prompt_tokens(conv)}
+
+
+def count_message_tokens(body: Mapping[str, Any], headers: Mapping[str, str]) -> dict[str, Any] | ApiError:
+    """`POST /v1/messages/count_tokens`: the `input_tokens` a `/v1/messages` call with this body would report."""
+    if not isinstance(body.get("model"), str):
+        return invalid_request("Missing required field 'model' (a string such as 'claude-sonnet-4.5').", "model")
+    return {"input_tokens": replies.prompt_tokens(MESSAGES.parse(body, headers))}
+
+
+TRIM_TOKENS = 200  # tool results longer than this are cut to it
+
+
+def trim(text: str) -> str:
+    """The mock's one strategy, `tool_result_trimming`: a long tool result keeps its first TRIM_TOKENS tokens."""
+    total = tokens.count(text)
+    if total <= TRIM_TOKENS:
+        return text
+    return tokens.truncate(text, TRIM_TOKENS) + f"\n[{total - TRIM_TOKENS} tokens trimmed]"
+
+
+def _trim_content(content: Any) -> Any:
+    """A tool result's content (a string or a list of text parts) trimmed."""
+    if isinstance(content, str):
+        return trim(content)
+    if isinstance(content, list):
+        return [
+            {**part, "text": trim(part["text"])}
+            if isinstance(part, Mapping) and isinstance(part.get("text"), str)
+            else part
+            for part in content
+        ]
+    return content
+
+
+def _trim_item(item: Any, fmt: str) -> Any:
+    """One message (chat, Anthropic) or input item (Responses) with its tool results trimmed."""
+    if not isinstance(item, Mapping):
+        return item
+    if fmt == "chat" and item.get("role") == "tool":
+        return {**item, "content": _trim_content(item.get("content"))}
+    if fmt == "responses" and item.get("type") == "function_call_output":
+        return {**item, "output": _trim_content(item.get("output"))}
+    if fmt == "messages" and isinstance(item.get("content"), list):
+        blocks = [
+            {**b, "content": _trim_content(b.get("content"))}
+            if isinstance(b, Mapping) and b.get("type") == "tool_result"
+            else b
+            for b in item["content"]
+        ]
+        return {**item, "content": blocks}
+    return item
+
+
+def _compressed(body: Mapping[str, Any], fmt: str) -> dict[str, Any]:
+    out = dict(body)
+    field_name = "input" if fmt == "responses" else "messages"
+    items = out.get(field_name)
+    if isinstance(items, list):
+        out[field_name] = [_trim_item(item, fmt) for item in items]
+    return out
+
+
+def detect_format(body: Mapping[str, Any]) -> str:
+    """The documented detection: `system` -> Anthropic messages, `input` -> Responses, else chat."""
+    if "system" in body:
+        return "messages"
+    if "input" in body:
+        return "responses"
+    return "chat"
+
+
+def compress(body: Mapping[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:
+    """`POST /v1/compress`: the request with long tool results trimmed and a `compression` report, deterministically."""
+    fmt = detect_format(body)
+    parse: Callable[[Mapping[str, Any], Mapping[str, str]], Conversation] = {
+        "messages": MESSAGES.parse,
+        "responses": RESPONSES.parse,
+        "chat": chat_conversation,
+    }[fmt]
+    out = _compressed(body, fmt)
+    before = replies.prompt_tokens(parse(body, headers))
+    after = replies.prompt_tokens(parse(out, headers))
+    by_tool = isinstance(body.get("compression_model"), str) or bool(headers.get(COMPRESSION_MODEL_HEADER))
+    out["compression"] = {
+        "technique": "tool" if by_tool else "auto",
+        "applied_strategies": [TRIM_STRATEGY] if out != body else [],
+        "compression_rate": round(1 - after / before, 4) if before else 0.0,
+        "uncompressed_input_tokens": before,
+        "compressed_input_tokens": after,
+        "compression_time_ms": 0,
+    }
+    return out

@@ -1,0 +1,138 @@
+"""Fault rules: which requests get which fault and when (nth, every, times, seeded probability), as pure choices.
+
+A rule has a `match` (the same keys as a fixture's), a `fault` from the catalogue, and a schedule. The counters live
+in the session's state; `choose_fault` takes them and returns the new ones, so a run is a pure function of the seed
+and the order of the requests.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import field
+from typing import Any
+
+import jsonschema_rs
+
+from mockgw.core.conversation import Conversation
+from mockgw.core.errors import FixtureError
+from mockgw.core.frozen import frozen
+from mockgw.faults import catalogue as faults
+from mockgw.fixtures import matching
+from mockgw.fixtures.load import Match, parse_match
+from mockgw.fixtures.schema import FAULT_RULE, FILE_SCHEMA
+
+
+@functools.cache
+def _rule_validator() -> Any:
+    """Compiled on first use, so that importing mockgw stays fast."""
+    return jsonschema_rs.validator_for({**FAULT_RULE, "$defs": FILE_SCHEMA["$defs"]})
+
+
+@frozen
+class FaultRule:
+    """Give `fault` to the requests `match` accepts, on the schedule given (all conditions must hold)."""
+
+    name: str
+    fault: faults.Fault
+    match: Match = field(default_factory=Match)
+    nth: tuple[int, ...] = ()  # the 1-based numbers of the matching requests that fire
+    every: int | None = None  # every k-th matching request fires
+    times: int | None = None  # at most this many firings
+    probability: float | None = None  # seeded chance of firing, per matching request
+    source: str = "<runtime>"
+
+
+@frozen
+class RuleCount:
+    """How many requests a rule has matched, and how many times it fired."""
+
+    matched: int = 0
+    fired: int = 0
+
+
+@frozen
+class Choice:
+    """The rule that fired (if any), its fault, and every rule's counters afterwards."""
+
+    rule: FaultRule | None
+    fault: faults.Fault | None
+    counts: Mapping[str, RuleCount]
+
+
+NO_FAULT = Choice(None, None, {})  # no rule is active (counts are only read when a rule is)
+
+
+def parse_rule(raw: Any, source: str = "<runtime>", index: int = 0) -> FaultRule:
+    """One rule object, schema-checked; raises FixtureError naming the rule and the field at fault."""
+    label = raw.get("name") if isinstance(raw, Mapping) and isinstance(raw.get("name"), str) else f"#{index}"
+    if isinstance(raw, Mapping) and "fault" in raw:
+        problem = faults.fault_problem(raw["fault"], rules=True)
+        if problem is not None:
+            where = ".".join(p for p in ("fault", problem[0]) if p)
+            raise FixtureError(source, f"fault rule {label}", where, problem[1])
+    errors = sorted(_rule_validator().iter_errors(raw), key=lambda e: (-len(e.instance_path), e.message))
+    if errors:
+        where = ".".join(str(p) for p in errors[0].instance_path)
+        raise FixtureError(source, f"fault rule {label}", where, errors[0].message)
+    nth = raw.get("nth")
+    return FaultRule(
+        name=raw.get("name", f"rule-{index + 1}"),
+        fault=faults.parse_fault(raw["fault"]),
+        match=parse_match(raw.get("match", {})),
+        nth=tuple(nth) if isinstance(nth, list) else ((nth,) if nth is not None else ()),
+        every=raw.get("every"),
+        times=raw.get("times"),
+        probability=raw.get("probability"),
+        source=source,
+    )
+
+
+def parse_rules(raw: Any, source: str = "<runtime>", first_index: int = 0) -> tuple[FaultRule, ...]:
+    """A list of rules, one rule, or `{faults: [...]}`."""
+    if isinstance(raw, Mapping) and "faults" in raw and "fault" not in raw:
+        raw = raw["faults"]
+    items = raw if isinstance(raw, list) else [raw]
+    return tuple(parse_rule(item, source, first_index + i) for i, item in enumerate(items))
+
+
+def rule_rng(seed: int, session: str, rule: str, matched: int) -> random.Random:
+    """The generator of one rule's decision for its n-th matching request: independent of every other request."""
+    return random.Random(f"{seed}:fault:{session}:{rule}:{matched}")
+
+
+def fires(rule: FaultRule, count: RuleCount, rng: random.Random) -> bool:
+    """Whether the rule fires on its `count.matched`-th matching request (already counted)."""
+    if rule.times is not None and count.fired >= rule.times:
+        return False
+    if rule.nth and count.matched not in rule.nth:
+        return False
+    if rule.every is not None and count.matched % rule.every != 0:
+        return False
+    return rule.probability is None or rng.random() < rule.probability
+
+
+def choose_fault(
+    rules: Sequence[FaultRule],
+    counts: Mapping[str, RuleCount],
+    conv: Conversation,
+    seed: int,
+    session: str = "",
+) -> Choice:
+    """The first rule (in order) that matches the request and fires; every matching rule counts the request."""
+    updated = dict(counts)
+    chosen: FaultRule | None = None
+    for rule in rules:
+        if not faults.applies(rule.fault, conv.stream):
+            continue
+        failed, _ = matching.mismatches(rule.match, conv)
+        if failed:
+            continue
+        before = updated.get(rule.name, RuleCount())
+        count = RuleCount(before.matched + 1, before.fired)
+        if chosen is None and fires(rule, count, rule_rng(seed, session, rule.name, count.matched)):
+            chosen = rule
+            count = RuleCount(count.matched, count.fired + 1)
+        updated[rule.name] = count
+    return Choice(chosen, chosen.fault if chosen else None, updated)

@@ -1,0 +1,121 @@
+"""The one mutable core: fixtures, counters and the journal, per session, reset as a whole."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from mockgw.core.errors import FixtureError
+from mockgw.fixtures.load import Fixture
+from mockgw.gateway.config import Settings
+from mockgw.gateway.fault_rules import FaultRule, RuleCount, parse_rules
+from mockgw.gateway.ratelimit import RateLimiter
+from mockgw.gateway.validation import Validators
+from mockgw.journal.calls import Journal
+
+
+@dataclass
+class SessionState:
+    """What one session (the `X-Mockgw-Session` header; "" by default) has changed or counted."""
+
+    runtime_fixtures: list[Fixture] = field(default_factory=list)
+    uses: dict[str, int] = field(default_factory=dict)  # fixture name -> times it answered
+    sequence: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    problems: list[str] = field(default_factory=list)  # what this session's test should fail on
+    fault_rules: list[FaultRule] = field(default_factory=list)  # added at run time (POST /__mockgw/faults)
+    fault_counts: dict[str, RuleCount] = field(default_factory=dict)  # rule name -> matched / fired
+    scenarios: dict[str, str] = field(default_factory=dict)  # scenario name -> state (absent: "started")
+    # fixtures in matching order and the run-time fixtures they were sorted from (sorted again when those change)
+    ordered: tuple[tuple[Fixture, ...], list[Fixture]] | None = field(default=None, repr=False, compare=False)
+
+    def reset(self) -> None:
+        self.runtime_fixtures.clear()
+        self.uses.clear()
+        self.scenarios.clear()
+        self.sequence = itertools.count(1)
+        self.problems.clear()
+        self.fault_rules.clear()
+        self.fault_counts.clear()
+
+
+class GatewayState:
+    """Everything a running gateway knows; the web layer owns one and passes it to the pipeline."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        fixtures: Iterable[Fixture] = (),
+        validators: Validators | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.settings = settings
+        self.config_fault_rules: tuple[FaultRule, ...] = parse_rules(list(settings.faults), "config faults")
+        self.rate_limiter = RateLimiter(clock)
+        self.file_fixtures: tuple[Fixture, ...] = tuple(fixtures)
+        self.validators = validators or Validators.load()
+        self.journal = Journal(settings.journal_limit, settings.journal_max_bytes)
+        self.sessions: dict[str, SessionState] = {}
+        self.problems: list[str] = []  # things a test should fail on (raised by the pytest plugin)
+
+    def session(self, name: str) -> SessionState:
+        found = self.sessions.get(name)
+        if found is None:
+            found = self.sessions[name] = SessionState()
+        return found
+
+    def fixtures(self, session: str) -> list[Fixture]:
+        """The file fixtures, then the session's run-time ones, in load order."""
+        return [*self.file_fixtures, *self.session(session).runtime_fixtures]
+
+    def fixtures_by_priority(self, session: str) -> list[Fixture]:
+        """`fixtures(session)` in matching order: highest priority first, load order on a tie.
+
+        Sorted once per change of the session's run-time fixtures, not on every request."""
+        found = self.session(session)
+        runtime = tuple(found.runtime_fixtures)
+        if found.ordered is None or found.ordered[0] != runtime:  # identity compare per item: cheap
+            fixtures = [*self.file_fixtures, *runtime]
+            ordered = [f for _, f in sorted(enumerate(fixtures), key=lambda item: (-item[1].priority, item[0]))]
+            found.ordered = (runtime, ordered)
+        return found.ordered[1]
+
+    def add_fixtures(self, session: str, fixtures: Iterable[Fixture]) -> None:
+        """Add run-time fixtures; a name already in use is refused (names identify fixtures in the journal)."""
+        taken = {f.name for f in self.fixtures(session)}
+        new = list(fixtures)
+        for fixture in new:
+            if fixture.name in taken:
+                raise FixtureError(fixture.source, fixture.name, "name", "a fixture with this name is already loaded")
+            taken.add(fixture.name)
+        self.session(session).runtime_fixtures.extend(new)
+
+    def add_problem(self, session: str, problem: str) -> None:
+        """Keep something a test should fail on: in the session (raised by the pytest plugin) and server-wide."""
+        self.problems.append(problem)
+        self.session(session).problems.append(problem)
+
+    def fault_rules(self, session: str) -> list[FaultRule]:
+        """The config's fault rules, then the session's run-time ones, in the order they are tried."""
+        return [*self.config_fault_rules, *self.session(session).fault_rules]
+
+    def add_fault_rules(self, session: str, rules: Iterable[FaultRule]) -> None:
+        """Add run-time fault rules; a name already in use is refused (the journal names the rule that fired)."""
+        taken = {r.name for r in self.fault_rules(session)}
+        new = list(rules)
+        for rule in new:
+            if rule.name in taken:
+                raise FixtureError(rule.source, f"fault rule {rule.name}", "name", "a rule with this name exists")
+            taken.add(rule.name)
+        self.session(session).fault_rules.extend(new)
+
+    def reset(self, session: str | None = None) -> None:
+        """Journal, run-time fixtures and counters back to the start (one session, or all)."""
+        if session is None:
+            for state in self.sessions.values():
+                state.reset()
+        else:
+            self.session(session).reset()
+        self.journal.clear(session)
+        self.rate_limiter.reset(session)

@@ -1,0 +1,249 @@
+"""The aiohttp edge: routes, reading bodies, writing JSON and SSE, waits, and the journal hook.
+
+The only module (with control.py and server.py) that knows about sockets and awaits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from aiohttp import web
+
+from mockgw.core.errors import ApiError, gateway_error, internal_error, invalid_request, not_found
+from mockgw.core.frozen import frozen
+from mockgw.core.reply import Reply
+from mockgw.dialects.responses import RESPONSES
+from mockgw.gateway import pipeline
+from mockgw.gateway.auth import redact
+from mockgw.gateway.bodies import journal_body
+from mockgw.gateway.outcome import SESSION_HEADER, Delivery, Outcome, RawRequest, error_outcome
+from mockgw.gateway.pipeline import reply_summary
+from mockgw.gateway.state import GatewayState
+from mockgw.journal.calls import Call
+from mockgw.server import inject
+
+LOG = logging.getLogger("mockgw")
+STATE: web.AppKey[GatewayState] = web.AppKey("state", GatewayState)
+CALL_LISTENERS: web.AppKey[list[asyncio.Event]] = web.AppKey("call_listeners", list)
+
+Handler = Callable[[GatewayState, RawRequest], Outcome]
+
+# The API's routes: path -> {method: handler}. Anything else is 404 (or 405 on a known path).
+API_ROUTES: dict[str, dict[str, Handler]] = {
+    "/v1/chat/completions": {"POST": pipeline.handle_completion},
+    "/v1/models": {"GET": pipeline.handle_models},
+    "/v1/messages": {"POST": pipeline.handle_messages},
+    "/v1/responses": {"POST": partial(pipeline.handle_completion, dialect=RESPONSES)},
+    "/v1/messages/count_tokens": {"POST": pipeline.handle_message_tokens},
+    "/v1/count_tokens": {"POST": pipeline.handle_count_tokens},
+    "/v1/compress": {"POST": pipeline.handle_compress},
+}
+
+
+def _error_response(error: ApiError) -> web.Response:
+    return web.Response(status=error.status, body=error.body(), content_type="application/json", headers=error.headers)
+
+
+async def _read_body(request: web.Request, limit: int) -> bytes | ApiError:
+    if request.content_length is not None and request.content_length > limit:
+        return gateway_error(413, message=f"Request body exceeds {limit} bytes. Send a smaller request.")
+    body = bytearray()
+    try:
+        if request.content.is_eof():  # the whole body has arrived (small bodies): take it without awaiting
+            whole = request.content.read_nowait()
+            if len(whole) > limit:
+                return gateway_error(413, message=f"Request body exceeds {limit} bytes. Send a smaller request.")
+            return whole
+        async for chunk in request.content.iter_any():
+            body.extend(chunk)
+            if len(body) > limit:
+                return gateway_error(413, message=f"Request body exceeds {limit} bytes. Send a smaller request.")
+    except web.RequestPayloadError as exc:  # e.g. a Content-Encoding the bytes do not follow: the client's fault
+        encoding = request.headers.get("Content-Encoding", "identity")
+        return invalid_request(
+            f"The request body could not be read (Content-Encoding: {encoding}): "
+            f"{getattr(exc.__cause__, 'message', '') or exc}. "
+            "Send a JSON object, compressed as Content-Encoding says or not at all.",
+            code="invalid_json",
+        )
+    return bytes(body)
+
+
+def _route(path: str, method: str) -> Handler | ApiError:
+    methods = API_ROUTES.get(path.rstrip("/") or path)
+    if methods is None:
+        return not_found(f"Unknown path '{path}'. mockgw serves {', '.join(sorted(API_ROUTES))}.")
+    handler = methods.get(method)
+    if handler is None:
+        allowed = ", ".join(sorted(methods))
+        return ApiError(
+            405,
+            "method_not_allowed",
+            f"Method {method} is not allowed on '{path}'. Use {allowed}.",
+            "invalid_request_error",
+            headers={"Allow": allowed},
+        )
+    return handler
+
+
+async def api(request: web.Request) -> web.StreamResponse:
+    """Every API request: route, run the pipeline, deliver, and record, whatever happens."""
+    if request.path.startswith("/__mockgw/"):  # the control endpoint's own mistakes are not API calls
+        from mockgw.server import control
+
+        return await control.unknown(request)
+    state = request.app[STATE]
+    started = time.perf_counter()
+    method, path = request.method, request.path
+    headers = request.headers  # kept as aiohttp made them (any-case lookups): no copy per request
+    raw: RawRequest | None = None  # made once the body is read (or without it, when it never is)
+    outcome: Outcome | None = None
+    try:
+        routed = _route(path, method)
+        if isinstance(routed, ApiError):
+            outcome = error_outcome(routed)
+            return await deliver(request, outcome)
+        body = await _read_body(request, state.settings.max_body_bytes)
+        if isinstance(body, ApiError):
+            outcome = error_outcome(body)
+            return await deliver(request, outcome)
+        raw = RawRequest.received(method, path, headers, body)
+        try:
+            outcome = routed(state, raw)
+        except Exception as exc:  # a bug in mockgw: answer 500, log it, and keep it for the test to raise
+            LOG.exception("mockgw failed on %s %s", raw.method, raw.path)
+            state.add_problem(raw.session, f"internal error on {raw.method} {raw.path}: {exc!r}")
+            outcome = error_outcome(internal_error(), journal_body(raw))
+        return await deliver(request, outcome)
+    finally:
+        if raw is None:
+            raw = RawRequest.received(method, path, headers)
+        record(request.app, raw, outcome, started, request.get(inject.SENT_KEY))
+
+
+async def deliver(request: web.Request, outcome: Outcome) -> web.StreamResponse:
+    """Write the outcome: JSON in one piece, or SSE events one write each, with its waits, hold and fault."""
+    return await inject.deliver(request, outcome)
+
+
+def record(
+    app: web.Application, raw: RawRequest, outcome: Outcome | None, started: float, sent: inject.Sent | None = None
+) -> None:
+    """Append the call to the journal and wake whoever waits for calls.
+
+    Only the facts are taken here (on every request); the Call is made when the journal is first read.
+    """
+    state = app[STATE]
+    duration_s = time.perf_counter() - started  # rounded when the Call is made (round() costs ~0.6 µs)
+    outcome = outcome or error_outcome(internal_error())
+    conv = outcome.conversation
+    size = len(raw.body) + len(outcome.body) + sum(map(len, outcome.events or ()))
+    facts = CallFacts(
+        state.journal.total + 1,
+        time.time(),
+        raw,
+        outcome.status,
+        outcome.fixture,
+        conv.model if conv else None,
+        conv.tags if conv else (),
+        outcome.reply,
+        outcome.summary,
+        outcome.near_misses,
+        outcome.delivery,
+        duration_s,
+        state.settings.seed,
+        sent,
+    )
+    state.journal.append(facts.call, size)
+    for event in app[CALL_LISTENERS]:
+        event.set()
+
+
+@frozen
+class CallFacts:
+    """What the journal keeps of a call until somebody reads it.
+
+    Not the parsed body, the conversation or the answer's bytes, which can be derived again: a kept call holds a
+    few objects instead of dozens (the journal keeps 1,000 by default). The body is parsed again from `raw` and the
+    reply summarised when the Call is made."""
+
+    number: int
+    when: float  # time.time()
+    raw: RawRequest
+    status: int
+    fixture: str | None
+    model: str | None  # as the request named it (None when it was never parsed)
+    tags: tuple[str, ...]
+    reply: Reply | None
+    summary: Mapping[str, Any]  # the error's, when there is no reply
+    near_misses: tuple[Mapping[str, Any], ...]
+    delivery: Delivery
+    duration_s: float
+    seed: int
+    sent: inject.Sent | None
+
+    def call(self) -> Call:
+        """The journal's Call for these facts."""
+        raw = self.raw
+        parsed = journal_body(raw)
+        model = self.model
+        if model is None and isinstance(parsed, dict) and isinstance(parsed.get("model"), str):
+            model = parsed["model"]
+        fault = self.delivery.fault
+        return Call(
+            id=f"call-{self.number}",
+            time=datetime.fromtimestamp(self.when, UTC).isoformat(timespec="milliseconds"),
+            method=raw.method,
+            path=raw.path,
+            headers={name.lower(): redact(name, value) for name, value in raw.headers.items()},
+            body=parsed,
+            tags=self.tags,
+            model=model,
+            fixture=self.fixture,
+            status=self.status,
+            duration_ms=round(self.duration_s * 1000, 3),
+            response=reply_summary(self.reply) if self.reply is not None else self.summary,
+            session=raw.session,
+            seed=self.seed,
+            near_misses=self.near_misses,
+            fault=fault.kind if fault else None,
+            delivered=inject.delivered_json(self.delivery, self.sent),
+        )
+
+
+SESSION_PREFIX = "/s/{session:[A-Za-z0-9._~-]{1,128}}"
+
+
+async def session_api(request: web.Request) -> web.StreamResponse:
+    """`/s/<session>/v1/...`: the API as if the `X-Mockgw-Session` header named <session>.
+
+    Lets unmodified clients be isolated on a shared server by their base URL alone.
+    """
+    tail = "/" + request.match_info["tail"]
+    rel_url = request.rel_url.with_path(tail).with_query(request.rel_url.query)
+    headers = request.headers.copy()
+    headers[SESSION_HEADER] = request.match_info["session"]
+    return await api(request.clone(rel_url=rel_url, headers=headers))
+
+
+def make_app(state: GatewayState) -> web.Application:
+    """The aiohttp application: the control routes under /__mockgw/, everything else through `api`."""
+    from mockgw.server import control
+
+    app = web.Application(client_max_size=state.settings.max_body_bytes + 1)
+    app[STATE] = state
+    app[CALL_LISTENERS] = []
+    inject.setup(app)
+    control.add_routes(app)
+    control.add_session_routes(app)
+    app.router.add_route("*", SESSION_PREFIX + "/{tail:.*}", session_api)
+    for path in API_ROUTES:  # the same handler as the catch-all below, found by aiohttp's exact-path index
+        app.router.add_route("*", path, api)
+    app.router.add_route("*", "/{tail:.*}", api)
+    return app

@@ -1,0 +1,354 @@
+"""The control endpoint under /__mockgw/: health, the call journal, run-time fixtures, reset.
+
+One route table. Every operation is scoped to the session named by `X-Mockgw-Session` (or `?session=`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aiohttp import web
+
+from mockgw.core.errors import ApiError, FixtureError, invalid_request, not_found
+from mockgw.core.version import VERSION as __version__
+from mockgw.faults import catalogue as faults
+from mockgw.fixtures import scenarios
+from mockgw.fixtures.load import parse_json_payload
+from mockgw.gateway.bodies import loads_strict
+from mockgw.gateway.fault_rules import FaultRule, parse_rules
+from mockgw.gateway.outcome import SESSION_HEADER
+from mockgw.journal.calls import CallFilter
+from mockgw.server.app import CALL_LISTENERS, SESSION_PREFIX, STATE
+from mockgw.server.inject import HOLDS
+
+PREFIX = "/__mockgw"
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(status=status, text=json.dumps(data), content_type="application/json")
+
+
+def _error(error: ApiError) -> web.Response:
+    return web.Response(status=error.status, body=error.body(), content_type="application/json", headers=error.headers)
+
+
+def session_of(request: web.Request) -> str:
+    """The session of a control call: the `/s/<session>/` prefix, the header, or `?session=`."""
+    return request.match_info.get("session") or request.headers.get(SESSION_HEADER) or request.query.get("session", "")
+
+
+def _int(request: web.Request, name: str) -> int | ApiError | None:
+    value = request.query.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return invalid_request(f"Query parameter '{name}' must be an integer, got '{value}'.", name)
+
+
+def _ints(request: web.Request, *names: str) -> tuple[int | None, ...] | ApiError:
+    """The integer query parameters `names` (None when absent), or a 400 naming the first that is not one."""
+    values = []
+    for name in names:
+        value = _int(request, name)
+        if isinstance(value, ApiError):
+            return value
+        values.append(value)
+    return tuple(values)
+
+
+def _timeout(request: web.Request) -> float | ApiError:
+    """`?timeout=S` (seconds, default 5) for the long-polling reads."""
+    try:
+        return float(request.query.get("timeout", "5"))
+    except ValueError:
+        return invalid_request("Query parameter 'timeout' must be a number of seconds.", "timeout")
+
+
+async def health(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    return _json({"status": "ok", "version": __version__, "fixtures": len(state.fixtures(session_of(request)))})
+
+
+async def list_calls(request: web.Request) -> web.Response:
+    """The journal, oldest first; `wait_for=N&timeout=S` waits until N calls match (or the timeout)."""
+    state = request.app[STATE]
+    numbers = _ints(request, "status", "limit", "wait_for")
+    if isinstance(numbers, ApiError):
+        return _error(numbers)
+    status, limit, wait_for = numbers
+    if limit is not None and limit < 1:
+        return _error(invalid_request("Query parameter 'limit' must be a positive integer.", "limit"))
+    timeout = _timeout(request)
+    if isinstance(timeout, ApiError):
+        return _error(timeout)
+    session = session_of(request)
+    where = CallFilter(
+        path=request.query.get("path"),
+        model=request.query.get("model"),
+        fixture=request.query.get("fixture"),
+        tag=request.query.get("tag"),
+        status=status,
+        session=session if (session or "all" not in request.query) else None,
+        limit=limit,
+    )
+    if wait_for is not None:
+        await wait_until(request.app[CALL_LISTENERS], lambda: len(state.journal.query(where)) >= wait_for, timeout)
+    held = request.app[HOLDS].held(where.session)
+    return _json(
+        {
+            "calls": [call.as_json() for call in state.journal.query(where)],
+            "held": [h.as_json() for h in held if where.fixture is None or h.fixture == where.fixture],
+        }
+    )
+
+
+async def wait_until(listeners: list[asyncio.Event], done: Callable[[], bool], timeout: float) -> None:
+    """Wait until `done()` holds or `timeout` seconds pass; whoever changes the state sets the listeners' events."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    event = asyncio.Event()
+    listeners.append(event)
+    try:
+        while not done() and loop.time() < deadline:
+            event.clear()
+            try:
+                await asyncio.wait_for(event.wait(), deadline - loop.time())
+            except TimeoutError:
+                break
+    finally:
+        listeners.remove(event)
+
+
+async def clear_calls(request: web.Request) -> web.Response:
+    request.app[STATE].journal.clear(session_of(request))
+    return _json({"cleared": True})
+
+
+async def list_fixtures(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    session = state.session(session_of(request))
+    return _json(
+        {
+            "fixtures": [
+                {
+                    "name": f.name,
+                    "source": f.source,
+                    "priority": f.priority,
+                    "times": f.times,
+                    "uses": session.uses.get(f.name, 0),
+                    "replies": len(f.replies),
+                    "scenario": f.scenario,
+                    "when_state": f.when_state,
+                    "set_state": f.set_state,
+                }
+                for f in state.fixtures(session_of(request))
+            ]
+        }
+    )
+
+
+async def add_fixtures(request: web.Request) -> web.Response:
+    """Add fixtures at run time: one fixture object, or a whole file's document, as JSON."""
+    state = request.app[STATE]
+    try:
+        payload = loads_strict(await request.read())
+    except ValueError:  # not JSON, NaN, or nested too deeply
+        return _error(
+            invalid_request("The body must be a fixture or a fixture file document, as JSON.", code="invalid_json")
+        )
+    try:
+        fixtures = parse_json_payload(payload)
+        state.add_fixtures(session_of(request), fixtures)
+    except FixtureError as exc:
+        # Also kept as a problem: the test that sent it fails at teardown even if nobody reads this 400.
+        state.add_problem(session_of(request), f"a fixture sent to POST {PREFIX}/fixtures was refused: {exc}")
+        return _error(invalid_request(str(exc), exc.field_path or None, code="invalid_fixture"))
+    return _json({"added": [f.name for f in fixtures]}, status=201)
+
+
+async def delete_fixtures(request: web.Request) -> web.Response:
+    """Remove the session's run-time fixtures (all, or `?name=`)."""
+    session = request.app[STATE].session(session_of(request))
+    name = request.query.get("name")
+    before = len(session.runtime_fixtures)
+    session.runtime_fixtures[:] = [f for f in session.runtime_fixtures if name is not None and f.name != name]
+    return _json({"removed": before - len(session.runtime_fixtures)})
+
+
+async def reset(request: web.Request) -> web.Response:
+    """Journal, run-time fixtures and counters back to the start for this session."""
+    request.app[STATE].reset(session_of(request))
+    return _json({"reset": True})
+
+
+async def unknown(request: web.Request) -> web.Response:
+    """Any other request under the prefix: 405 on a known control path, else 404 (never journaled)."""
+    control = [r for r in request.app.router.resources() if r.canonical.startswith(PREFIX + "/")]
+    allowed: set[str] = set()
+    for resource in control:
+        allowed |= (await resource.resolve(request))[1]
+    if allowed:
+        methods = ", ".join(sorted(allowed))
+        message = f"Method {request.method} is not allowed on '{request.path}'. Use {methods}."
+        error = ApiError(405, "method_not_allowed", message, "invalid_request_error", headers={"Allow": methods})
+        return _error(error)
+    paths = ", ".join(sorted({r.canonical for r in control}))
+    return _error(not_found(f"Unknown control path '{request.path}'. The control endpoint serves {paths}."))
+
+
+async def list_problems(request: web.Request) -> web.Response:
+    """What this session's test should fail on: internal errors, refused run-time fixtures, rule violations."""
+    return _json({"problems": list(request.app[STATE].session(session_of(request)).problems)})
+
+
+def _rule_json(rule: FaultRule, counts: Any) -> dict[str, Any]:
+    count = counts.get(rule.name)
+    return {
+        "name": rule.name,
+        "source": rule.source,
+        "fault": faults.describe(rule.fault),
+        "nth": list(rule.nth) or None,
+        "every": rule.every,
+        "times": rule.times,
+        "probability": rule.probability,
+        "matched": count.matched if count else 0,
+        "fired": count.fired if count else 0,
+    }
+
+
+async def list_faults(request: web.Request) -> web.Response:
+    """The fault rules in the order they are tried (config first), with how often each matched and fired."""
+    state = request.app[STATE]
+    session = session_of(request)
+    counts = state.session(session).fault_counts
+    return _json({"faults": [_rule_json(rule, counts) for rule in state.fault_rules(session)]})
+
+
+async def add_faults(request: web.Request) -> web.Response:
+    """Add fault rules at run time: one rule, a list, or `{"faults": [...]}`, as JSON."""
+    state = request.app[STATE]
+    session = session_of(request)
+    try:
+        payload = loads_strict(await request.read())
+    except ValueError:  # not JSON, NaN, or nested too deeply
+        return _error(invalid_request("The body must be a fault rule or a list of them, as JSON.", code="invalid_json"))
+    try:
+        rules = parse_rules(payload, first_index=len(state.fault_rules(session)))
+        state.add_fault_rules(session, rules)
+    except FixtureError as exc:
+        return _error(invalid_request(str(exc), exc.field_path or None, code="invalid_fault"))
+    return _json({"added": [r.name for r in rules]}, status=201)
+
+
+async def delete_faults(request: web.Request) -> web.Response:
+    """Remove the session's run-time fault rules (all, or `?name=`) and their counters."""
+    session = request.app[STATE].session(session_of(request))
+    name = request.query.get("name")
+    removed = {r.name for r in session.fault_rules if name is None or r.name == name}
+    session.fault_rules[:] = [r for r in session.fault_rules if r.name not in removed]
+    session.fault_counts = {k: v for k, v in session.fault_counts.items() if k not in removed}
+    return _json({"removed": len(removed)})
+
+
+async def release(request: web.Request) -> web.Response:
+    """Let held answers go (`hold`, `hang`, `stall`): all of the session's, or `?fixture=` / `?count=` oldest."""
+    count = _int(request, "count")
+    if isinstance(count, ApiError):
+        return _error(count)
+    released = request.app[HOLDS].release(session_of(request), request.query.get("fixture"), count)
+    return _json({"released": released})
+
+
+async def list_holds(request: web.Request) -> web.Response:
+    """The answers held right now; `wait_for=N&timeout=S` returns as soon as N are held."""
+    holds = request.app[HOLDS]
+    wait_for = _int(request, "wait_for")
+    if isinstance(wait_for, ApiError):
+        return _error(wait_for)
+    timeout = _timeout(request)
+    if isinstance(timeout, ApiError):
+        return _error(timeout)
+    session, fixture = session_of(request), request.query.get("fixture")
+    if wait_for is not None:
+        await wait_until(holds.listeners, lambda: len(holds.held(session, fixture)) >= wait_for, timeout)
+    return _json({"held": [h.as_json() for h in holds.held(session, fixture)]})
+
+
+async def list_scenarios(request: web.Request) -> web.Response:
+    """Where each scenario of this session stands: its state, the states it knows, the fixtures ready to answer."""
+    state = request.app[STATE]
+    session = session_of(request)
+    return _json({"scenarios": scenarios.overview(state.fixtures(session), state.session(session).scenarios)})
+
+
+async def set_scenario(request: web.Request) -> web.Response:
+    """Put one scenario of this session in a state (`{"state": "..."}`), e.g. to start a test mid-flow."""
+    try:
+        payload = loads_strict(await request.read())
+    except ValueError:  # not JSON, NaN, or nested too deeply
+        payload = None
+    if not isinstance(payload, dict) or not isinstance(payload.get("state"), str) or not payload["state"]:
+        return _error(invalid_request('The body must be {"state": "<state name>"}.', "state", code="invalid_json"))
+    name = request.match_info["name"]
+    request.app[STATE].session(session_of(request)).scenarios[name] = payload["state"]
+    return _json({"name": name, "state": payload["state"]})
+
+
+async def near_misses(request: web.Request) -> web.Response:
+    """The session's model calls that no fixture answered, each with its closest fixtures and what failed."""
+    state = request.app[STATE]
+    session = session_of(request)
+    unmatched = [
+        {
+            "call": call.id,
+            "time": call.time,
+            "path": call.path,
+            "model": call.model,
+            "status": call.status,
+            "near_misses": list(call.near_misses),
+        }
+        for call in state.journal.query(CallFilter(session=session))
+        if call.fixture is None and (call.near_misses or _code(call.response) == "no_matching_fixture")
+    ]
+    return _json({"unmatched": unmatched})
+
+
+def _code(summary: Any) -> Any:
+    error = summary.get("error") if isinstance(summary, Mapping) else None
+    return error.get("code") if isinstance(error, Mapping) else None
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_routes(
+        [
+            web.get(f"{PREFIX}/health", health),
+            web.get(f"{PREFIX}/calls", list_calls),
+            web.delete(f"{PREFIX}/calls", clear_calls),
+            web.get(f"{PREFIX}/fixtures", list_fixtures),
+            web.post(f"{PREFIX}/fixtures", add_fixtures),
+            web.delete(f"{PREFIX}/fixtures", delete_fixtures),
+            web.post(f"{PREFIX}/reset", reset),
+            web.get(f"{PREFIX}/problems", list_problems),
+            web.get(f"{PREFIX}/faults", list_faults),
+            web.post(f"{PREFIX}/faults", add_faults),
+            web.delete(f"{PREFIX}/faults", delete_faults),
+            web.post(f"{PREFIX}/release", release),
+            web.get(f"{PREFIX}/holds", list_holds),
+            web.get(f"{PREFIX}/scenarios", list_scenarios),
+            web.put(f"{PREFIX}/scenarios/{{name}}", set_scenario),
+            web.get(f"{PREFIX}/near-misses", near_misses),
+        ]
+    )
+
+
+def add_session_routes(app: web.Application) -> None:
+    """Every control route again under `/s/<session>/`, so a session can be named by URL alone."""
+    for route in list(app.router.routes()):
+        path = route.resource.canonical if route.resource is not None else ""
+        if path.startswith(PREFIX) and route.method != "HEAD":
+            app.router.add_route(route.method, SESSION_PREFIX + path, route.handler)

@@ -1,0 +1,312 @@
+"""The one injector: writes an Outcome to the socket with its waits, holds and fault.
+
+Every decision was taken in the pure layer (the Delivery holds concrete numbers and a resolved fault); this module
+only carries it out and reports what the client actually received (for the journal).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from mockgw.faults import catalogue as faults
+from mockgw.gateway.outcome import Delivery, Outcome
+from mockgw.server.holds import Held, Holds
+
+HOLDS: web.AppKey[Holds] = web.AppKey("holds", Holds)
+POLL_SECONDS = 0.05  # how often a long wait looks for a client that left
+
+
+@dataclass
+class Sent:
+    """What the client received: the journal's `delivered` record."""
+
+    events: int = 0
+    bytes: int = 0
+    completed: bool = False
+    ending: str = "eof"  # eof | close | reset | client_disconnected | server_stop
+    client_disconnected: bool = False
+    held_ms: float | None = None
+    released_by: str | None = None  # release | timeout | client_disconnected | server_stop
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "events": self.events,
+            "bytes": self.bytes,
+            "completed": self.completed,
+            "ending": self.ending,
+            "client_disconnected": self.client_disconnected,
+        }
+        if self.held_ms is not None:
+            data["held_ms"] = self.held_ms
+            data["released_by"] = self.released_by
+        return data
+
+
+SENT_KEY: web.RequestKey[Sent] = web.RequestKey("sent", Sent)
+
+
+def setup(app: web.Application) -> None:
+    """Give the app its hold registry; stopping the server releases every held answer."""
+    app[HOLDS] = Holds()
+
+    async def on_shutdown(app: web.Application) -> None:
+        app[HOLDS].stop()
+
+    app.on_shutdown.append(on_shutdown)
+
+
+def _gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+async def pause(request: web.Request, ms: float | None, held: Held | None = None) -> str:
+    """Wait `ms` (None: for ever); ends early when the client leaves, the hold is released or the server stops.
+
+    Returns why it ended: elapsed, client_disconnected, release or server_stop.
+    """
+    if ms is not None and ms <= 0:
+        return "elapsed"
+    holds = request.app[HOLDS]
+    loop = asyncio.get_running_loop()
+    deadline = None if ms is None else loop.time() + ms / 1000
+    event = held.released if held is not None else holds.stopping
+    while True:
+        if event.is_set():
+            return (held.reason if held is not None else None) or "server_stop"
+        if _gone(request):
+            return "client_disconnected"
+        remaining = POLL_SECONDS if deadline is None else deadline - loop.time()
+        if remaining <= 0:
+            return "elapsed"
+        try:
+            await asyncio.wait_for(event.wait(), min(POLL_SECONDS, remaining))
+        except TimeoutError:
+            continue
+
+
+def _reset(request: web.Request) -> None:
+    """RST: linger 0 makes close() drop the connection instead of the orderly FIN."""
+    transport = request.transport
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+
+
+def _close(request: web.Request) -> None:
+    if request.transport is not None:
+        request.transport.close()
+
+
+def _end(request: web.Request, sent: Sent, ending: str) -> web.StreamResponse:
+    """Drop the connection; aiohttp's own attempt to finish the response then fails quietly."""
+    sent.ending = ending
+    if ending == "reset":
+        _reset(request)
+    else:
+        _close(request)
+    return web.Response()
+
+
+def _left(request: web.Request, sent: Sent, why: str) -> web.StreamResponse:
+    sent.client_disconnected = why == "client_disconnected"
+    return _end(request, sent, why if why in ("client_disconnected", "server_stop") else "close")
+
+
+async def _write(response: web.StreamResponse, data: bytes, sent: Sent, event: int = 0, events: int = 1) -> bool:
+    """Write `data` (`events` whole events when `event` is not 0; else a comment or a piece of one)."""
+    try:
+        await response.write(data)
+    except ConnectionError:
+        sent.client_disconnected = True
+        sent.ending = "client_disconnected"
+        return False
+    sent.bytes += len(data)
+    if event:
+        sent.events += events
+    return True
+
+
+def _coalesced(events: Sequence[bytes], waits: Sequence[float]) -> list[tuple[float, bytes, int]]:
+    """Runs of events with no wait between them, as (wait before the run, its bytes, how many events).
+
+    Only for streams without a fault: one write (one chunk, one syscall) instead of one per event. The body is
+    the same bytes; an event that waits still starts its own write, so every wait stays where it was.
+    """
+    if not any(waits):
+        return [(0.0, b"".join(events), len(events))] if events else []
+    runs: list[tuple[float, list[bytes]]] = []
+    for wait, data in zip(waits, events, strict=True):
+        if runs and wait <= 0:
+            runs[-1][1].append(data)
+        else:
+            runs.append((wait, [data]))
+    return [(wait, b"".join(data), len(data)) for wait, data in runs]
+
+
+async def deliver(request: web.Request, outcome: Outcome) -> web.StreamResponse:
+    """Hold, wait, then write the outcome as its Delivery says (fault included), recording what was sent."""
+    sent = Sent()
+    request[SENT_KEY] = sent
+    delivery = outcome.delivery
+    fault = delivery.fault
+    if delivery.hold is not None:
+        why = await _hold(request, outcome, "hold", delivery.hold.timeout_ms, sent)
+        if why not in ("release", "elapsed"):
+            return _left(request, sent, why)
+    if delivery.delay_ms > 0:  # most answers have no delay: no coroutine to make and await
+        why = await pause(request, delivery.delay_ms)
+        if why != "elapsed":
+            return _left(request, sent, why)
+    match fault:
+        case faults.Reset():
+            return _end(request, sent, "reset")
+        case faults.Close():
+            return _end(request, sent, "close")
+        case faults.Garbage(data=data):
+            if request.transport is not None:
+                request.transport.write(data)
+                sent.bytes = len(data)
+            return _end(request, sent, "close")
+        case faults.Hang():
+            why = await _hold(request, outcome, "hang", None, sent)
+            return _left(request, sent, why)
+    if outcome.events is None:
+        return await _deliver_body(request, outcome, sent)
+    return await _deliver_stream(request, outcome, sent)
+
+
+async def _hold(request: web.Request, outcome: Outcome, kind: str, timeout_ms: float | None, sent: Sent) -> str:
+    holds = request.app[HOLDS]
+    session = request.headers.get("x-mockgw-session", "")
+    held = holds.hold(session, outcome.fixture, request.path, kind)
+    started = time.monotonic()
+    try:
+        why = await pause(request, timeout_ms, held)
+    finally:
+        holds.drop(held)
+    sent.held_ms = round((time.monotonic() - started) * 1000, 3)
+    sent.released_by = "timeout" if why == "elapsed" else why
+    return why
+
+
+async def _deliver_body(request: web.Request, outcome: Outcome, sent: Sent) -> web.StreamResponse:
+    fault = outcome.delivery.fault
+    if not isinstance(fault, faults.SlowBody):
+        sent.bytes = len(outcome.body)
+        sent.completed = True
+        return web.Response(
+            status=outcome.status,
+            body=outcome.body,
+            content_type=outcome.content_type,
+            headers=outcome.headers,
+        )
+    response = web.StreamResponse(status=outcome.status, headers=outcome.headers)
+    response.content_type = outcome.content_type
+    response.content_length = len(outcome.body)
+    await response.prepare(request)
+    for part in faults.dribble(outcome.body, fault):
+        why = await pause(request, part.wait_ms)
+        if why != "elapsed":
+            return _left(request, sent, why)
+        if not await _write(response, part.data, sent):
+            return response
+    await response.write_eof()
+    sent.completed = True
+    return response
+
+
+async def _deliver_stream(request: web.Request, outcome: Outcome, sent: Sent) -> web.StreamResponse:
+    delivery = outcome.delivery
+    fault = delivery.fault
+    assert outcome.events is not None
+    drawn = faults.Drawn(delivery.delay_ms, delivery.ttft_ms, delivery.chunk_ms, delivery.gaps)
+    # without a fault the events go out as they are, in runs (see _coalesced): no per-event plan to build
+    runs = _coalesced(outcome.events, faults.stream_waits(len(outcome.events), drawn)) if fault is None else []
+    plan = faults.StreamPlan(()) if fault is None else faults.plan_stream(outcome.events, drawn, fault, outcome.codec)
+    parts: list[faults.Part] = list(plan.parts)
+    if isinstance(fault, faults.SlowBody):
+        parts = [
+            faults.Part(part.wait_ms if i == 0 else piece.wait_ms, piece.data, part.event if i == last else 0)
+            for part in plan.parts
+            for pieces in [faults.dribble(part.data, fault)]
+            for last in [len(pieces) - 1]
+            for i, piece in enumerate(pieces)
+        ]
+    response = web.StreamResponse(status=outcome.status, headers=outcome.headers)
+    response.content_type = outcome.content_type
+    response.headers["Cache-Control"] = "no-cache"
+    try:
+        await response.prepare(request)
+    except ConnectionError:
+        sent.client_disconnected = True
+        sent.ending = "client_disconnected"
+        return response
+    for wait, data, count in runs:
+        why = await pause(request, wait)
+        if why != "elapsed":
+            return _left(request, sent, why)
+        if not await _write(response, data, sent, 1, count):
+            return response
+    for index, part in enumerate(parts):
+        if plan.stall_after is not None and index == plan.stall_after:
+            why = await _hold(request, outcome, "stall", None, sent)
+            if why != "release":
+                return _left(request, sent, why)
+        why = await _wait_with_keepalive(request, response, part.wait_ms, plan.keepalive_ms, sent)
+        if why != "elapsed":
+            return _left(request, sent, why) if why != "write_failed" else response
+        if not await _write(response, part.data, sent, part.event):
+            return response
+    if plan.stall_after is not None and plan.stall_after >= len(parts):
+        why = await _hold(request, outcome, "stall", None, sent)
+        if why != "release":
+            return _left(request, sent, why)
+    if plan.ending != "eof":
+        return _end(request, sent, plan.ending)
+    try:
+        await response.write_eof()
+    except ConnectionError:
+        sent.client_disconnected = True
+        sent.ending = "client_disconnected"
+        return response
+    sent.completed = fault is None or isinstance(
+        fault, faults.KeepAlive | faults.Latency | faults.Stall | faults.SlowBody
+    )
+    return response
+
+
+async def _wait_with_keepalive(
+    request: web.Request, response: web.StreamResponse, ms: float, every_ms: float | None, sent: Sent
+) -> str:
+    """Wait `ms`, sending a `: keep-alive` comment each `every_ms` of silence when asked."""
+    while every_ms and ms > every_ms:
+        why = await pause(request, every_ms)
+        if why != "elapsed":
+            return why
+        if not await _write(response, faults.KEEPALIVE, sent):
+            return "write_failed"
+        ms -= every_ms
+    return await pause(request, ms)
+
+
+def delivered_json(delivery: Delivery, sent: Sent | None) -> dict[str, Any]:
+    """The journal's `delivered` record: what the client received, the waits drawn and the fault that fired."""
+    data: dict[str, Any] = sent.as_json() if sent is not None else {}
+    data["timing"] = {"delay_ms": delivery.delay_ms, "ttft_ms": delivery.ttft_ms, "chunk_ms": delivery.chunk_ms}
+    if delivery.gaps:
+        data["timing"]["gaps_ms"] = list(delivery.gaps)
+    if delivery.fault is not None:
+        data["fault"] = {**faults.describe(delivery.fault), "source": delivery.fault_source}
+    return data

@@ -1,0 +1,121 @@
+"""MockGateway: one object that the CLI and the pytest plugin both drive.
+
+It serves on a port of its own, either in the caller's event loop (`await start_async()`) or in a background
+thread with its own loop (`start()`), so blocking and async clients alike can talk to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from mockgw.fixtures.load import load_paths
+from mockgw.gateway.config import Settings
+from mockgw.gateway.state import GatewayState
+from mockgw.server.app import make_app
+
+T = TypeVar("T")
+
+
+class MockGateway:
+    """A running (or ready to run) mock Edgee gateway."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self.state = GatewayState(self.settings, load_paths(self.settings.fixtures))
+        self._runner: web.AppRunner | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self.port = self.settings.port
+
+    @property
+    def url(self) -> str:
+        """The server's root, e.g. http://127.0.0.1:8080."""
+        return f"http://{self.settings.host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI-style base URL (`…/v1`)."""
+        return f"{self.url}/v1"
+
+    async def start_async(self) -> None:
+        """Serve in the running event loop (port 0 picks a free port)."""
+        self._runner = web.AppRunner(make_app(self.state), access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.host, self.settings.port, reuse_address=True)
+        await site.start()
+        self.port = int(self._runner.addresses[0][1])
+
+    async def stop_async(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def start(self) -> MockGateway:
+        """Serve from a background thread with its own event loop; returns once the port is open."""
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self.start_async())
+            except BaseException as exc:  # reported to the caller of start()
+                failure.append(exc)
+                ready.set()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self.stop_async())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="mockgw", daemon=True)
+        self._thread.start()
+        ready.wait()
+        if failure:
+            raise failure[0]
+        return self
+
+    def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine on the server's loop from another thread."""
+        assert self._loop is not None, "the server runs in the caller's loop; await the coroutine instead"
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+    def run_in_loop(self, function: Callable[[], T]) -> T:
+        """Call `function` on the server's loop and return its result (state is only touched there).
+
+        Runs it directly when the server shares the caller's loop (`start_async`) or is not running.
+        """
+        loop = self._loop
+        if loop is None or self._thread is None or threading.current_thread() is self._thread:
+            return function()
+        done: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                done.set_result(function())
+            except BaseException as exc:  # handed to the calling thread
+                done.set_exception(exc)
+
+        loop.call_soon_threadsafe(run)
+        return done.result()
+
+    def stop(self) -> None:
+        if self._loop is not None and self._thread is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+            self._loop = None
+            self._thread = None
+
+    def __enter__(self) -> MockGateway:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
