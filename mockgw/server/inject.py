@@ -35,6 +35,7 @@ class Sent:
     client_disconnected: bool = False
     held_ms: float | None = None
     released_by: str | None = None  # release | timeout | client_disconnected | server_stop
+    answered: bool = False  # a status line went out (not when the connection was dropped, or hung up, before it)
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -202,7 +203,7 @@ async def _deliver_body(request: web.Request, outcome: Outcome, sent: Sent) -> w
     pieces = fault.pieces(outcome.body) if fault is not None else None
     if pieces is None:
         sent.bytes = len(outcome.body)
-        sent.completed = True
+        sent.completed = sent.answered = True
         return web.Response(
             status=outcome.status,
             body=outcome.body,
@@ -213,6 +214,7 @@ async def _deliver_body(request: web.Request, outcome: Outcome, sent: Sent) -> w
     response.content_type = outcome.content_type
     response.content_length = len(outcome.body)
     await response.prepare(request)
+    sent.answered = True
     for part in pieces:
         why = await pause(request, part.wait_ms)
         if why != "elapsed":
@@ -251,6 +253,7 @@ async def _deliver_stream(request: web.Request, outcome: Outcome, sent: Sent) ->
         sent.client_disconnected = True
         sent.ending = "client_disconnected"
         return response
+    sent.answered = True
     for wait, data, count in runs:
         why = await pause(request, wait)
         if why != "elapsed":
