@@ -26,7 +26,7 @@ fixtures:
     reply:
       content: "one two three four five six seven eight nine ten eleven twelve thirteen fourteen"
       chunk_tokens: 1
-      chunk_ms: 200
+      chunk_ms: 600
   - name: held
     match: {last_user_message: held}
     reply: {content: "released at last", hold: true}
@@ -82,7 +82,7 @@ def test_a_signal_drains_open_streams_and_held_answers_then_exits_0(tmp_path: Pa
             held = pool.submit(_held, base_url)
             running = [pool.submit(_stream, base_url, started) for _ in range(streams)]
             started.wait(timeout=30)
-            assert not any(future.done() for future in running), "the streams last 3 s: none may be over yet"
+            assert not any(future.done() for future in running), "the streams last 9 s: none may be over yet"
             sent = time.monotonic()
             process.send_signal(signum)
             code = process.wait(timeout=10)
