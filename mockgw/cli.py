@@ -25,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", metavar="FILE", help="a mockgw.yaml config file")
     serve.add_argument("--seed", type=int, help="seed for every random choice (default 0)")
     serve.add_argument("--strict", action="store_true", default=None, help="unmatched requests get 404")
+    serve.add_argument(
+        "--clock", metavar="TIME", help="fix the gateway clock at an ISO 8601 time (e.g. 2026-01-01T00:00:00Z)"
+    )
     check = commands.add_parser("check", help="lint fixture files; exit 1 on errors")
     check.add_argument("paths", nargs="+", metavar="PATH")
     return parser
@@ -52,6 +55,7 @@ def serve(args: argparse.Namespace) -> int:
         "strict": args.strict,
     }
     try:
+        flags["clock"] = config.parse_clock(args.clock) if args.clock else None
         gateway = MockGateway(config.resolve(flags, args.config))
     except MockgwError as exc:
         print(f"mockgw: {exc}", file=sys.stderr)

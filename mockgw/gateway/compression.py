@@ -132,7 +132,9 @@ def _rate(headers: Mapping[str, str], body: Mapping[str, Any]) -> float | ApiErr
     return value
 
 
-def read_settings(body: Mapping[str, Any], headers: Mapping[str, str], *, default_on: bool = False) -> Settings | ApiError:
+def read_settings(
+    body: Mapping[str, Any], headers: Mapping[str, str], *, default_on: bool = False
+) -> Settings | ApiError:
     """The compression a request asks for, or a 400 naming the header or field at fault.
 
     Compression is on when the request names a compression model (body or header), enables it (header or the
@@ -261,9 +263,7 @@ def compress_body(body: Mapping[str, Any], fmt: str, settings: Settings) -> tupl
 Parse = Callable[[Mapping[str, Any], Mapping[str, str]], Conversation]
 
 
-def compress(
-    body: Mapping[str, Any], headers: Mapping[str, str], fmt: str, parse: Parse, settings: Settings
-) -> Result:
+def compress(body: Mapping[str, Any], headers: Mapping[str, str], fmt: str, parse: Parse, settings: Settings) -> Result:
     """THE compression: the body compressed and its prompt tokens before and after (by `parse` + the tokenizer)."""
     out, applied = compress_body(body, fmt, settings)
     before = tokens.count_conversation(parse(body, headers))

@@ -91,7 +91,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "outages": {
             "type": "array",
             "items": {"type": "string"},
-            "description": "Providers that are down: their models fall back to the next provider (docs/edgee-features.md).",
+            "description": "Providers that are down: their models fall back to the next provider serving them.",
         },
         "clock": {
             "type": "string",

@@ -11,7 +11,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mockgw.answers import build as replies
-from mockgw.core import tokens
 from mockgw.core.conversation import Conversation, Message, Tool, ToolCall
 from mockgw.core.errors import ApiError, invalid_request
 from mockgw.dialects.chat import content_text

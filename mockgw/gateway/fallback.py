@@ -35,7 +35,12 @@ class Route:
         return {PROVIDER_HEADER: self.provider, **({USED_HEADER: "1"} if self.fallback_used else {})}
 
     def as_json(self) -> dict[str, Any]:
-        return {"provider": self.provider, "model": self.model, "fallback_used": self.fallback_used, "reason": self.reason}
+        return {
+            "provider": self.provider,
+            "model": self.model,
+            "fallback_used": self.fallback_used,
+            "reason": self.reason,
+        }
 
 
 def _next_provider(resolved: Resolved, down: Sequence[str]) -> str | None:
