@@ -20,10 +20,11 @@ from mockgw.core.reply import Reply, ReplyMeta
 from mockgw.dialects import Dialect
 from mockgw.dialects.chat import CHAT
 from mockgw.dialects.messages import MESSAGES
-from mockgw.faults import catalogue as faults
+from mockgw.faults.kinds.error import ErrorFault
+from mockgw.faults.kinds.fallback import Fallback
 from mockgw.fixtures import matching, scenarios
 from mockgw.fixtures.load import Fixture, ReplySpec
-from mockgw.gateway import auth, compression, debug, edge_tools, edgee, endpoints, fallback, ratelimit
+from mockgw.gateway import auth, compression, debug, edge_tools, edgee, endpoints, fallback, fault_rules, ratelimit
 from mockgw.gateway import conversation_rules as rules
 from mockgw.gateway.auth import ApiKey
 from mockgw.gateway.bodies import dumps_compact, journal_body, parse_request
@@ -186,7 +187,7 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
     session = state.session(raw.session)
     sequence = next(session.sequence)
     ruled = choose_rule_fault(state, raw.session, conv)
-    if isinstance(ruled.fault, faults.ErrorFault):
+    if isinstance(ruled.fault, ErrorFault):
         return fault_error_outcome(ruled, body, conv)
     key = f"{state.settings.seed}:{raw.session}:{sequence}"
     words = state.settings.generated_words
@@ -306,11 +307,10 @@ def edge_calls(picked: Picked, conv: Conversation, features: edgee.Features, key
     return tuple(ToolCall(replies.seeded_id(f"{key}:{i}", "call_"), i, "{}") for i in missing)
 
 
-def ruled_fallback(ruled: Any) -> Mapping[str, Any] | None:
+def ruled_fallback(ruled: fault_rules.Choice) -> Mapping[str, Any] | None:
     """A fault rule's `{type: fallback}` as the fallback to take (None when the rule's fault is another kind)."""
-    fault = getattr(ruled, "fault", None)
-    if fault is not None and getattr(fault, "kind", None) == "fallback":
-        return {"provider": getattr(fault, "provider", None), "model": getattr(fault, "model", None)}
+    if isinstance(ruled.fault, Fallback):
+        return {"provider": ruled.fault.provider, "model": ruled.fault.model}
     return None
 
 

@@ -363,6 +363,25 @@ def test_fixture_fallback_sets_the_headers(gateway: MockGateway) -> None:
     assert raw.parse().model == "openai/gpt-4o-mini"
 
 
+def test_fault_rule_fallback_before_the_first_event(gateway: MockGateway) -> None:
+    control(
+        gateway,
+        "POST",
+        "faults",
+        {"name": "claude-down", "match": {"model": "anthropic/*"}, "fault": {"type": "fallback"}, "nth": 1},
+    )
+    client = client_for(gateway)
+    raw = client.chat.completions.with_raw_response.create(
+        model="anthropic/claude-haiku-4-5", messages=ASK_TIME, stream=True
+    )
+    assert raw.headers["x-edgee-fallback-used"] == "1" and raw.headers["x-edgee-provider"] == "bedrock"
+    assert [c.model for c in raw.parse()][-1] == "anthropic/claude-haiku-4-5"
+    again = client.chat.completions.with_raw_response.create(model="anthropic/claude-haiku-4-5", messages=ASK_TIME)
+    assert "x-edgee-fallback-used" not in again.headers  # nth: 1, the rule fired once
+    call = control(gateway, "GET", "calls")["calls"][-2]
+    assert call["fault"] == "fallback" and call["response"]["edgee"]["route"]["reason"] == "rule 'claude-down'"
+
+
 def test_outage_falls_back_to_the_next_provider_or_fails(gateway_factory: Callable[..., MockGateway]) -> None:
     gateway = gateway_factory(outages=("openai", "mistral"))
     client = client_for(gateway)
