@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from mockgw.core.errors import ConfigError, invalid_request
+from mockgw.core.names import CONTROL_PREFIX
 from mockgw.gateway.bodies import loads_strict
 from mockgw.gateway.config import parse_clock
 from mockgw.gateway.state import GatewayState
-from mockgw.server.app import STATE
+from mockgw.server.keys import STATE
 
-PATH = "/__mockgw/clock"
+PATH = f"{CONTROL_PREFIX}/clock"
 
 
 def _json(state: GatewayState) -> web.Response:
