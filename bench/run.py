@@ -1,9 +1,13 @@
-"""`make bench`: mockgw against a bare aiohttp handler, side by side, in one run.
+"""`make bench`: mockgw against a bare aiohttp handler and aimock, side by side, in one run.
 
 Both servers run pinned to one core (`taskset -c 0`), `wrk` runs pinned to the other (`taskset -c 1`) with
 32 connections, so the load generator does not measure itself. Scenarios: non-streaming answers, 20-chunk
 streams, startup time (process start to the first 200 answer) and the accuracy of TTFT / inter-chunk waits.
 A table goes to stdout and the numbers to bench/results/latest.json.
+
+aimock (`@copilotkit/aimock`, Node) runs as a peer in the same rounds when Node >= 20 is present (bench/peers.py
+installs it into bench/.peers/); BENCH_PEERS= (empty) leaves it out. `stream-1000-timed` runs 1,000 paced streams
+at once against mockgw (bench/timed.py).
 
 Throughput is measured in rounds (BENCH_ROUNDS, default 3): bare then mockgw, again and again, so that the
 VM's drift (its speed changes by ±30 % from minute to minute) hits both; the ratio reported is the median of
@@ -11,7 +15,8 @@ the rounds' ratios, with their range.
 
 Environment: BENCH_SECONDS (measurement per run, default 10), BENCH_WARMUP (seconds, 2), BENCH_ROUNDS (3),
 BENCH_CONNECTIONS (32), BENCH_STARTUP_RUNS (5), BENCH_TIMING_REQUESTS (8), BENCH_SERVER_CPU (0), BENCH_LOAD_CPU (1),
-BENCH_SCENARIOS (comma-separated subset of non-streaming,stream-20-chunks,startup,timing; default all).
+BENCH_TIMED_STREAMS (1000), BENCH_PEERS (aimock), BENCH_SCENARIOS (comma-separated subset of
+non-streaming,stream-20-chunks,startup,timing,stream-1000-timed; default all).
 """
 
 from __future__ import annotations
@@ -29,13 +34,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import peers
+import timed
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -43,14 +50,14 @@ FIXTURES = HERE / "fixtures.yaml"
 LUA = HERE / "post.lua"
 API_KEY = "sk-edgee-bench-0123456789abcdef"
 CHAT_PATH = "/v1/chat/completions"
-TARGET_RATIO = 0.40
-TARGET_STARTUP_MS = 250.0  # the issue's target, process start to first answer
-ISSUE_BARE_STARTUP_MS = 160.0  # bare aiohttp's start on the issue's machine
+TARGETS = {"non-streaming": 0.60, "stream-20-chunks": 0.40}  # mockgw / bare (issue 17; streams: also >= aimock)
+TARGET_STARTUP_RATIO = 1.0  # issue 17: process start to first answer at most the bare handler's
+TARGET_TIMED = {"duration_ratio_p99": 1.5, "headers_ms_p99": 50.0}  # issue 17, stream-1000-timed
 STREAM_CONTENT_EVENTS = 20
 TIMING_TTFT_MS = 200.0  # as in bench/fixtures.yaml, fixture bench-timing
 TIMING_CHUNK_MS = 20.0
 THROUGHPUT = {"non-streaming": False, "stream-20-chunks": True}  # scenario -> stream
-SCENARIOS = (*THROUGHPUT, "startup", "timing")
+SCENARIOS = (*THROUGHPUT, "startup", "timing", "stream-1000-timed")
 
 
 def _env_float(name: str, default: float) -> float:
@@ -73,6 +80,8 @@ class Options:
     timing_requests: int = _env_int("BENCH_TIMING_REQUESTS", 8)
     server_cpu: int = _env_int("BENCH_SERVER_CPU", 0)
     load_cpu: int = _env_int("BENCH_LOAD_CPU", 1)
+    timed_streams: int = _env_int("BENCH_TIMED_STREAMS", 1000)
+    peers: tuple[str, ...] = tuple(p for p in os.environ.get("BENCH_PEERS", "aimock").split(",") if p)
     scenarios: tuple[str, ...] = tuple(os.environ.get("BENCH_SCENARIOS", ",".join(SCENARIOS)).split(","))
 
 
@@ -249,31 +258,53 @@ def run_wrk(options: Options, target: Running, stream: bool, seconds: float) -> 
     )
 
 
-def compare(options: Options, bare_server: Running, mock_server: Running, stream: bool) -> dict[str, Any]:
-    """Bare and mockgw measured in alternating rounds; the round with the median ratio stands for them all."""
+def compare(options: Options, servers: dict[str, Running], stream: bool) -> dict[str, Any]:
+    """Every server measured in alternating rounds (bare, mockgw, then the peers); the median round stands for them.
+
+    `ratio` is mockgw / bare (the median of the rounds' ratios); each peer adds `<peer>_ratio` (peer / bare) and
+    `mockgw_vs_<peer>` (mockgw / peer), both medians of the per-round ratios, with every round's value kept.
+    """
     if options.warmup > 0:
-        run_wrk(options, bare_server, stream, options.warmup)
-        run_wrk(options, mock_server, stream, options.warmup)
-    rounds = []
+        for target in servers.values():
+            run_wrk(options, target, stream, options.warmup)
+    rounds: list[dict[str, Load]] = []
     for _ in range(max(1, options.rounds)):
-        bare = run_wrk(options, bare_server, stream, options.seconds)
-        mock = run_wrk(options, mock_server, stream, options.seconds)
-        rounds.append((mock.requests_per_s / bare.requests_per_s, bare, mock))
-    rounds.sort(key=lambda item: item[0])
-    _, bare, mock = rounds[(len(rounds) - 1) // 2]  # the median round (the lower one of an even count)
-    return {
-        "bare": asdict(bare),
-        "mockgw": asdict(mock),
-        "ratio": round(statistics.median(ratio for ratio, _, _ in rounds), 3),
-        "round_ratios": [round(ratio, 3) for ratio, _, _ in rounds],
-        "round_req_per_s": [{"bare": b.requests_per_s, "mockgw": m.requests_per_s} for _, b, m in rounds],
+        rounds.append({name: run_wrk(options, target, stream, options.seconds) for name, target in servers.items()})
+
+    def ratios(top: str, bottom: str) -> list[float]:
+        return [r[top].requests_per_s / r[bottom].requests_per_s for r in rounds]
+
+    mock_ratios = ratios("mockgw", "bare")
+    order = sorted(range(len(rounds)), key=lambda i: mock_ratios[i])
+    median_round = rounds[order[(len(order) - 1) // 2]]  # the round with the median ratio (the lower of an even count)
+    result: dict[str, Any] = {
+        "bare": asdict(median_round["bare"]),
+        "mockgw": asdict(median_round["mockgw"]),
+        "ratio": round(statistics.median(mock_ratios), 3),
+        "round_ratios": [round(r, 3) for r in mock_ratios],  # in the order the rounds ran
+        "round_req_per_s": [{name: load.requests_per_s for name, load in r.items()} for r in rounds],
         "cpu_ratio": round(
             statistics.median(
-                m.requests_per_cpu_s / b.requests_per_cpu_s for _, b, m in rounds if b.requests_per_cpu_s
+                r["mockgw"].requests_per_cpu_s / r["bare"].requests_per_cpu_s
+                for r in rounds
+                if r["bare"].requests_per_cpu_s
             ),
             3,
         ),
+        "peers": {},
     }
+    for peer in servers:
+        if peer in ("bare", "mockgw"):
+            continue
+        peer_ratios, versus = ratios(peer, "bare"), ratios("mockgw", peer)
+        result["peers"][peer] = {
+            "load": asdict(median_round[peer]),
+            "ratio": round(statistics.median(peer_ratios), 3),
+            "round_ratios": [round(r, 3) for r in peer_ratios],
+            "mockgw_vs_peer": round(statistics.median(versus), 3),
+            "round_mockgw_vs_peer": [round(r, 3) for r in versus],
+        }
+    return result
 
 
 def startup_ms(options: Options, command_for: Callable[[int], list[str]], runs: int) -> list[float]:
@@ -373,17 +404,30 @@ def report(results: dict[str, Any]) -> str:
     ]
     for name, row in results.get("throughput", {}).items():
         bare, mock = Load(**row["bare"]), Load(**row["mockgw"])
-        verdict = "ok" if row["ratio"] >= TARGET_RATIO else "MISS"
+        verdict = "ok" if row["ratio"] >= TARGETS[name] else "MISS"
         lines.append(
             f"{name:<16} {bare.requests_per_s:>11.0f} {mock.requests_per_s:>13.0f} {row['ratio']:>6.2f} "
             f"{verdict:>7}  {fmt_load(bare):>17}  {fmt_load(mock):>17}  "
             f"{bare.requests_per_cpu_s:>14.0f} {mock.requests_per_cpu_s:>7.0f} {row['cpu_ratio']:>6.2f}  "
             f"{bare.others_on_server_core:>6.0%} {mock.others_on_server_core:>6.0%}"
         )
+
+    def rounds(values: Sequence[float]) -> str:
+        return ", ".join(f"{v:.2f}" for v in values)
+
     for name, row in results.get("throughput", {}).items():
-        ratios = row.get("round_ratios", [])
-        if len(ratios) > 1:
-            lines.append(f"{name}: ratio per round {', '.join(f'{r:.2f}' for r in ratios)} (median {row['ratio']:.2f})")
+        lines.append(f"{name}: mockgw / bare per round {rounds(row['round_ratios'])} (median {row['ratio']:.2f})")
+        for peer, p in row.get("peers", {}).items():
+            load = Load(**p["load"])
+            verdict = "ok" if p["mockgw_vs_peer"] >= 1.0 else "MISS"
+            lines.append(
+                f"{name}: {peer} {load.requests_per_s:.0f} req/s, p50/p99 {fmt_load(load)} ms (median round); "
+                f"{peer} / bare per round {rounds(p['round_ratios'])} (median {p['ratio']:.2f})"
+            )
+            lines.append(
+                f"{name}: mockgw / {peer} per round {rounds(p['round_mockgw_vs_peer'])} "
+                f"(median {p['mockgw_vs_peer']:.2f}, target >= 1.00: {verdict})"
+            )
     lines.append(
         "(req/s and latency: the round with the median ratio; req/CPU-s: requests per second of CPU the server\n"
         " process got, steadier than req/s on a busy machine; others on core: share of the server's core used by\n"
@@ -392,16 +436,21 @@ def report(results: dict[str, Any]) -> str:
     start = results.get("startup_ms")
     if start:
         ratio = start["mockgw_median"] / start["bare_median"]
-        # the issue's 250 ms is against a bare aiohttp start of 160 ms on its machine: on a slower or faster
-        # machine the same target is a ratio to the bare start measured here
-        verdict = "ok" if ratio <= TARGET_STARTUP_MS / ISSUE_BARE_STARTUP_MS else "MISS"
+        verdict = "ok" if ratio <= TARGET_STARTUP_RATIO else "MISS"
         lines.append(
             f"\nstartup to first 200 (median of {len(start['mockgw'])}): bare {start['bare_median']:.0f} ms, "
             f"mockgw {start['mockgw_median']:.0f} ms; mockgw / bare {ratio:.2f} (target <= "
-            f"{TARGET_STARTUP_MS:.0f} / {ISSUE_BARE_STARTUP_MS:.0f} = {TARGET_STARTUP_MS / ISSUE_BARE_STARTUP_MS:.2f}: "
-            f"{verdict})"
-            f"\n  bare {start['bare']}\n  mockgw {start['mockgw']}"
+            f"{TARGET_STARTUP_RATIO:.2f}: {verdict})"
         )
+        for name in ("bare", "mockgw", *start.get("peers", [])):
+            per_start = ", ".join(f"{b:.0f}" for b in start[name])
+            lines.append(f"  {name} ms: {per_start} (median {statistics.median(start[name]):.0f})")
+        for peer in start.get("peers", []):
+            peer_median = statistics.median(start[peer])
+            lines.append(
+                f"  {peer} / bare {peer_median / start['bare_median']:.2f}; "
+                f"mockgw / {peer} {start['mockgw_median'] / peer_median:.2f}"
+            )
     tim = results.get("timing", {})
     for key, label in (("ttft_ms", "TTFT"), ("chunk_gap_ms", "chunk gap")):
         if key not in tim:
@@ -411,12 +460,81 @@ def report(results: dict[str, Any]) -> str:
             f"timing {label:<9}: requested {t['requested']:.0f} ms, observed p50 {t['p50']:.2f} p99 {t['p99']:.2f} "
             f"(min {t['min']:.2f}, max {t['max']:.2f}, {t['samples']} samples)"
         )
+    for index, t in enumerate(results.get("stream_1000_timed", []), 1):
+        ok = (
+            t["duration_ratio_p99"] <= TARGET_TIMED["duration_ratio_p99"]
+            and t["headers_ms_p99"] <= TARGET_TIMED["headers_ms_p99"]
+            and t["refused"] == 0
+        )
+        lines.append(
+            f"stream-1000-timed round {index}: {t['complete']}/{t['streams']} streams of "
+            f"{t['script_ms']:.0f} ms script; duration/script p50 {t['duration_ratio_p50']:.2f} "
+            f"p99 {t['duration_ratio_p99']:.2f} (max {t['duration_ratio_max']:.2f}); headers p50 "
+            f"{t['headers_ms_p50']:.1f} ms p99 {t['headers_ms_p99']:.1f} ms (max {t['headers_ms_max']:.1f}); "
+            f"refused {t['refused']} {t['failures'] or ''}; wall {t['wall_s']:.2f} s "
+            f"(targets p99 <= 1.5x, headers p99 <= 50 ms, none refused: {'ok' if ok else 'MISS'})"
+        )
     m = results["machine"]
     lines.append(
         f"\nmachine: {m['cpus']} x {m['cpu']}; Python {m['python']}, aiohttp {m['aiohttp']}, {m['wrk']}; "
         f"load average {m['load_average_start']} at start, {m['load_average_end']} at end"
     )
     return "\n".join(lines)
+
+
+def prepare_peers(options: Options, results: dict[str, Any]) -> dict[str, Callable[[int], list[str]]]:
+    """The peers to run beside bare and mockgw (installing them), by name; says why one is left out."""
+    commands: dict[str, Callable[[int], list[str]]] = {}
+    results["peers"] = {}
+    if "aimock" in options.peers:
+        why_not = peers.install_aimock()
+        if why_not is not None:
+            print(f"bench: aimock left out: {why_not}", flush=True)
+            results["peers"]["aimock"] = {"skipped": why_not}
+        else:
+            fixture = peers.write_aimock_fixture(FIXTURES, RESULTS / "aimock-fixtures.json")
+            commands["aimock"] = lambda port: peers.aimock_command(port, fixture)
+            results["peers"]["aimock"] = {"version": peers.aimock_version()}
+    return commands
+
+
+def check_peer(name: str, port: int) -> None:
+    """The peer answers the bench request with 200 and, streamed, with exactly 20 content events."""
+    json_status, json_body = post(port, request_body(False))
+    sse_status, sse_body = post(port, request_body(True))
+    events = content_events(sse_body)
+    if (json_status, sse_status) != (200, 200) or events != STREAM_CONTENT_EVENTS:
+        raise SystemExit(f"bench: {name} answered {json_status}/{sse_status} with {events} content events")
+    print(f"bench: {name} bodies {len(json_body)} B JSON, {len(sse_body)} B SSE ({events} content events)", flush=True)
+
+
+def stream_1000_timed(options: Options, port: int) -> list[dict[str, Any]]:
+    """`options.rounds` runs of `timed_streams` paced streams at once against mockgw; one summary per run."""
+    headers = {**HEADERS, "X-Edgee-Tags": timed.TAG}
+    status, body = post(port, request_body(True), headers)
+    events = body.count(b"\n\n")
+    if status != 200:
+        raise SystemExit(f"bench: stream-1000-timed probe got {status}")
+    print(
+        f"bench: stream-1000-timed: {options.rounds} runs of {options.timed_streams} streams at once "
+        f"({events} events, script {timed.script_ms(events):.0f} ms)",
+        flush=True,
+    )
+    summaries = []
+    for _ in range(max(1, options.rounds)):
+        outcome = run_async(timed.run_streams(port, CHAT_PATH, request_body(True), HEADERS, options.timed_streams))
+        summaries.append(timed.summarise(outcome, events))
+        time.sleep(1)  # let the server close the last connections
+    return summaries
+
+
+def run_async(coroutine: Any) -> Any:
+    """Run on uvloop when it is installed (a cheaper client leaves the measurement to the server)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
 
 
 def main() -> int:
@@ -438,9 +556,11 @@ def main() -> int:
         "machine": machine(),
     }
     mock_port, bare_port = free_port(), free_port()
-    with server(
-        pinned(options.server_cpu, mockgw_command(mock_port)), mock_port, RESULTS / "mockgw.log"
-    ) as mock_server:
+    peer_commands = prepare_peers(options, results)
+    with ExitStack() as stack:
+        mock_server = stack.enter_context(
+            server(pinned(options.server_cpu, mockgw_command(mock_port)), mock_port, RESULTS / "mockgw.log")
+        )
         json_status, json_body = post(mock_port, request_body(False))
         sse_status, sse_body = post(mock_port, request_body(True))
         events = content_events(sse_body)
@@ -451,36 +571,50 @@ def main() -> int:
         sse_file.write_bytes(sse_body)
         print(f"bench: bodies {len(json_body)} B JSON, {len(sse_body)} B SSE ({events} content events)", flush=True)
 
+        commands: dict[str, Callable[[int], list[str]]] = {
+            "bare": lambda p: bare_command(p, json_file, sse_file),
+            "mockgw": mockgw_command,
+            **peer_commands,
+        }
         if "startup" in options.scenarios:
-            print("bench: startup times", flush=True)
-            bare_starts: list[float] = []
-            mock_starts: list[float] = []
-            for _ in range(options.startup_runs):  # alternate, so that a busy moment hits both
-                bare_starts += startup_ms(options, lambda p: bare_command(p, json_file, sse_file), 1)
-                mock_starts += startup_ms(options, mockgw_command, 1)
+            print(f"bench: startup times ({', '.join(commands)})", flush=True)
+            starts: dict[str, Any] = {name: [] for name in commands}
+            for _ in range(options.startup_runs):  # alternate, so that a busy moment hits all of them
+                for name, command_for in commands.items():
+                    starts[name] += startup_ms(options, command_for, 1)
             results["startup_ms"] = {
-                "bare": bare_starts,
-                "mockgw": mock_starts,
-                "bare_median": statistics.median(bare_starts),
-                "mockgw_median": statistics.median(mock_starts),
+                **starts,
+                "bare_median": statistics.median(starts["bare"]),
+                "mockgw_median": statistics.median(starts["mockgw"]),
+                "peers": list(peer_commands),
             }
 
-        bare_cmd = pinned(options.server_cpu, bare_command(bare_port, json_file, sse_file))
+        servers = {"bare": Running(0, bare_port, 0.0), "mockgw": mock_server}
+        for name, command_for in commands.items():
+            if name == "mockgw":
+                continue
+            port = bare_port if name == "bare" else free_port()
+            servers[name] = stack.enter_context(
+                server(pinned(options.server_cpu, command_for(port)), port, RESULTS / f"{name}.log")
+            )
+            if name != "bare":
+                check_peer(name, port)
         throughput: dict[str, Any] = {}
-        with server(bare_cmd, bare_port, RESULTS / "bare.log") as bare_server:
-            for name, stream in THROUGHPUT.items():
-                if name not in options.scenarios:
-                    continue
-                print(
-                    f"bench: {name}: {options.rounds} rounds of bare then mockgw ({options.seconds:g} s each)",
-                    flush=True,
-                )
-                throughput[name] = compare(options, bare_server, mock_server, stream)
+        for name, stream in THROUGHPUT.items():
+            if name not in options.scenarios:
+                continue
+            print(
+                f"bench: {name}: {options.rounds} rounds of {', '.join(servers)} ({options.seconds:g} s each)",
+                flush=True,
+            )
+            throughput[name] = compare(options, servers, stream)
         results["throughput"] = throughput
 
         if "timing" in options.scenarios:
             print("bench: timing accuracy", flush=True)
             results["timing"] = asyncio.run(timing(mock_port, options.timing_requests))
+        if "stream-1000-timed" in options.scenarios:
+            results["stream_1000_timed"] = stream_1000_timed(options, mock_port)
     results["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
     print()
