@@ -8,7 +8,6 @@ import string
 from collections.abc import Mapping
 from dataclasses import replace
 
-from mockgw.answers import generate
 from mockgw.core import tokens
 from mockgw.core.conversation import Conversation, ToolCall
 from mockgw.core.errors import ApiError, gateway_error
@@ -104,6 +103,10 @@ def build(
     if scripted(spec):  # the fixture says what to answer: nothing to generate
         content, generated_calls, warnings = spec.content, (), ()
     else:
+        # imported here: generation (jsonschema_rs checks, regex strings, fractions, uuid) is only for fixtures
+        # without a scripted answer, and a server that never generates should not pay for it at start-up
+        from mockgw.answers import generate
+
         made = generate.answer(conv, seed, generated_words, spec.generate)
         content, generated_calls, warnings = made.content, made.tool_calls, made.warnings
     calls: tuple[ToolCall, ...] = ()
