@@ -14,6 +14,7 @@ from mockgw.core.errors import MockgwError
 from mockgw.core.version import VERSION as __version__
 from mockgw.fixtures.load import fixture_files, load_file
 from mockgw.gateway import config
+from mockgw.server.loop import run as run_loop
 from mockgw.server.runner import MockGateway
 
 
@@ -98,7 +99,7 @@ def serve(args: argparse.Namespace) -> int:
     try:
         if gateway.settings.log_requests:
             _log_requests()
-        asyncio.run(_serve(gateway, args.journal_out))
+        run_loop(_serve(gateway, args.journal_out))
     except KeyboardInterrupt:
         pass
     except OSError as exc:

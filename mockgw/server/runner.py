@@ -18,6 +18,7 @@ from mockgw.fixtures.load import load_paths
 from mockgw.gateway.config import Settings
 from mockgw.gateway.state import GatewayState
 from mockgw.server.app import make_app
+from mockgw.server.loop import new_event_loop
 
 T = TypeVar("T")
 
@@ -66,7 +67,7 @@ class MockGateway:
         failure: list[BaseException] = []
 
         def run() -> None:
-            loop = asyncio.new_event_loop()
+            loop = new_event_loop()
             self._loop = loop
             asyncio.set_event_loop(loop)
             try:
