@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from mockgw.core.errors import MockgwError
+import yaml
+
+from mockgw.core.errors import ConfigError, MockgwError
 from mockgw.core.version import VERSION as __version__
 from mockgw.fixtures.load import fixture_files, load_file
 from mockgw.gateway import config
+from mockgw.record.modes import MODES, RecordSettings
+from mockgw.record.secrets import Redaction
 from mockgw.server.runner import MockGateway
 
 
@@ -25,9 +32,53 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", metavar="FILE", help="a mockgw.yaml config file")
     serve.add_argument("--seed", type=int, help="seed for every random choice (default 0)")
     serve.add_argument("--strict", action="store_true", default=None, help="unmatched requests get 404")
+    serve.add_argument("--record", choices=("none", *MODES), default="none", help="forward to --upstream and record")
+    _record_flags(serve, required=False)
     check = commands.add_parser("check", help="lint fixture files; exit 1 on errors")
     check.add_argument("paths", nargs="+", metavar="PATH")
+    record = commands.add_parser("record", help="forward to an upstream gateway and record fixture files")
+    record.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    record.add_argument("--port", type=int, help="port to listen on (default 8080; 0 picks a free one)")
+    record.add_argument("--mode", choices=MODES, default="new", help="once | new (default) | all | proxy")
+    record.add_argument("--seed", type=int, help="seed for every random choice (default 0)")
+    _record_flags(record, required=True)
     return parser
+
+
+def _record_flags(parser: argparse.ArgumentParser, required: bool) -> None:
+    parser.add_argument("--upstream", required=required, metavar="URL", help="the real gateway, e.g. its root URL")
+    parser.add_argument("--out", required=required, metavar="DIR", help="folder for the recorded fixture files")
+    parser.add_argument("--upstream-key-env", metavar="NAME", help="send this variable's key upstream (never written)")
+    parser.add_argument("--redact", metavar="FILE", help="YAML with redact: {headers, paths, patterns}")
+    parser.add_argument("--redact-header", action="append", default=[], metavar="NAME", help="never write it")
+    parser.add_argument("--redact-path", action="append", default=[], metavar="PATH", help="JSON body path (a.*.b)")
+    parser.add_argument("--redact-pattern", action="append", default=[], metavar="REGEX", help="replace matches")
+
+
+def _record_settings(args: argparse.Namespace, mode: str) -> RecordSettings:
+    """The recording settings from the flags (and the --redact file); raises MockgwError on a mistake."""
+    if not args.upstream or not args.out:
+        raise ConfigError("recording needs --upstream URL and --out DIR")
+    key = None
+    if args.upstream_key_env:
+        key = os.environ.get(args.upstream_key_env)
+        if not key:
+            raise ConfigError(f"--upstream-key-env {args.upstream_key_env}: the variable is not set")
+    rules: dict[str, list[str]] = {"headers": [], "paths": [], "patterns": []}
+    if args.redact:
+        loaded = yaml.safe_load(Path(args.redact).read_text(encoding="utf-8")) or {}
+        section = loaded.get("redact", loaded) if isinstance(loaded, dict) else {}
+        for name in rules:
+            rules[name] = [str(v) for v in section.get(name, [])]
+    try:
+        redaction = Redaction.of(
+            [*rules["headers"], *args.redact_header],
+            [*rules["paths"], *args.redact_path],
+            [*rules["patterns"], *args.redact_pattern],
+        )
+    except re.error as exc:
+        raise ConfigError(f"a redact pattern is not a valid regular expression: {exc}") from None
+    return RecordSettings(args.upstream, args.out, mode, key, redaction)
 
 
 async def _serve(gateway: MockGateway) -> None:
@@ -47,12 +98,20 @@ def serve(args: argparse.Namespace) -> int:
     flags = {
         "host": args.host,
         "port": args.port,
-        "fixtures": args.fixtures,
+        "fixtures": getattr(args, "fixtures", None),
         "seed": args.seed,
-        "strict": args.strict,
+        "strict": getattr(args, "strict", None),
     }
     try:
-        gateway = MockGateway(config.resolve(flags, args.config))
+        recording = None
+        mode = args.mode if args.command == "record" else args.record
+        if mode != "none":
+            recording = _record_settings(args, mode)
+            # the out folder's recordings answer what they match (modes once and new)
+            recorded = _recorded_files(args.out, mode)
+            if recorded and recorded[0] not in (flags["fixtures"] or []):
+                flags["fixtures"] = [*(flags["fixtures"] or []), *recorded]
+        gateway = MockGateway(config.resolve(flags, getattr(args, "config", None)), recording)
     except MockgwError as exc:
         print(f"mockgw: {exc}", file=sys.stderr)
         return 2
@@ -67,6 +126,13 @@ def serve(args: argparse.Namespace) -> int:
         )
         return 2
     return 0
+
+
+def _recorded_files(out: str, mode: str) -> list[str] | None:
+    folder = Path(out)
+    if mode in ("all", "proxy") or not folder.is_dir() or not any(folder.glob("*.yaml")):
+        return None
+    return [out]
 
 
 def check(paths: Sequence[str]) -> int:
@@ -90,6 +156,6 @@ def check(paths: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "serve":
+    if args.command in ("serve", "record"):
         return serve(args)
     return check(args.paths)

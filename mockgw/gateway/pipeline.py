@@ -24,7 +24,7 @@ from mockgw.dialects.messages import MESSAGES
 from mockgw.faults import catalogue as faults
 from mockgw.fixtures import matching, scenarios
 from mockgw.fixtures.load import Fixture, ReplySpec
-from mockgw.gateway import auth, endpoints, ratelimit
+from mockgw.gateway import auth, endpoints, ratelimit, replay
 from mockgw.gateway import conversation_rules as rules
 from mockgw.gateway.auth import ApiKey
 from mockgw.gateway.bodies import dumps_compact, journal_body, parse_request
@@ -64,7 +64,9 @@ def choose_reply(session: SessionState, fixture: Fixture) -> ReplySpec:
 def handle_models(state: GatewayState, raw: RawRequest) -> Outcome:
     """`GET /v1/models`: the catalog (no key needed)."""
     body = json.dumps(state.settings.catalog.list_json(), separators=(",", ":")).encode()
-    outcome = Outcome(status=200, body=body, summary={"models": len(state.settings.catalog.models)})
+    outcome = replay.endpoint_recording(state, raw.session, "models", {}) or Outcome(
+        status=200, body=body, summary={"models": len(state.settings.catalog.models)}
+    )
     return with_rule_faults(state, raw, "models", outcome)
 
 
@@ -158,6 +160,8 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
         scenarios.advance(session.scenarios, selection.winner.fixture)
         spec = replies.render_templates(spec, conv, selection.winner.captures)
     name = fixture.name if fixture else None
+    if spec is not None and spec.recorded is not None and name is not None:  # a recording: its bytes, replayed
+        return replay.recorded_outcome(state, raw.session, sequence, spec, ruled, dialect, body, conv, name)
     if spec is not None and spec.error is not None:
         delivery = plan_delivery(state, raw.session, sequence, spec, ruled, conv.stream, events=0)
         return replace(spec_error_outcome(spec.error, body, conv), fixture=name, delivery=delivery)
@@ -221,6 +225,9 @@ def handle_json(
     if isinstance(accepted, Outcome):
         return accepted
     _, body = accepted
+    recording = replay.endpoint_recording(state, raw.session, endpoint, body)
+    if recording is not None:
+        return with_rule_faults(state, raw, endpoint, recording)
     result = compute(body, raw.headers)
     if isinstance(result, ApiError):
         return error_outcome(result, body)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -31,6 +31,8 @@ from mockgw.server import inject
 LOG = logging.getLogger("mockgw")
 STATE: web.AppKey[GatewayState] = web.AppKey("state", GatewayState)
 CALL_LISTENERS: web.AppKey[list[asyncio.Event]] = web.AppKey("call_listeners", list)
+# Set by server/proxy.py when recording: forwards a request upstream, or returns None to let mockgw answer it.
+FORWARD: web.AppKey[Callable[..., Awaitable[tuple[web.StreamResponse, Outcome] | None]]] = web.AppKey("forward")
 
 Handler = Callable[[GatewayState, RawRequest], Outcome]
 
@@ -114,6 +116,12 @@ async def api(request: web.Request) -> web.StreamResponse:
             outcome = error_outcome(body)
             return await deliver(request, outcome)
         raw = RawRequest.received(method, path, headers, body)
+        forward = request.app.get(FORWARD)
+        if forward is not None:
+            forwarded = await forward(request, raw)
+            if forwarded is not None:
+                response, outcome = forwarded
+                return response
         try:
             outcome = routed(state, raw)
         except Exception as exc:  # a bug in mockgw: answer 500, log it, and keep it for the test to raise
