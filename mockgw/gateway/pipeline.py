@@ -17,7 +17,7 @@ from mockgw.answers import build as replies
 from mockgw.core.conversation import Conversation
 from mockgw.core.errors import ApiError, not_found
 from mockgw.core.frozen import frozen
-from mockgw.core.reply import Reply, ReplyMeta
+from mockgw.core.reply import ReplyMeta
 from mockgw.dialects import Dialect
 from mockgw.dialects.chat import CHAT
 from mockgw.dialects.messages import MESSAGES
@@ -196,17 +196,6 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
         reply=reply,  # the journal summarises it when read
         **body_or_events,
     )
-
-
-def reply_summary(reply: Reply) -> dict[str, Any]:
-    """What the journal shows of a reply."""
-    return {
-        "finish_reason": reply.finish_reason,
-        "content": (reply.content or "")[:200],
-        "tool_calls": [c.name for c in reply.tool_calls],
-        "usage": {"prompt_tokens": reply.usage.prompt_tokens, "completion_tokens": reply.usage.completion_tokens},
-        **({"warnings": list(reply.warnings)} if reply.warnings else {}),
-    }
 
 
 JsonHandler = Callable[[Mapping[str, Any], Mapping[str, str]], Mapping[str, Any] | ApiError]
