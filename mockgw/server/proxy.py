@@ -31,6 +31,7 @@ from mockgw.record.capture import CONVERSATION_ENDPOINTS, ENDPOINTS, Capture, sp
 from mockgw.record.modes import RecordSettings, decide, file_name
 from mockgw.record.secrets import kept_headers
 from mockgw.server import inject
+from mockgw.server.keys import FORWARD, STATE
 
 LOG = logging.getLogger("mockgw.record")
 
@@ -99,8 +100,6 @@ RECORDER: web.AppKey[Recorder] = web.AppKey("recorder", Recorder)
 
 def install(app: web.Application, settings: RecordSettings) -> Recorder:
     """Make `app` forward (and record) as `settings` say; the HTTP client lives as long as the app."""
-    from mockgw.server.app import FORWARD
-
     recorder = Recorder(settings)
     app[RECORDER] = recorder
     app[FORWARD] = forward
@@ -170,8 +169,6 @@ def upstream_headers(headers: Mapping[str, str], key: str | None) -> dict[str, s
 async def forward(request: web.Request, raw: RawRequest) -> tuple[web.StreamResponse, Outcome] | None:
     """Forward the request when the mode says so (None: let the fixtures answer)."""
     recorder = request.app[RECORDER]
-    from mockgw.server.app import STATE
-
     state = request.app[STATE]
     settings = recorder.settings
     matched = settings.mode in ("new", "once") and _matched(state, raw)
