@@ -18,6 +18,9 @@ SET_COOKIE = "gw_session=sess-cookie-value-123; Path=/; HttpOnly"
 ORGANIZATION = "org-foreign-secret-organization"
 QUIRK_HEADERS = {"Set-Cookie": SET_COOKIE, "openai-organization": ORGANIZATION, "x-foreign-request": "req-42"}
 CREATED = 1_790_000_000
+LEAKED_BEARER = "tok_live_4f9a8b7c6d5e"
+LEAKED_JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTQyIn0.c2lnbmF0dXJlLXZhbHVl"
+LEAKED_SK = "sk-proj-leakedkey1234567890abcd"
 
 
 def _last_user(body: dict[str, Any]) -> str:
@@ -101,6 +104,12 @@ async def chat(request: web.Request) -> web.StreamResponse:
     if "boom" in text:
         payload = _error(503, "upstream_unavailable", "The provider is down", "server_error")
         return web.json_response(payload, status=503, headers=QUIRK_HEADERS)
+    if "leak" in text:  # an upstream that puts secrets in its answer: only redact rules can let it be written
+        leaked = f"Bearer {LEAKED_BEARER} and {LEAKED_JWT} and {LEAKED_SK}"
+        return web.json_response({**_completion(body, text), "leak": leaked}, headers=QUIRK_HEADERS)
+    if "echo" in text:  # echoes the credentials it was sent (some gateways do, in debug fields)
+        echoed = {**_completion(body, text), "debug": {"auth": request.headers.get("Authorization", "")}}
+        return web.json_response(echoed, headers=QUIRK_HEADERS)
     if not body.get("stream"):
         response = web.json_response(_completion(body, text), headers=QUIRK_HEADERS)
         response.enable_compression(web.ContentCoding.gzip)
