@@ -17,6 +17,7 @@ from mockgw.core.version import VERSION as __version__
 from mockgw.fixtures.load import fixture_files, load_file
 from mockgw.gateway import config
 from mockgw.record.modes import MODES, RecordSettings
+from mockgw.record.review import review
 from mockgw.record.secrets import Redaction
 from mockgw.server.runner import MockGateway
 
@@ -150,6 +151,13 @@ def check(paths: Sequence[str]) -> int:
         except MockgwError as exc:
             failures += 1
             print(f"error: {exc}")
+            continue
+        errors, warnings = review(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
+        for warning in warnings:
+            print(f"warning: {warning}")
+        for error in errors:
+            print(f"error: {error}")
+        failures += bool(errors)
     print(f"{len(files)} files, {total} fixtures, {failures} with errors")
     return 1 if failures else 0
 
