@@ -3,6 +3,7 @@ say what their `recorded:` section sends (a warning: the recording is what is re
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -20,10 +21,8 @@ def _normal(key: str, value: Any) -> Any:
         for call in value:
             arguments = call.get("arguments", {})
             if isinstance(arguments, str):
-                try:
+                with contextlib.suppress(json.JSONDecodeError):
                     arguments = json.loads(arguments)
-                except json.JSONDecodeError:
-                    pass
             calls.append((call.get("name"), json.dumps(arguments, sort_keys=True)))
         return calls
     if key == "error" and isinstance(value, Mapping):

@@ -47,7 +47,9 @@ def test_planted_secrets_appear_in_no_written_file(
 ) -> None:
     out = tmp_path / "out"
     redaction = Redaction.of(
-        headers=["x-internal-token"], paths=["metadata.user_token"], patterns=[r"tok_live_\w+", r"eyJ[\w.-]+", r"sk-proj-\w+"]
+        headers=["x-internal-token"],
+        paths=["metadata.user_token"],
+        patterns=[r"tok_live_\w+", r"eyJ[\w.-]+", r"sk-proj-\w+"],
     )
     gateway = recorder_factory(foreign.url, out, mode="all", key=UPSTREAM_KEY, record={"redaction": redaction})
     _ask(gateway, "leak something")

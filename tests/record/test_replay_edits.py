@@ -118,7 +118,9 @@ def test_an_incomplete_recording_replays_the_same_cut(
     assert _delivered(gateway)["completed"] is False
 
 
-def test_without_recorded_the_edited_reply_answers(replayer_factory: Callable[..., MockGateway], tmp_path: Path) -> None:
+def test_without_recorded_the_edited_reply_answers(
+    replayer_factory: Callable[..., MockGateway], tmp_path: Path
+) -> None:
     path = _file(tmp_path)
     document = yaml.safe_load(path.read_text())
     reply = document["fixtures"][0]["reply"]
