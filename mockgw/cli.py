@@ -44,7 +44,75 @@ def _parser() -> argparse.ArgumentParser:
     record.add_argument("--mode", choices=MODES, default="new", help="once | new (default) | all | proxy")
     record.add_argument("--seed", type=int, help="seed for every random choice (default 0)")
     _record_flags(record, required=True)
+    export = commands.add_parser("export", help="print the calls a running server has seen as a fixture file")
+    export.add_argument("--url", help="the server's root URL (default: MOCKGW_URL)")
+    export.add_argument("--session", default="", help="only this session's calls (default: the default session)")
+    export.add_argument("--all", action="store_true", help="the calls of every session")
+    drift = commands.add_parser("drift", help="compare the real gateway's answers with mockgw's; exit 1 on critical")
+    drift.add_argument("--upstream", required=True, metavar="URL", help="the real gateway's root URL")
+    drift.add_argument("--url", help="a running mockgw's root URL (default: MOCKGW_URL, else one started here)")
+    drift.add_argument("--cassettes", metavar="DIR", help="send the recorded requests of these files instead")
+    drift.add_argument("--json", metavar="FILE", help="also write the report as JSON (schemas/drift_report)")
+    drift.add_argument("--upstream-key-env", metavar="NAME", help="the key for the upstream (default: none)")
     return parser
+
+
+def drift_command(args: argparse.Namespace) -> int:
+    """`mockgw drift`: 0 without critical findings, 1 with, 2 when something could not run."""
+    import json
+
+    from mockgw.record import drift
+    from mockgw.server import drift_probe
+
+    key = os.environ.get(args.upstream_key_env, "") if args.upstream_key_env else ""
+    if args.cassettes:
+        try:
+            files = fixture_files([args.cassettes])
+        except MockgwError as exc:
+            print(f"mockgw drift: {exc}", file=sys.stderr)
+            return 2
+        probes = drift.cassette_probes((str(f), yaml.safe_load(f.read_text(encoding="utf-8"))) for f in files)
+    else:
+        probes = drift.probes()
+    url = args.url or config.remote_url()
+    started = None if url else MockGateway(config.resolve({"port": 0}, env={})).start()
+    mock = url or (started.url if started else "")
+    try:
+        results = drift_probe.run(args.upstream, mock, probes, key)
+    except OSError as exc:
+        print(f"mockgw drift: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if started is not None:
+            started.stop()
+    report = drift.report(args.upstream, mock, results)
+    print(report.text())
+    if args.json:
+        Path(args.json).write_text(json.dumps(report.as_json(), indent=2) + "\n", encoding="utf-8")
+    return 1 if report.critical else 0
+
+
+def export_command(args: argparse.Namespace) -> int:
+    """`mockgw export`: GET /__mockgw/export from a running server, to stdout."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    url = args.url or config.remote_url()
+    if not url:
+        print("mockgw export: give --url URL or set MOCKGW_URL", file=sys.stderr)
+        return 2
+    query = urllib.parse.urlencode({"session": args.session, **({"all": "1"} if args.all else {})})
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/__mockgw/export?{query}", timeout=30) as response:
+            sys.stdout.write(response.read().decode("utf-8"))
+    except urllib.error.HTTPError as exc:
+        print(f"mockgw export: {exc.read().decode('utf-8', 'replace')}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"mockgw export: cannot reach {url}: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _record_flags(parser: argparse.ArgumentParser, required: bool) -> None:
@@ -172,4 +240,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command in ("serve", "record"):
         return serve(args)
+    if args.command == "export":
+        return export_command(args)
+    if args.command == "drift":
+        return drift_command(args)
     return check(args.paths)

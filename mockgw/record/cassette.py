@@ -62,11 +62,13 @@ def document(fixtures: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     return {"version": 1, "fixtures": [dict(f) for f in fixtures]}
 
 
-def render(fixtures: Iterable[Mapping[str, Any]], source: str, literals: Iterable[str] = ()) -> str:
+def render(
+    fixtures: Iterable[Mapping[str, Any]], source: str, literals: Iterable[str] = (), header: str = HEADER
+) -> str:
     """The YAML text of a fixture file; raises SecretFound (naming each place) instead of rendering a secret."""
     doc = document(fixtures)
     findings = scan(doc, literals)
     if findings:
         raise SecretFound(source, findings)
     text = yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1_000_000)
-    return HEADER + text
+    return header + text

@@ -29,6 +29,7 @@ from mockgw.gateway.outcome import Delivery, Outcome, RawRequest, error_outcome
 from mockgw.gateway.problems import request_problem
 from mockgw.gateway.state import GatewayState
 from mockgw.journal.calls import Call, reply_summary
+from mockgw.record.export import SCRIPTED, scripted
 from mockgw.server import control, inject
 from mockgw.server.keys import CALL_LISTENERS, FORWARD, SESSION_PREFIX, STATE
 
@@ -225,7 +226,11 @@ class CallFacts:
             headers={name.lower(): redact(name, value) for name, value in raw.headers.items()},
             body=parsed,
             **Call.conversation_fields(conversation),
-            response=reply_summary(self.reply) if self.reply is not None else self.summary,
+            response=(
+                {**reply_summary(self.reply), SCRIPTED: scripted(self.reply)}  # the whole reply, for export
+                if self.reply is not None
+                else self.summary
+            ),
             near_misses=self.near_misses,
             delivered=inject.delivered_json(self.delivery, sent),
         )
