@@ -34,6 +34,8 @@ RESPONSE_SCHEMAS = {
 }
 # Headers the Edgee documentation promises (lower case), by when they are sent.
 DOCUMENTED_HEADERS = {"success": ("content-type", "x-edgee-provider")}
+# The error envelope every error answer has (README, docs/endpoints.md), though the schema requires only `message`.
+ENVELOPE = ("code", "message", "type", "param")
 # Known, intended differences: reported as info, never as drift (JSON paths as `where` names them).
 INTENDED: Mapping[str, str] = {
     "header content-type": "mockgw sends the media type without parameters",
@@ -373,7 +375,13 @@ def compare(probe: Probe, upstream: Answer, mock: Answer) -> tuple[list[Finding]
         findings.append(Finding(probe.name, "critical", "status", f"upstream {upstream.status}, mockgw {mock.status}"))
         return findings, None
     if upstream.status >= 400:  # the error envelope
-        findings.extend(compare_shapes(probe.name, _json(upstream.body), _json(mock.body), "error", "body"))
+        up_error = _json(upstream.body)
+        missing = [k for k in ENVELOPE if not (isinstance(up_error, dict) and k in (up_error.get("error") or {}))]
+        for key in missing:
+            message = "the documented error envelope has code, message, type and param; the upstream leaves it out"
+            findings.append(Finding(probe.name, "critical", f"body.error.{key}", message))
+        shapes = compare_shapes(probe.name, up_error, _json(mock.body), "error", "body")
+        findings.extend(f for f in shapes if f.where.removeprefix("body.error.") not in missing)
         return findings, None
     findings.extend(compare_headers(probe.name, upstream, mock))
     is_stream = "text/event-stream" in upstream.headers.get("content-type", "")

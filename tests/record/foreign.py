@@ -98,7 +98,9 @@ async def chat(request: web.Request) -> web.StreamResponse:
     request.app[SEEN].append(dict(request.headers))
     body = await request.json()
     if not body.get("messages"):  # an error envelope without `code` and `param`
-        return web.json_response({"error": {"message": "messages is required", "type": "invalid_request_error"}}, status=400)
+        return web.json_response(
+            {"error": {"message": "messages is required", "type": "invalid_request_error"}}, status=400
+        )
     text = _last_user(body)
     if "limit" in text:
         payload = _error(429, "rate_limited", "Slow down: 2 requests per minute", "rate_limit_error")
