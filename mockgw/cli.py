@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import logging
 import os
 import re
 import signal
@@ -34,6 +36,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", metavar="FILE", help="a mockgw.yaml config file")
     serve.add_argument("--seed", type=int, help="seed for every random choice (default 0)")
     serve.add_argument("--strict", action="store_true", default=None, help="unmatched requests get 404")
+    serve.add_argument(
+        "--clock", metavar="TIME", help="fix the gateway clock at an ISO 8601 time (e.g. 2026-01-01T00:00:00Z)"
+    )
+    serve.add_argument(
+        "--log-requests", action="store_true", default=None, help="print one line per call (or MOCKGW_LOG=requests)"
+    )
+    serve.add_argument("--journal-out", metavar="FILE", help="write the journal as JSONL here when the server stops")
     serve.add_argument("--record", choices=("none", *MODES), default="none", help="forward to --upstream and record")
     _record_flags(serve, required=False)
     check = commands.add_parser("check", help="lint fixture files; exit 1 on errors")
@@ -59,8 +68,6 @@ def _parser() -> argparse.ArgumentParser:
 
 def drift_command(args: argparse.Namespace) -> int:
     """`mockgw drift`: 0 without critical findings, 1 with, 2 when something could not run."""
-    import json
-
     from mockgw.record import drift
     from mockgw.server import drift_probe
 
@@ -151,7 +158,24 @@ def _record_settings(args: argparse.Namespace, mode: str) -> RecordSettings:
     return RecordSettings(args.upstream, args.out, mode, key, redaction)
 
 
-async def _serve(gateway: MockGateway) -> None:
+def _log_requests() -> None:
+    """Send the request log (one line per call) to stdout, beside the serving line."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log = logging.getLogger("mockgw.requests")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+
+def write_journal(gateway: MockGateway, path: str) -> None:
+    """Every kept call, oldest first, one JSON object a line (a CI artifact)."""
+    with open(path, "w", encoding="utf-8") as out:
+        for call in gateway.state.journal.calls():
+            out.write(json.dumps(call.to_json(), ensure_ascii=False) + "\n")
+
+
+async def _serve(gateway: MockGateway, journal_out: str | None = None) -> None:
     await gateway.start_async()
     count = len(gateway.state.file_fixtures)
     print(
@@ -166,6 +190,11 @@ async def _serve(gateway: MockGateway) -> None:
         await stop.wait()
     finally:
         await gateway.stop_async()
+        if journal_out:
+            try:
+                write_journal(gateway, journal_out)
+            except OSError as exc:  # the server ran fine; still say it, and not with a traceback
+                print(f"mockgw: cannot write the journal to {journal_out}: {exc}", file=sys.stderr, flush=True)
     print("mockgw stopped", flush=True)
 
 
@@ -176,8 +205,11 @@ def serve(args: argparse.Namespace) -> int:
         "fixtures": getattr(args, "fixtures", None),
         "seed": args.seed,
         "strict": getattr(args, "strict", None),
+        "log_requests": getattr(args, "log_requests", None),
     }
     try:
+        clock = getattr(args, "clock", None)
+        flags["clock"] = config.parse_clock(clock) if clock else None
         recording = None
         mode = args.mode if args.command == "record" else args.record
         if mode != "none":
@@ -191,7 +223,9 @@ def serve(args: argparse.Namespace) -> int:
         print(f"mockgw: {exc}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(_serve(gateway))
+        if gateway.settings.log_requests:
+            _log_requests()
+        asyncio.run(_serve(gateway, getattr(args, "journal_out", None)))
     except KeyboardInterrupt:
         pass
     except OSError as exc:

@@ -557,7 +557,6 @@ def format_schemas() -> dict[str, str]:
     sys.path.insert(0, str(REPO))
     from mockgw.fixtures.schema import FILE_SCHEMA
     from mockgw.gateway.config import CONFIG_SCHEMA
-
     from mockgw.record.drift import REPORT_SCHEMA
 
     return {

@@ -28,12 +28,13 @@ from mockgw.gateway.bodies import journal_body
 from mockgw.gateway.outcome import Delivery, Outcome, RawRequest, error_outcome
 from mockgw.gateway.problems import request_problem
 from mockgw.gateway.state import GatewayState
-from mockgw.journal.calls import Call, reply_summary
+from mockgw.journal.calls import Call, reply_summary, request_line
 from mockgw.record.export import SCRIPTED, scripted
-from mockgw.server import control, inject
+from mockgw.server import clock, control, inject
 from mockgw.server.keys import CALL_LISTENERS, FORWARD, SESSION_PREFIX, STATE
 
 LOG = logging.getLogger("mockgw")
+REQUEST_LOG = logging.getLogger("mockgw.requests")
 
 Handler = Callable[[GatewayState, RawRequest], Outcome]
 
@@ -165,6 +166,8 @@ def record(
         sent,
     )
     state.journal.append(facts.call, size)
+    if state.settings.log_requests:  # off by default: the Call is only made when somebody reads it
+        REQUEST_LOG.info(request_line(facts.call()))
     if outcome.error is not None:  # only refusals can be problems: nothing more to decide on a normal answer
         problem = request_problem(raw, outcome)
         if problem is not None:
@@ -226,8 +229,8 @@ class CallFacts:
             headers={name.lower(): redact(name, value) for name, value in raw.headers.items()},
             body=parsed,
             **Call.conversation_fields(conversation),
-            response=(
-                {**reply_summary(self.reply), SCRIPTED: scripted(self.reply)}  # the whole reply, for export
+            response=(  # the whole reply under `scripted`, for export
+                {**reply_summary(self.reply), **self.summary, SCRIPTED: scripted(self.reply)}
                 if self.reply is not None
                 else self.summary
             ),
@@ -258,6 +261,7 @@ def make_app(state: GatewayState) -> web.Application:
     app[CALL_LISTENERS] = []
     inject.setup(app)
     control.add_routes(app)
+    clock.add_routes(app)
     control.add_session_routes(app)
     app.router.add_route("*", SESSION_PREFIX + "/{tail:.*}", session_api)
     for path in API_ROUTES:  # the same handler as the catch-all below, found by aiohttp's exact-path index

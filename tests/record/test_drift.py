@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -79,10 +80,8 @@ def test_rate_limits_and_outages_are_not_drift(
     recorder = recorder_factory(foreign.url, out, mode="all")
     client = openai.OpenAI(base_url=recorder.base_url, api_key=KEY, max_retries=0)
     for text in ("over the limit", "boom", "hello"):
-        try:
+        with contextlib.suppress(openai.APIStatusError):
             client.chat.completions.create(model="openai/gpt-4o", messages=[{"role": "user", "content": text}])
-        except openai.APIStatusError:
-            pass
     recorder.stop()
     mock = gateway_factory()
     code, report = _drift(tmp_path, "--upstream", foreign.url, "--url", mock.url, "--cassettes", str(out))
