@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,11 @@ def _stream(gateway: MockGateway) -> list[dict[str, Any]]:
 
 
 def _delivered(gateway: MockGateway) -> Any:
-    (call,) = gateway.state.journal.calls()
+    """The journal's `delivered` record of the one call (the server files it just after the last byte went out)."""
+    deadline = time.monotonic() + 10
+    while not gateway.run_in_loop(gateway.state.journal.calls) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    (call,) = gateway.run_in_loop(gateway.state.journal.calls)
     return call.delivered
 
 
