@@ -8,6 +8,7 @@ check=...)`. Settings: ini options `mockgw_*` < MOCKGW_* environment < the marke
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 from collections.abc import Callable, Generator, Iterator, Mapping
@@ -22,6 +23,8 @@ from mockgw.core.frozen import frozen
 from mockgw.core.names import TRUE_WORDS
 from mockgw.gateway.config import Settings, env_set_fields, remote_url, resolve
 from mockgw.handle import FixtureSource, LocalServer, MockgwAssertionError, MockgwHandle, RemoteServer, Server
+from mockgw.record.modes import RecordSettings
+from mockgw.server.runner import MockGateway
 
 # Handles created during a test, checked for server-side problems once the test body has run.
 HANDLES = pytest.StashKey[list[MockgwHandle]]()
@@ -40,6 +43,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type="bool",
         default=True,
     )
+
+    group = parser.getgroup("mockgw")
+    group.addoption(
+        "--mockgw-record",
+        choices=("none", "once", "new", "all"),
+        default="none",
+        help="mockgw: record each test's traffic to --mockgw-upstream into cassettes/<file>/<test>.yaml next to the "
+        "tests (none, the default, never touches the network and replays the cassettes that exist)",
+    )
+    group.addoption("--mockgw-upstream", metavar="URL", help="mockgw: the gateway to record (or MOCKGW_UPSTREAM)")
+    group.addoption("--mockgw-upstream-key-env", metavar="NAME", help="mockgw: the upstream key's variable")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -154,9 +168,20 @@ def mockgw(
             )
         # strict and seed are server-wide settings: a dedicated server (started in milliseconds) is the clean way.
         server = own = LocalServer.start(replace(mockgw_settings, **changes))
+    cassette = _cassette(request)
+    recording = _recording(request.config, cassette)
+    if recording is not None:  # record & replay (docs/record.md): a recording server of the test's own
+        settings = replace(mockgw_settings, **changes, port=0)
+        if recording.mode in ("once", "new") and cassette.is_file():
+            settings = replace(settings, fixtures=(*settings.fixtures, str(cassette)))
+        if own is not None:
+            own.close()
+        server = own = LocalServer(MockGateway(settings, recording).start())
     session = _session_name(request.node.nodeid) if isinstance(server, RemoteServer) else ""
     handle = MockgwHandle(server, session)
     handle.reset()
+    if recording is None and cassette.is_file():  # a recorded cassette replays, without any network
+        handle.add(cassette)
     for source in options.fixtures:
         handle.add(source, base=request.path.parent)
     if request.config.getini("mockgw_patch_env"):
@@ -169,6 +194,25 @@ def mockgw(
         handle.reset()  # leave nothing behind on a shared server
     if own is not None:
         own.close()
+
+
+def _cassette(request: pytest.FixtureRequest) -> Path:
+    """The test's recording: cassettes/<test file>/<test name>.yaml beside the test file."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", request.node.name).strip("-")
+    return request.path.parent / "cassettes" / request.path.stem / f"{name}.yaml"
+
+
+def _recording(config: pytest.Config, cassette: Path) -> RecordSettings | None:
+    """What --mockgw-record asks for this test (None: replay only)."""
+    mode = config.getoption("--mockgw-record", "none")
+    if mode == "none":
+        return None
+    upstream = config.getoption("--mockgw-upstream") or os.environ.get("MOCKGW_UPSTREAM")
+    if not upstream:
+        pytest.fail("--mockgw-record needs --mockgw-upstream URL (or MOCKGW_UPSTREAM)", pytrace=False)
+    key_env = config.getoption("--mockgw-upstream-key-env")
+    key = os.environ.get(key_env) if key_env else None
+    return RecordSettings(upstream, str(cassette.parent), mode, key, file=cassette.name)
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ class RecordSettings:
     mode: str = "new"
     upstream_key: str | None = None  # sent upstream instead of the client's key; never written
     redaction: Redaction = Redaction()
+    file: str | None = None  # one file for every capture (the pytest plugin: one per test), else one per session
 
 
 @frozen
@@ -51,6 +52,6 @@ def decide(mode: str, matched: bool, file_existed: bool) -> Action:
     return Action(forward=True, record=True)
 
 
-def file_name(session: str) -> str:
-    """The recording file of a session: `<session>.yaml` (`recorded.yaml` without one)."""
-    return f"{session or 'recorded'}.yaml"
+def file_name(session: str, fixed: str | None = None) -> str:
+    """The recording file of a session: `<session>.yaml` (`recorded.yaml` without one), or the `fixed` one."""
+    return fixed or f"{session or 'recorded'}.yaml"

@@ -78,7 +78,7 @@ class Recorder:
         """Add the capture to its session's file and write the file (or log why not)."""
         if not self.settings.out:
             return None
-        path = Path(self.settings.out) / file_name(capture.session)
+        path = Path(self.settings.out) / file_name(capture.session, self.settings.file)
         fixture = derive.derive_fixture(capture, self.settings.redaction)
         fixtures = cassette.add(self._fixtures(path), fixture)
         try:
@@ -172,7 +172,7 @@ async def forward(request: web.Request, raw: RawRequest) -> tuple[web.StreamResp
     state = request.app[STATE]
     settings = recorder.settings
     matched = settings.mode in ("new", "once") and _matched(state, raw)
-    action = decide(settings.mode, matched, file_name(raw.session) in recorder.existed)
+    action = decide(settings.mode, matched, file_name(raw.session, settings.file) in recorder.existed)
     if action.refuse is not None:
         return await _refuse(request, not_found(f"Not recorded: {action.refuse}.", code="not_recorded"))
     if not action.forward:
