@@ -246,16 +246,6 @@ async def relay(
             complete = False
         if buffer:  # a piece of an event the upstream never finished
             events.append(RecordedEvent(ms(), buffer))
-        if present:
-            if complete:
-                try:
-                    await response.write_eof()
-                    sent.completed = True
-                except ConnectionError:
-                    sent.client_disconnected = True
-            elif request.transport is not None:  # the same cut, passed on
-                sent.ending = "close"
-                request.transport.close()
         capture = Capture(
             method=raw.method,
             path=raw.path,
@@ -270,7 +260,18 @@ async def relay(
             session=raw.session,
             secrets=secrets,
         )
-    written = recorder.save(capture, secrets) if record else None
+        # written before the client sees the end: once it has its answer, the file has it too
+        written = recorder.save(capture, secrets) if record else None
+        if present:
+            if complete:
+                try:
+                    await response.write_eof()
+                    sent.completed = True
+                except ConnectionError:
+                    sent.client_disconnected = True
+            elif request.transport is not None:  # the same cut, passed on
+                sent.ending = "close"
+                request.transport.close()
     outcome = Outcome(
         status=capture.status,
         body=capture.body or b"",
