@@ -33,7 +33,8 @@ REDACTED = "[REDACTED]"
 # What a key looks like. Long enough not to fire on prose ("task-list", "sk-learn").
 KEY_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("an sk- API key", re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}")),
-    ("a Bearer token", re.compile(r"\bBearer\s+[A-Za-z0-9._~+/=\-]{8,}")),
+    # a token has a digit somewhere: "Bearer authentication" in prose is not one
+    ("a Bearer token", re.compile(r"\bBearer\s+(?=[\w.~+/=\-]*\d)[\w.~+/=\-]{12,}")),
     ("a JWT", re.compile(r"\beyJ[A-Za-z0-9_\-]{4,}\.eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}")),
 )
 

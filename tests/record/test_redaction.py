@@ -80,7 +80,8 @@ def test_a_key_shaped_answer_is_not_written_and_the_log_says_where(
     gateway.stop()
     assert not (out / "recorded.yaml").exists()
     (message,) = [r.getMessage() for r in caplog.records if "refusing" in r.getMessage()]
-    assert "fixtures[0].reply.recorded.body" in message and "a JWT" in message and "an sk- API key" in message
+    assert "fixtures[0].reply.recorded.body" in message
+    assert "a JWT" in message and "an sk- API key" in message and "a Bearer token" in message
     assert LEAKED_SK not in message and LEAKED_JWT not in message
 
 
