@@ -80,6 +80,8 @@ class Recorder:
             return None
         path = Path(self.settings.out) / file_name(capture.session, self.settings.file)
         fixture = derive.derive_fixture(capture, self.settings.redaction)
+        if capture.session and not self.settings.file:  # names stay unique when the folder is served as a whole
+            fixture = {**fixture, "name": f"{capture.session}-{fixture['name']}"}
         fixtures = cassette.add(self._fixtures(path), fixture)
         try:
             text = cassette.render(fixtures, str(path), literals)

@@ -126,3 +126,26 @@ def test_foreign_gateway_recorded_then_replayed_identically(
     replayer = replayer_factory(out)
     replayed = _session(replayer)
     assert replayed == recorded
+
+
+def test_one_file_per_session_and_the_folder_serves_as_a_whole(
+    foreign: ForeignGateway,
+    recorder_factory: Callable[..., MockGateway],
+    replayer_factory: Callable[..., MockGateway],
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "recordings"
+    recorder = recorder_factory(foreign.url, out, mode="all")
+    for session in ("suite-a", "suite-b"):
+        client = openai.OpenAI(base_url=f"{recorder.url}/s/{session}/v1", api_key=KEY, max_retries=0)
+        client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hello there"}])
+    recorder.stop()
+    assert sorted(p.name for p in out.iterdir()) == ["suite-a.yaml", "suite-b.yaml"]
+    names = [f["name"] for f in yaml.safe_load((out / "suite-b.yaml").read_text())["fixtures"]]
+    assert names == ["suite-b-chat-hello-there"]
+    foreign.stop()
+    replayer = replayer_factory(out)  # no clash of names across the files
+    answer = _client(replayer).chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "hello there"}]
+    )
+    assert answer.id == "chatcmpl-foreign-json"
