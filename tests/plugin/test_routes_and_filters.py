@@ -69,7 +69,7 @@ def test_calls_of_another_session(mockgw):
 """
 
 
-def test_routes_and_filters(chat: pytest.Pytester) -> None:
+def test_routes_and_filters(chat: pytest.Pytester) -> None:  # noqa: F811
     chat.makepyfile(test_routes=ROUTES)
     result = chat.runpytest_inprocess(*QUIET)
     result.assert_outcomes(passed=3)
