@@ -359,7 +359,7 @@ def _code(summary: Any) -> Any:
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-CALL_FILTERS = ("path", "model", "fixture", "tag", "text", "status", "limit", "all")
+CALL_FILTERS = ("path", "model", "fixture", "tag", "text", "status", "limit", "all", "edgee_session_id")
 
 
 def checked(handler: Handler, params: Sequence[str]) -> Handler:
