@@ -127,7 +127,7 @@ def test_sessions_are_listed_with_their_call_and_problem_counts(strict: LocalSer
 @pytest.mark.parametrize(
     ("path", "name", "valid"),
     [
-        ("/calls?sesion=job-3", "sesion", "all, edgee_session_id, fixture, limit, model, path, session, status, tag, text"),
+        ("/calls?sesion=job-3", "sesion", "edgee_session_id, fixture, limit, model, path, session, status, tag, text"),
         ("/problems?sesion=job-3", "sesion", "session"),
         ("/holds?wait=1", "wait", "fixture, session, timeout, wait_for"),
     ],
