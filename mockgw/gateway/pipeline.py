@@ -318,6 +318,8 @@ def edge_calls(picked: Picked, conv: Conversation, features: edgee.Features, key
     """The Edge Tool calls of a round: the reply's calls of active Edge Tools; with no fixture answering, a
     call of every Edge Tool the request offers that has not run yet (the generator "uses" the tools offered)."""
     assert picked.reply is not None
+    if not picked.reply.tool_calls and not features.edge_ids:  # nearly every request: what the lines below give
+        return ()
     active = set(features.active_ids) | set(features.edge_ids)
     calls = tuple(c for c in picked.reply.tool_calls if c.name in active)
     if calls or picked.fixture is not None or picked.reply.tool_calls:
