@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from mockgw.answers import build as replies
+from mockgw.answers.budget import MAX_STREAM_EVENTS, BudgetExceeded, Limits
 from mockgw.core.conversation import Conversation
 from mockgw.core.errors import ApiError, not_found
 from mockgw.core.frozen import frozen
@@ -163,13 +164,17 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
         return replace(spec_error_outcome(spec.error, body, conv), fixture=name, delivery=delivery)
     key = f"{state.settings.seed}:{raw.session}:{sequence}"
     rng = random.Random(key) if replies.draws_ids(spec) else None
-    reply = replies.build(spec, conv, rng, state.settings.seed, state.settings.generated_words)
+    try:
+        limits = Limits(max_bytes=state.settings.max_answer_bytes)
+        reply = replies.build(spec, conv, rng, state.settings.seed, state.settings.generated_words, limits)
+    except BudgetExceeded as exc:  # a client's schema asks for more than an answer may hold or cost
+        return error_outcome(exc.error(), body, conversation=conv, fixture=name)
     meta = ReplyMeta(
         id=replies.seeded_id(key, dialect.id_prefix),
         created=int(time.time()),
         model=conv.model,
         include_usage=conv.include_usage,
-        chunk_tokens=(spec.chunk_tokens if spec and spec.chunk_tokens else 1),
+        chunk_tokens=stream_chunk_tokens(spec.chunk_tokens if spec and spec.chunk_tokens else 1, reply),
         separate_usage_chunk=state.settings.stream_usage == "separate_chunk",
     )
     headers = {"X-Edgee-Provider": admitted.resolved.provider, **(spec.headers if spec else {})}
@@ -192,6 +197,12 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
         reply=reply,  # the journal summarises it when read
         **body_or_events,
     )
+
+
+def stream_chunk_tokens(asked: int, reply: Reply) -> int:
+    """Tokens per streamed event: as asked, but a huge answer streams in at most MAX_STREAM_EVENTS events (a
+    1 MiB generated answer would otherwise be ~200,000 events, built while every other request waits)."""
+    return max(asked, -(-reply.usage.completion_tokens // MAX_STREAM_EVENTS))
 
 
 def reply_summary(reply: Reply) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from mockgw.gateway.outcome import SESSION_HEADER, Delivery, Outcome, RawRequest
 from mockgw.gateway.pipeline import reply_summary
 from mockgw.gateway.state import GatewayState
 from mockgw.journal.calls import Call
-from mockgw.server import inject
+from mockgw.server import inject, offload
 
 LOG = logging.getLogger("mockgw")
 STATE: web.AppKey[GatewayState] = web.AppKey("state", GatewayState)
@@ -115,7 +115,8 @@ async def api(request: web.Request) -> web.StreamResponse:
             return await deliver(request, outcome)
         raw = RawRequest.received(method, path, headers, body)
         try:
-            outcome = routed(state, raw)
+            run = partial(routed, state, raw)
+            outcome = await request.app[offload.OFFLOADER].run(offload.is_heavy(raw.body), run)
         except Exception as exc:  # a bug in mockgw: answer 500, log it, and keep it for the test to raise
             LOG.exception("mockgw failed on %s %s", raw.method, raw.path)
             state.add_problem(raw.session, f"internal error on {raw.method} {raw.path}: {exc!r}")
@@ -240,6 +241,7 @@ def make_app(state: GatewayState) -> web.Application:
     app[STATE] = state
     app[CALL_LISTENERS] = []
     inject.setup(app)
+    offload.setup(app)
     control.add_routes(app)
     control.add_session_routes(app)
     app.router.add_route("*", SESSION_PREFIX + "/{tail:.*}", session_api)
