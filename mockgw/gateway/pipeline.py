@@ -205,17 +205,6 @@ def stream_chunk_tokens(asked: int, reply: Reply) -> int:
     return max(asked, -(-reply.usage.completion_tokens // MAX_STREAM_EVENTS))
 
 
-def reply_summary(reply: Reply) -> dict[str, Any]:
-    """What the journal shows of a reply."""
-    return {
-        "finish_reason": reply.finish_reason,
-        "content": (reply.content or "")[:200],
-        "tool_calls": [c.name for c in reply.tool_calls],
-        "usage": {"prompt_tokens": reply.usage.prompt_tokens, "completion_tokens": reply.usage.completion_tokens},
-        **({"warnings": list(reply.warnings)} if reply.warnings else {}),
-    }
-
-
 JsonHandler = Callable[[Mapping[str, Any], Mapping[str, str]], Mapping[str, Any] | ApiError]
 
 

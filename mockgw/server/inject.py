@@ -35,6 +35,7 @@ class Sent:
     client_disconnected: bool = False
     held_ms: float | None = None
     released_by: str | None = None  # release | timeout | client_disconnected | server_stop
+    answered: bool = False  # a status line went out (not when the connection was dropped, or hung up, before it)
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -205,7 +206,7 @@ async def _deliver_body(request: web.Request, outcome: Outcome, sent: Sent) -> w
     fault = outcome.delivery.fault
     if not isinstance(fault, faults.SlowBody):
         sent.bytes = len(outcome.body)
-        sent.completed = True
+        sent.completed = sent.answered = True
         return web.Response(
             status=outcome.status,
             body=outcome.body,
@@ -216,6 +217,7 @@ async def _deliver_body(request: web.Request, outcome: Outcome, sent: Sent) -> w
     response.content_type = outcome.content_type
     response.content_length = len(outcome.body)
     await response.prepare(request)
+    sent.answered = True
     for part in faults.dribble(outcome.body, fault):
         why = await pause(request, part.wait_ms)
         if why != "elapsed":
@@ -253,6 +255,7 @@ async def _deliver_stream(request: web.Request, outcome: Outcome, sent: Sent) ->
         sent.client_disconnected = True
         sent.ending = "client_disconnected"
         return response
+    sent.answered = True
     for wait, data, count in runs:
         why = await pause(request, wait)
         if why != "elapsed":
