@@ -19,7 +19,9 @@ def _refused(schema: Any, limits: Limits | None = None) -> BudgetExceeded:
 
 
 def test_a_huge_minimum_is_refused_before_anything_is_built() -> None:
-    refused = _refused({"type": "object", "properties": {"xs": {"type": "array", "minItems": 10**9}}, "required": ["xs"]})
+    refused = _refused(
+        {"type": "object", "properties": {"xs": {"type": "array", "minItems": 10**9}}, "required": ["xs"]}
+    )
     assert refused.path == ("properties", "xs", "minItems")
     error = refused.error()
     assert (error.status, error.code, error.param) == (400, "answer_too_large", "properties.xs.minItems")
