@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from mockgw.core.errors import MockgwError
 from mockgw.core.version import VERSION as __version__
+from mockgw.fixtures import lint
 from mockgw.fixtures.load import fixture_files, load_file
 from mockgw.gateway import config
 from mockgw.server.runner import MockGateway
@@ -80,10 +81,14 @@ def check(paths: Sequence[str]) -> int:
     total = 0
     for path in files:
         try:
-            total += len(load_file(path))
+            loaded = load_file(path)
         except MockgwError as exc:
             failures += 1
             print(f"error: {exc}")
+            continue
+        total += len(loaded)
+        for warning in lint.regex_warnings(loaded):
+            print(warning)
     print(f"{len(files)} files, {total} fixtures, {failures} with errors")
     return 1 if failures else 0
 

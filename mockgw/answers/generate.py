@@ -10,13 +10,14 @@ never a 500.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import math
 import random
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from fractions import Fraction
 from typing import Any
 
@@ -257,7 +258,7 @@ def checker(schema: Any) -> Callable[[Any], list[str]]:
 
     try:
         jsonschema_rs.meta.validate(schema)  # the same check as `cls.check_schema`, a thousand times faster
-        cls = jsonschema.validators.validator_for(schema, default=Draft202012Validator)
+        cls = _time_limited(jsonschema.validators.validator_for(schema, default=Draft202012Validator))
         # an empty registry: a client's `$ref` to a URL must never make mockgw fetch it
         validator = cls(schema, format_checker=cls.FORMAT_CHECKER, registry=referencing.Registry())
     except Exception as exc:
@@ -272,6 +273,18 @@ def checker(schema: Any) -> Callable[[Any], list[str]]:
         return [f"{e.json_path}: {e.message}" for e in errors]
 
     return problems
+
+
+@functools.cache
+def _time_limited(cls: Any) -> Any:
+    """`cls` with `pattern` searched under regexes' time limit (the client's pattern, our `re` would backtrack)."""
+    import jsonschema
+
+    def pattern(validator: Any, expected: str, instance: Any, schema: Any) -> Iterator[Any]:
+        if validator.is_type(instance, "string") and not patterns.matches(expected, instance):
+            yield jsonschema.ValidationError(f"{instance!r} does not match {expected!r}")
+
+    return jsonschema.validators.extend(cls, {"pattern": pattern})
 
 
 _NUMBER_MIN = ("minimum", "minLength", "minItems", "minProperties", "exclusiveMinimum", "minContains")

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import importlib
 import random
-import re
 import string
 from typing import Any
+
+from mockgw.core import regexes
 
 # `re._parser` has no type stubs (and `sre_parse` warns it is deprecated), so it is reached as Any.
 _PARSER: Any = importlib.import_module("re._parser")
@@ -54,11 +55,8 @@ def _short(pattern: str) -> str:
 
 
 def matches(pattern: str, value: str) -> bool:
-    """JSON Schema's `pattern` semantics: a search, not a full match."""
-    try:
-        return re.search(pattern, value) is not None
-    except re.error:
-        return False
+    """JSON Schema's `pattern` semantics: a search, not a full match (with regexes' time limit)."""
+    return regexes.matches(pattern, value)
 
 
 def _sequence(items: Any, rng: random.Random) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from mockgw.answers import build as replies
 from mockgw.answers.budget import MAX_STREAM_EVENTS, BudgetExceeded, Limits
+from mockgw.core import regexes
 from mockgw.core.conversation import Conversation
 from mockgw.core.errors import ApiError, not_found
 from mockgw.core.frozen import frozen
@@ -84,7 +85,11 @@ def handle_completion(state: GatewayState, raw: RawRequest, dialect: Dialect = C
     admitted = admit(state, raw, dialect)
     if isinstance(admitted, Outcome):
         return admitted
-    return answer(state, raw, dialect, admitted)
+    with regexes.collecting() as timed_out:  # a fixture's or schema's regex out of time: a problem of the session
+        outcome = answer(state, raw, dialect, admitted)
+    for problem in timed_out:
+        state.add_problem(raw.session, problem)
+    return outcome
 
 
 def accept(

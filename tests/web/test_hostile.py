@@ -23,7 +23,9 @@ from typing import Any
 import openai
 import pytest
 
+from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY
+from tests.web.control_client import control
 
 USER: list[Any] = [{"role": "user", "content": "hi"}]
 
@@ -181,6 +183,15 @@ class _Prober:
         self.thread.join(timeout=10)
 
 
+def slowness(url: str) -> float:
+    """How much slower than an idle machine this one is right now (at least 1): the slowest of a few idle health
+    probes over 10 ms. The suite shares two cores with other processes; the bounds below (the issue's 2 s and
+    100 ms) are multiplied by it, so that they measure what a hostile request adds, not the machine's load."""
+    with _Prober(url) as prober:
+        time.sleep(0.25)
+    return max(1.0, prober.slowest / 0.01)
+
+
 def hostile(server: Served, send: Callable[[], Any]) -> tuple[Any, float, float, _Prober]:
     """Send one hostile request with health probes running: (what `send` gave, seconds, RSS growth, prober)."""
     before = server.rss_mib()
@@ -216,8 +227,9 @@ def test_hostile_generation_is_bounded(shared_gateway: Served, extras: dict[str,
         except openai.BadRequestError as exc:
             return exc
 
+    factor = slowness(shared_gateway.url)
     result, elapsed, grown, prober = hostile(shared_gateway, send)
-    assert elapsed < 2, f"answered after {elapsed:.2f} s"
+    assert elapsed < 2 * factor, f"answered after {elapsed:.2f} s (machine slowness {factor:.1f})"
     if expected == "ok":
         assert not isinstance(result, Exception), result
     else:
@@ -228,5 +240,24 @@ def test_hostile_generation_is_bounded(shared_gateway: Served, extras: dict[str,
         assert error["param"].startswith(expected)
         assert error["param"] in error["message"]
     assert prober.answered >= 1
-    assert prober.slowest < 0.1, f"/__mockgw/health took {prober.slowest * 1000:.0f} ms"
+    assert prober.slowest < 0.1 * factor, f"/__mockgw/health took {prober.slowest * 1000:.0f} ms ({factor:.1f})"
     assert grown < 50, f"RSS grew by {grown:.0f} MiB"
+
+
+def test_a_catastrophic_fixture_regex_fails_fast_and_is_a_problem(gateway_factory: Callable[..., MockGateway]) -> None:
+    gateway = gateway_factory()
+    fixture = {"name": "backtracker", "match": {"last_user_message": {"regex": "^(a+)+$"}}, "reply": {"content": "x"}}
+    control(gateway, "POST", "fixtures", fixture)
+    client = openai.OpenAI(base_url=gateway.base_url, api_key=API_KEY, max_retries=0, timeout=10)
+    started = time.perf_counter()
+    completion = client.chat.completions.create(
+        model="openai/gpt-4o", messages=[{"role": "user", "content": "a" * 10_000 + "!"}]
+    )
+    elapsed = time.perf_counter() - started
+    assert completion.choices[0].message.content != "x"  # not matched: a generated answer
+    # ~15 ms on an idle machine (the search gets 10 ms of CPU); without the limit it would not end in a lifetime.
+    # The bound is loose because the suite shares two cores with other processes (CPU time is not wall time).
+    assert elapsed < 0.5, f"answered after {elapsed * 1000:.0f} ms"
+    (problem,) = control(gateway, "GET", "problems")["problems"]
+    assert "'^(a+)+$' ran out of its 10 ms" in problem
+    assert "10001 characters" in problem
