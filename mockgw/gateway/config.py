@@ -17,6 +17,7 @@ import yaml
 
 from mockgw.core.errors import ConfigError
 from mockgw.core.frozen import frozen
+from mockgw.core.names import TRUE_WORDS
 from mockgw.fixtures.schema import FAULT_RULE, FILE_SCHEMA
 from mockgw.gateway.auth import KEY_STATES, ApiKey
 from mockgw.gateway.catalog import Catalog
@@ -135,6 +136,7 @@ class Settings:
     rate_limit: Mapping[str, int] = field(default_factory=dict)
     faults: tuple[Mapping[str, Any], ...] = ()
     conversation_rules: tuple[str, ...] = RULE_NAMES  # the conversation rules enforced (rules.RULES names)
+    log_requests: bool = False  # one line per call on the "mockgw.requests" logger (serve prints it on stdout)
 
 
 def read_config(path: str | Path) -> dict[str, Any]:
@@ -209,9 +211,11 @@ def _env_flags(env: Mapping[str, str]) -> dict[str, Any]:
     if env.get("MOCKGW_SEED"):
         flags["seed"] = int(env["MOCKGW_SEED"])
     if env.get("MOCKGW_STRICT"):
-        flags["strict"] = env["MOCKGW_STRICT"].lower() in ("1", "true", "yes", "on")
+        flags["strict"] = env["MOCKGW_STRICT"].lower() in TRUE_WORDS
     if env.get("MOCKGW_FIXTURES"):
         flags["fixtures"] = tuple(env["MOCKGW_FIXTURES"].split(os.pathsep))
+    if "requests" in env.get("MOCKGW_LOG", "").lower().split(","):
+        flags["log_requests"] = True
     return flags
 
 

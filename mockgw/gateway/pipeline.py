@@ -23,7 +23,7 @@ from mockgw.core.reply import Reply, ReplyMeta
 from mockgw.dialects import Dialect
 from mockgw.dialects.chat import CHAT
 from mockgw.dialects.messages import MESSAGES
-from mockgw.faults import catalogue as faults
+from mockgw.faults.kinds.error import ErrorFault
 from mockgw.fixtures import matching, scenarios
 from mockgw.fixtures.load import Fixture, ReplySpec
 from mockgw.gateway import auth, endpoints, ratelimit
@@ -149,7 +149,7 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
     session = state.session(raw.session)
     sequence = next(session.sequence)
     ruled = choose_rule_fault(state, raw.session, conv)
-    if isinstance(ruled.fault, faults.ErrorFault):
+    if isinstance(ruled.fault, ErrorFault):
         return fault_error_outcome(ruled, body, conv)
     selection = matching.select(
         state.fixtures_by_priority(raw.session), conv, uses=session.uses, states=session.scenarios, ordered=True
