@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -23,6 +24,7 @@ T = TypeVar("T")
 
 HEAVY_BYTES = 32 * 1024  # bodies past this run on the worker (parsing, validating and counting them takes ms)
 HEAVY_MARKERS = (b'"json_schema"', b'"tools"')  # what lets a client's schema drive generation
+SWITCH_INTERVAL_S = 0.0005
 
 
 class Offloader:
@@ -31,17 +33,25 @@ class Offloader:
     def __init__(self) -> None:
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mockgw-pipeline")
         self.queued = 0
+        self.saved_interval = sys.getswitchinterval()
 
     async def run(self, heavy: bool, function: Callable[[], T]) -> T:
         """`function()`, inline when it is light and the worker idle, else on the worker (in order)."""
         if not heavy and self.queued == 0:
             return function()
+        if self.queued == 0:
+            # while the worker computes, the interpreter hands the loop its turn every 0.5 ms instead of 5 ms: a
+            # health check needs several turns (read, route, write), each a wait for the worker's time slice
+            self.saved_interval = sys.getswitchinterval()
+            sys.setswitchinterval(SWITCH_INTERVAL_S)
         self.queued += 1
         try:
             context = contextvars.copy_context()
             return await asyncio.get_running_loop().run_in_executor(self.executor, context.run, function)
         finally:
             self.queued -= 1
+            if self.queued == 0:
+                sys.setswitchinterval(self.saved_interval)
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)

