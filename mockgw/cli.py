@@ -1,15 +1,18 @@
-"""The command line: `mockgw serve` runs the gateway, `mockgw check` lints fixture files."""
+"""The command line: `mockgw serve` runs the gateway, `mockgw check` lints fixture and config files."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
-from mockgw.core.errors import MockgwError
+from mockgw.core.errors import FixtureError, MockgwError
+from mockgw.core.explain import Problem
+from mockgw.core.frozen import frozen
 from mockgw.core.version import VERSION as __version__
-from mockgw.fixtures.load import fixture_files, load_file
+from mockgw.fixtures.load import Fixture, file_problems, fixture_files, load_paths, read_yaml
 from mockgw.gateway import config
 from mockgw.server.runner import MockGateway
 
@@ -25,8 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", metavar="FILE", help="a mockgw.yaml config file")
     serve.add_argument("--seed", type=int, help="seed for every random choice (default 0)")
     serve.add_argument("--strict", action="store_true", default=None, help="unmatched requests get 404")
-    check = commands.add_parser("check", help="lint fixture files; exit 1 on errors")
-    check.add_argument("paths", nargs="+", metavar="PATH")
+    check = commands.add_parser("check", help="lint fixture and config files; exit 1 on errors")
+    check.add_argument("paths", nargs="*", metavar="PATH", help="fixture or config files (told by their keys), folders")
+    check.add_argument("--config", action="append", metavar="FILE", help="check FILE as a config file (repeatable)")
     return parser
 
 
@@ -69,22 +73,67 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def check(paths: Sequence[str]) -> int:
-    """Load every file on its own and report each broken one; 0 when all load."""
-    try:
-        files = fixture_files(paths)
-    except MockgwError as exc:
-        print(f"error: {exc}")
-        return 1
-    failures = 0
-    total = 0
-    for path in files:
+def _looks_like_config(document: object) -> bool:
+    """A config file by its keys: any setting but `fixtures`, or `fixtures:` listing paths; a fixture file has
+    `version:` and fixture objects."""
+    if not isinstance(document, Mapping) or "version" in document:
+        return False
+    if set(document) & (config.CONFIG_KEYS - {"fixtures"}):
+        return True
+    listed = document.get("fixtures")
+    return isinstance(listed, list) and bool(listed) and all(isinstance(item, str) for item in listed)
+
+
+@frozen
+class _Checked:
+    """What checking one file found."""
+
+    is_config: bool
+    fixtures: int
+    problems: tuple[Problem, ...]
+
+
+def _check_config(path: Path, document: object) -> _Checked:
+    """A config file: its settings and fault rules, then the fixture files it names (as `serve` would load them)."""
+    problems = config.config_problems(document, str(path))
+    fixtures: tuple[Fixture, ...] = ()
+    if not problems and isinstance(document, Mapping):
         try:
-            total += len(load_file(path))
-        except MockgwError as exc:
-            failures += 1
+            fixtures = load_paths(str(path.parent / p) for p in document.get("fixtures", ()))
+        except FixtureError as exc:
+            problems = list(exc.problems)
+    return _Checked(True, len(fixtures), tuple(problems))
+
+
+def _check_file(path: Path, as_config: bool) -> _Checked:
+    document, problems = read_yaml(path)
+    if problems:
+        return _Checked(as_config, 0, tuple(problems))
+    if as_config or _looks_like_config(document):
+        return _check_config(path, document)
+    fixtures, problems = file_problems(path)
+    return _Checked(False, len(fixtures), tuple(problems))
+
+
+def check(paths: Sequence[str], configs: Sequence[str] = ()) -> int:
+    """Check every file (fixture files, and config files told by their keys or `--config`) and report every
+    mistake of every one; 0 when all load."""
+    todo: list[tuple[Path, bool]] = [(Path(c), True) for c in configs]
+    missing = 0
+    for entry in paths:
+        try:
+            todo.extend((path, False) for path in fixture_files([entry]))
+        except FixtureError as exc:
+            missing += 1
             print(f"error: {exc}")
-    print(f"{len(files)} files, {total} fixtures, {failures} with errors")
+    results = [_check_file(path, as_config) for path, as_config in todo]
+    for result in results:
+        for problem in result.problems:
+            print(f"error: {problem.line()}")
+    failures = missing + sum(1 for r in results if r.problems)
+    configs_seen = sum(r.is_config for r in results)
+    files = f"{len(results)} files" + (f" ({configs_seen} config)" if configs_seen else "")
+    print(f"{files}, {sum(r.fixtures for r in results)} fixtures, {failures} with errors")
     return 1 if failures else 0
 
 
@@ -92,4 +141,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
-    return check(args.paths)
+    if not args.paths and not args.config:
+        _parser().error("check: give fixture or config files (PATH...), or --config FILE")
+    return check(args.paths, args.config or ())

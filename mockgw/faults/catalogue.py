@@ -6,7 +6,6 @@ injector (`inject.py`) applies the plan to the socket. Nothing here knows about 
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import random
@@ -14,12 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import field, fields, replace
 from typing import Any, ClassVar
 
-import jsonschema_rs
-
 from mockgw.core.codec import StreamCodec, corrupt_data, half_event
 from mockgw.core.errors import ApiError
 from mockgw.core.frozen import frozen
-from mockgw.faults.schema import FAULT_TYPES
 
 # --- latency distributions ------------------------------------------------------------------------------------------
 
@@ -259,27 +255,6 @@ CONNECTION_FAULTS = frozenset({"reset", "close", "hang", "garbage", "slow_body"}
 STREAM_FAULTS = frozenset(
     {"cut", "cut_mid_event", "malformed", "error_event", "no_done", "no_finish_reason", "stall", "keepalive"}
 )
-
-
-@functools.cache
-def _validator(kind: str) -> Any:
-    """The compiled schema of one fault type, compiled on first use (17 compiles would slow every import)."""
-    return jsonschema_rs.validator_for(FAULT_TYPES[kind])
-
-
-def fault_problem(raw: Any, rules: bool) -> tuple[str, str] | None:
-    """(field path inside the fault, message) when a fault spec is broken; `rules` allows error and latency."""
-    if not isinstance(raw, Mapping):
-        return "", "a fault is an object with a `type`"
-    allowed = sorted(k for k in FAULT_TYPES if rules or k not in ("error", "latency"))
-    kind = raw.get("type")
-    if kind not in allowed:
-        return "type", f"unknown fault type {kind!r}; use one of {', '.join(allowed)}"
-    errors = sorted(_validator(kind).iter_errors(raw), key=lambda e: (-len(e.instance_path), e.message))
-    if not errors:
-        return None
-    where = ".".join(str(p) for p in errors[0].instance_path)
-    return where, errors[0].message
 
 
 def parse_fault(raw: Mapping[str, Any]) -> Fault:
