@@ -58,7 +58,8 @@ def serve(args: argparse.Namespace) -> int:
     try:
         gateway = MockGateway(config.resolve(flags, args.config))
     except MockgwError as exc:
-        print(f"mockgw: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines():  # every mistake of every file, one per line
+            print(f"mockgw: {line}", file=sys.stderr)
         return 2
     try:
         asyncio.run(_serve(gateway))

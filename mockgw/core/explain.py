@@ -331,7 +331,8 @@ class _Walker:
                 guess = _nearest(str(value[key]), kinds) if isinstance(value[key], str) else None
                 hint = f"did you mean {guess!r}? ({key}s: " if guess else "use one of "
                 listing = hint + _quoted(kinds) + (")" if guess else "")
-                return [Issue((*at, key), f"unknown {key} {show(value[key])}; {listing}")]
+                what = f"{at[-1]} {key}" if at and isinstance(at[-1], str) else key  # `unknown fault type`
+                return [Issue((*at, key), f"unknown {what} {show(value[key])}; {listing}")]
         typed = [i for i, option in enumerate(options) if _accepts_type(self.resolve(option), value)]
         if not typed:
             return None

@@ -175,9 +175,7 @@ async def add_fixtures(request: web.Request) -> web.Response:
     except FixtureError as exc:
         refused = _refused(exc, f"POST {PREFIX}/fixtures", "invalid_fixture")
         # Also kept as a problem: the test that sent it fails at teardown even if nobody reads this 400.
-        state.add_problem(
-            session_of(request), f"a fixture sent to POST {PREFIX}/fixtures was refused: {refused.message}"
-        )
+        state.add_problem(session_of(request), f"a fixture was refused: {refused.message}")
         return _error(refused)
     return _json({"added": [f.name for f in fixtures]}, status=201)
 
