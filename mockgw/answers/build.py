@@ -13,7 +13,7 @@ from mockgw.core import tokens
 from mockgw.core.conversation import Conversation, ToolCall
 from mockgw.core.errors import ApiError, gateway_error
 from mockgw.core.reply import Reply, Usage
-from mockgw.faults import catalogue as faults
+from mockgw.faults.kinds.error import ErrorFault
 from mockgw.fixtures.load import ReplySpec, ToolCallSpec
 
 _ALNUM = string.ascii_letters + string.digits
@@ -78,7 +78,7 @@ def render_templates(spec: ReplySpec, conv: Conversation, captures: Mapping[str,
     return replace(spec, content=content, tool_calls=calls, content_template=None)
 
 
-def error_for(spec: faults.ErrorFault) -> ApiError:
+def error_for(spec: ErrorFault) -> ApiError:
     headers = {"Retry-After": _seconds(spec.retry_after)} if spec.retry_after is not None else {}
     return gateway_error(spec.status, spec.code, spec.message, spec.type, spec.param, headers)
 

@@ -18,14 +18,17 @@ from aiohttp import web
 from mockgw.core.errors import ApiError, gateway_error, internal_error, invalid_request, not_found
 from mockgw.core.frozen import frozen
 from mockgw.core.reply import Reply
+from mockgw.dialects import Dialect
+from mockgw.dialects.chat import CHAT
+from mockgw.dialects.messages import MESSAGES
 from mockgw.dialects.responses import RESPONSES
 from mockgw.gateway import pipeline
 from mockgw.gateway.auth import redact
 from mockgw.gateway.bodies import journal_body
 from mockgw.gateway.outcome import SESSION_HEADER, Delivery, Outcome, RawRequest, error_outcome
-from mockgw.gateway.pipeline import reply_summary
+from mockgw.gateway.problems import request_problem
 from mockgw.gateway.state import GatewayState
-from mockgw.journal.calls import Call
+from mockgw.journal.calls import Call, reply_summary
 from mockgw.server import inject
 
 LOG = logging.getLogger("mockgw")
@@ -152,6 +155,7 @@ def record(
         outcome.fixture,
         conv.model if conv else None,
         conv.tags if conv else (),
+        conv.endpoint if conv else None,
         outcome.reply,
         outcome.summary,
         outcome.near_misses,
@@ -161,6 +165,10 @@ def record(
         sent,
     )
     state.journal.append(facts.call, size)
+    if outcome.error is not None:  # only refusals can be problems: nothing more to decide on a normal answer
+        problem = request_problem(raw, outcome)
+        if problem is not None:
+            state.add_problem(raw.session, problem, server_wide=False)
     for event in app[CALL_LISTENERS]:
         event.set()
 
@@ -170,8 +178,9 @@ class CallFacts:
     """What the journal keeps of a call until somebody reads it.
 
     Not the parsed body, the conversation or the answer's bytes, which can be derived again: a kept call holds a
-    few objects instead of dozens (the journal keeps 1,000 by default). The body is parsed again from `raw` and the
-    reply summarised when the Call is made."""
+    few objects instead of dozens (the journal keeps 1,000 by default). The body is parsed again from `raw`, its
+    Conversation again by the dialect that parsed it (the same parser, not a second one), and the reply
+    summarised when the Call is made."""
 
     number: int
     when: float  # time.time()
@@ -180,6 +189,7 @@ class CallFacts:
     fixture: str | None
     model: str | None  # as the request named it (None when it was never parsed)
     tags: tuple[str, ...]
+    endpoint: str | None  # the dialect that parsed the request into a Conversation (None when none did)
     reply: Reply | None
     summary: Mapping[str, Any]  # the error's, when there is no reply
     near_misses: tuple[Mapping[str, Any], ...]
@@ -195,26 +205,34 @@ class CallFacts:
         model = self.model
         if model is None and isinstance(parsed, dict) and isinstance(parsed.get("model"), str):
             model = parsed["model"]
+        dialect = DIALECTS.get(self.endpoint) if self.endpoint else None
+        conversation = dialect.parse(parsed, raw.headers) if dialect and isinstance(parsed, dict) else None
         fault = self.delivery.fault
+        sent = self.sent
         return Call(
             id=f"call-{self.number}",
             time=datetime.fromtimestamp(self.when, UTC).isoformat(timespec="milliseconds"),
             method=raw.method,
             path=raw.path,
-            headers={name.lower(): redact(name, value) for name, value in raw.headers.items()},
-            body=parsed,
-            tags=self.tags,
+            status=self.status if sent is None or sent.answered else None,
+            ending=sent.ending if sent is not None else "eof",
+            session=raw.session,
             model=model,
             fixture=self.fixture,
-            status=self.status,
-            duration_ms=round(self.duration_s * 1000, 3),
-            response=reply_summary(self.reply) if self.reply is not None else self.summary,
-            session=raw.session,
-            seed=self.seed,
-            near_misses=self.near_misses,
             fault=fault.kind if fault else None,
-            delivered=inject.delivered_json(self.delivery, self.sent),
+            tags=self.tags,
+            duration_ms=round(self.duration_s * 1000, 3),
+            seed=self.seed,
+            headers={name.lower(): redact(name, value) for name, value in raw.headers.items()},
+            body=parsed,
+            **Call.conversation_fields(conversation),
+            response=reply_summary(self.reply) if self.reply is not None else self.summary,
+            near_misses=self.near_misses,
+            delivered=inject.delivered_json(self.delivery, sent),
         )
+
+
+DIALECTS: dict[str, Dialect] = {dialect.endpoint: dialect for dialect in (CHAT, MESSAGES, RESPONSES)}
 
 
 SESSION_PREFIX = "/s/{session:[A-Za-z0-9._~-]{1,128}}"
