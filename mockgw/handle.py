@@ -20,15 +20,14 @@ import yaml
 
 from mockgw.core.errors import FixtureError, MockgwError
 from mockgw.core.frozen import frozen
+from mockgw.core.names import CONTROL_PREFIX, SESSION_HEADER
 from mockgw.fixtures.load import Fixture, fixture_files, parse_document, parse_fixture
 from mockgw.gateway.config import Settings
 from mockgw.gateway.fault_rules import parse_rules
 from mockgw.journal.calls import Call, CallFilter
 from mockgw.server.runner import MockGateway
 
-SESSION_HEADER = "X-Mockgw-Session"
 DEFAULT_API_KEY = "sk-mockgw-test"
-CONTROL = "/__mockgw"
 
 FixtureSource = Mapping[str, Any] | str | Path
 
@@ -229,7 +228,7 @@ class RemoteServer:
 
     def _call(self, method: str, path: str, session: str, payload: Any = None) -> Any:
         data = None if payload is None else json.dumps(payload).encode()
-        request = urllib.request.Request(f"{self._url}{CONTROL}{path}", data=data, method=method)
+        request = urllib.request.Request(f"{self._url}{CONTROL_PREFIX}{path}", data=data, method=method)
         request.add_header(SESSION_HEADER, session)
         if data is not None:
             request.add_header("Content-Type", "application/json")
@@ -239,7 +238,7 @@ class RemoteServer:
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode("utf-8", "replace")
             raise MockgwError(
-                f"mockgw at {self._url}: {method} {CONTROL}{path} answered {exc.code}: {detail}"
+                f"mockgw at {self._url}: {method} {CONTROL_PREFIX}{path} answered {exc.code}: {detail}"
             ) from None
         except OSError as exc:
             raise MockgwError(f"mockgw at {self._url} cannot be reached ({exc}); is `mockgw serve` running?") from None

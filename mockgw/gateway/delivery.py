@@ -87,7 +87,7 @@ def plan_delivery(
     if fault is not None and not faults.applies(fault, stream):
         fault, source = None, None
     seed = state.settings.seed
-    # seeding a generator from a string costs ~6 us: only when some wait is drawn at random
+    # seeding a generator from a string is not free (docs/bench.md): only when some wait is drawn at random
     drawn = faults.fixed_timing(timing) or faults.draw_timing(
         timing, events, random.Random(f"{seed}:timing:{session}:{sequence}")
     )

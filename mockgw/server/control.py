@@ -15,18 +15,18 @@ from aiohttp import web
 
 from mockgw.core.errors import ApiError, FixtureError, invalid_request, not_found
 from mockgw.core.explain import lines
+from mockgw.core.names import CONTROL_PREFIX, SESSION_HEADER
 from mockgw.core.version import VERSION as __version__
 from mockgw.faults import catalogue as faults
 from mockgw.fixtures import scenarios
 from mockgw.fixtures.load import parse_json_payload
 from mockgw.gateway.bodies import loads_strict
 from mockgw.gateway.fault_rules import FaultRule, parse_rules
-from mockgw.gateway.outcome import SESSION_HEADER
 from mockgw.journal.calls import NO_STATUS, CallFilter
-from mockgw.server.app import CALL_LISTENERS, SESSION_PREFIX, STATE
 from mockgw.server.inject import HOLDS
+from mockgw.server.keys import CALL_LISTENERS, SESSION_PREFIX, STATE
 
-PREFIX = "/__mockgw"
+PREFIX = CONTROL_PREFIX
 
 
 def _json(data: Any, status: int = 200) -> web.Response:

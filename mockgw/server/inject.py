@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from mockgw.core.names import SESSION_HEADER
 from mockgw.faults import catalogue as faults
 from mockgw.gateway.outcome import Delivery, Outcome
 from mockgw.server.holds import Held, Holds
@@ -186,7 +187,7 @@ async def deliver(request: web.Request, outcome: Outcome) -> web.StreamResponse:
 
 async def _hold(request: web.Request, outcome: Outcome, kind: str, timeout_ms: float | None, sent: Sent) -> str:
     holds = request.app[HOLDS]
-    session = request.headers.get("x-mockgw-session", "")
+    session = request.headers.get(SESSION_HEADER, "")
     held = holds.hold(session, outcome.fixture, request.path, kind)
     started = time.monotonic()
     try:
