@@ -326,13 +326,13 @@ class _Walker:
                 kinds = {o["properties"][key]["const"]: i for i, o in enumerate(options) if _const_of(o, key)}
                 if key not in value:
                     return [Issue(at, f"missing required key {key!r}; use one of {_quoted(kinds)}")]
-                if value[key] in kinds and not isinstance(value[key], bool):
-                    return results[kinds[value[key]]]
+                given = value[key]
+                if isinstance(given, str | int | float) and not isinstance(given, bool) and given in kinds:
+                    return results[kinds[given]]
                 guess = _nearest(str(value[key]), kinds) if isinstance(value[key], str) else None
-                hint = f"did you mean {guess!r}? ({key}s: " if guess else "use one of "
-                listing = hint + _quoted(kinds) + (")" if guess else "")
+                hint = f"did you mean {guess!r}?" if guess else f"use one of {_quoted(kinds)}"
                 what = f"{at[-1]} {key}" if at and isinstance(at[-1], str) else key  # `unknown fault type`
-                return [Issue((*at, key), f"unknown {what} {show(value[key])}; {listing}")]
+                return [Issue((*at, key), f"unknown {what} {show(value[key])}; {hint}")]
         typed = [i for i, option in enumerate(options) if _accepts_type(self.resolve(option), value)]
         if not typed:
             return None
