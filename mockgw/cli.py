@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import logging
+import signal
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -28,23 +31,54 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", metavar="FILE", help="a mockgw.yaml config file")
     serve.add_argument("--seed", type=int, help="seed for every random choice (default 0)")
     serve.add_argument("--strict", action="store_true", default=None, help="unmatched requests get 404")
+    serve.add_argument(
+        "--log-requests", action="store_true", default=None, help="print one line per call (or MOCKGW_LOG=requests)"
+    )
+    serve.add_argument("--journal-out", metavar="FILE", help="write the journal as JSONL here when the server stops")
     check = commands.add_parser("check", help="lint fixture and config files; exit 1 on errors")
     check.add_argument("paths", nargs="*", metavar="PATH", help="fixture or config files (told by their keys), folders")
     check.add_argument("--config", action="append", metavar="FILE", help="check FILE as a config file (repeatable)")
     return parser
 
 
-async def _serve(gateway: MockGateway) -> None:
+def _log_requests() -> None:
+    """Send the request log (one line per call) to stdout, beside the serving line."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log = logging.getLogger("mockgw.requests")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+
+def write_journal(gateway: MockGateway, path: str) -> None:
+    """Every kept call, oldest first, one JSON object a line (a CI artifact)."""
+    with open(path, "w", encoding="utf-8") as out:
+        for call in gateway.state.journal.calls():
+            out.write(json.dumps(call.to_json(), ensure_ascii=False) + "\n")
+
+
+async def _serve(gateway: MockGateway, journal_out: str | None = None) -> None:
     await gateway.start_async()
     count = len(gateway.state.file_fixtures)
     print(
         f"mockgw {__version__} serving {gateway.base_url} ({count} fixtures, seed {gateway.settings.seed})",
         flush=True,
     )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):  # both end the same clean way, exit 0 (CI does `kill $pid`)
+        loop.add_signal_handler(signum, stop.set)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
         await gateway.stop_async()
+        if journal_out:
+            try:
+                write_journal(gateway, journal_out)
+            except OSError as exc:  # the server ran fine; still say it, and not with a traceback
+                print(f"mockgw: cannot write the journal to {journal_out}: {exc}", file=sys.stderr, flush=True)
+    print("mockgw stopped", flush=True)
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -54,6 +88,7 @@ def serve(args: argparse.Namespace) -> int:
         "fixtures": args.fixtures,
         "seed": args.seed,
         "strict": args.strict,
+        "log_requests": args.log_requests,
     }
     try:
         gateway = MockGateway(config.resolve(flags, args.config))
@@ -62,7 +97,9 @@ def serve(args: argparse.Namespace) -> int:
             print(f"mockgw: {line}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(_serve(gateway))
+        if gateway.settings.log_requests:
+            _log_requests()
+        asyncio.run(_serve(gateway, args.journal_out))
     except KeyboardInterrupt:
         pass
     except OSError as exc:

@@ -133,6 +133,7 @@ class Settings:
     rate_limit: Mapping[str, int] = field(default_factory=dict)
     faults: tuple[Mapping[str, Any], ...] = ()
     conversation_rules: tuple[str, ...] = RULE_NAMES  # the conversation rules enforced (rules.RULES names)
+    log_requests: bool = False  # one line per call on the "mockgw.requests" logger (serve prints it on stdout)
 
 
 CONFIG_KEYS = frozenset(CONFIG_SCHEMA["properties"])
@@ -234,6 +235,8 @@ def _env_flags(env: Mapping[str, str]) -> dict[str, Any]:
         flags["strict"] = env["MOCKGW_STRICT"].lower() in TRUE_WORDS
     if env.get("MOCKGW_FIXTURES"):
         flags["fixtures"] = tuple(env["MOCKGW_FIXTURES"].split(os.pathsep))
+    if "requests" in env.get("MOCKGW_LOG", "").lower().split(","):
+        flags["log_requests"] = True
     return flags
 
 

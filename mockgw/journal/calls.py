@@ -332,3 +332,12 @@ class Journal:
         self._calls.extend(call for call, _ in kept)
         self._sizes.extend(size for _, size in kept)
         self.bytes = sum(self._sizes)
+
+
+def request_line(call: Call) -> str:
+    """One line for `--log-requests`: method, path, session, status (or how it ended), fixture, fault, duration."""
+    status = str(call.status) if call.status is not None else f"- ({call.ending})"
+    return (
+        f"{call.method} {call.path} session={call.session or '-'} status={status} "
+        f"fixture={call.fixture or '-'} fault={call.fault or '-'} {call.duration_ms:g} ms"
+    )

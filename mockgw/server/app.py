@@ -28,11 +28,12 @@ from mockgw.gateway.bodies import journal_body
 from mockgw.gateway.outcome import Delivery, Outcome, RawRequest, error_outcome
 from mockgw.gateway.problems import request_problem
 from mockgw.gateway.state import GatewayState
-from mockgw.journal.calls import Call, reply_summary
+from mockgw.journal.calls import Call, reply_summary, request_line
 from mockgw.server import control, inject
 from mockgw.server.keys import CALL_LISTENERS, SESSION_PREFIX, STATE
 
 LOG = logging.getLogger("mockgw")
+REQUEST_LOG = logging.getLogger("mockgw.requests")
 
 Handler = Callable[[GatewayState, RawRequest], Outcome]
 
@@ -158,6 +159,8 @@ def record(
         sent,
     )
     state.journal.append(facts.call, size)
+    if state.settings.log_requests:  # off by default: the Call is only made when somebody reads it
+        REQUEST_LOG.info(request_line(facts.call()))
     if outcome.error is not None:  # only refusals can be problems: nothing more to decide on a normal answer
         problem = request_problem(raw, outcome)
         if problem is not None:
