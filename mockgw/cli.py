@@ -32,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, help="seed for every random choice (default 0)")
     serve.add_argument("--strict", action="store_true", default=None, help="unmatched requests get 404")
     serve.add_argument(
+        "--clock", metavar="TIME", help="fix the gateway clock at an ISO 8601 time (e.g. 2026-01-01T00:00:00Z)"
+    )
+    serve.add_argument(
         "--log-requests", action="store_true", default=None, help="print one line per call (or MOCKGW_LOG=requests)"
     )
     serve.add_argument("--journal-out", metavar="FILE", help="write the journal as JSONL here when the server stops")
@@ -91,6 +94,7 @@ def serve(args: argparse.Namespace) -> int:
         "log_requests": args.log_requests,
     }
     try:
+        flags["clock"] = config.parse_clock(args.clock) if args.clock else None
         gateway = MockGateway(config.resolve(flags, args.config))
     except MockgwError as exc:
         for line in str(exc).splitlines():  # every mistake of every file, one per line
