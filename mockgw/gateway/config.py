@@ -171,6 +171,11 @@ def config_problems(document: Any, source: str) -> list[Problem]:
     if not isinstance(document, Mapping):
         return [Problem(source, "", f"a config file is a mapping of settings ({', '.join(sorted(CONFIG_KEYS))})")]
     issues = explain.check(_config_validator(), CONFIG_SCHEMA, document)
+    if isinstance(document.get("clock"), str):
+        try:
+            parse_clock(document["clock"])
+        except ConfigError as exc:  # said here too, so that `mockgw check` and the file's other mistakes show it
+            issues.append(explain.Issue(("clock",), str(exc).removeprefix("clock: ")))
     rules: list[Any] = document["faults"] if isinstance(document.get("faults"), list) else []
     for index, rule in enumerate(rules):
         if isinstance(rule, Mapping):

@@ -56,7 +56,9 @@ class GatewayState:
         clock: Callable[[], float] = time.monotonic,
     ):
         self.settings = settings
-        self.config_fault_rules: tuple[FaultRule, ...] = parse_rules(list(settings.faults), "config faults", at=("faults",))
+        self.config_fault_rules: tuple[FaultRule, ...] = parse_rules(
+            list(settings.faults), "config faults", at=("faults",)
+        )
         self.rate_limiter = RateLimiter(clock)
         self.file_fixtures: tuple[Fixture, ...] = tuple(fixtures)
         self.validators = validators or Validators.load()

@@ -59,6 +59,11 @@ CONFIG_TYPOS: list[tuple[str, str, list[str]]] = [
         [": conversation_rules: unknown key 'tool_calls_answerd'; did you mean 'tool_calls_answered'?"],
     ),
     (
+        "clock-that-is-not-a-time",
+        "clock: tomorrow\nseed: 1\n",
+        [": clock: 'tomorrow' is not an ISO 8601 time such as 2026-01-01T00:00:00Z"],
+    ),
+    (
         "every-mistake-of-the-file",
         "strict: yes please\nseed: '3'\nfaults:\n  - {fault: {type: stall, after_event: 2}, probablity: 0.5}\n",
         [
