@@ -468,7 +468,7 @@ def test_a_broken_fixture_posted_by_another_client_fails_the_test(pytester: pyte
     )
     result = run(pytester)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*a fixture was refused: POST /__mockgw/fixtures, fixture 'x': *"])
+    result.stdout.fnmatch_lines(["*a fixture sent to POST /__mockgw/fixtures was refused: <runtime>, fixture 'x': *"])
 
 
 def test_an_internal_error_fails_the_test_that_caused_it(pytester: pytest.Pytester) -> None:
