@@ -217,6 +217,10 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
             break
         conv = edge_tools.answered(conv, calls, ran)
         picked = pick(state, raw, conv, body, f"{key}:{round_number}", words)
+    else:  # every round called Edge Tools again: the last answer goes out as it is, and the journal says why
+        if not isinstance(picked, Outcome) and picked.reply is not None and picked.reply.tool_calls:
+            warning = f"Edge Tools were called {edge_tools.MAX_ROUNDS} rounds in a row; the last calls were not run"
+            picked = replace(picked, reply=replace(picked.reply, warnings=(*picked.reply.warnings, warning)))
     if isinstance(picked, Outcome):
         return picked
     if picked.error is not None or picked.reply is None:
