@@ -237,6 +237,7 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
     )
     if isinstance(route, ApiError):
         return error_outcome(route, body, conversation=conv)
+    edgee.take_pending(features, session.pending, session.pending_used)
     reply, info = compressed(reply, spec, features, body, raw, dialect)
     extras: dict[str, Any] = {}
     if info is not None:

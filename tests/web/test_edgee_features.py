@@ -485,3 +485,31 @@ def test_edgee_sdk_streams_past_the_feature_fields(edge_gateway: MockGateway, mo
     chunks = list(Edgee(API_KEY).stream(model="openai/gpt-4o", input="What time is it?"))
     assert "".join(c.text or "" for c in chunks).startswith("The clock says {")
     assert chunks[-1].finish_reason == "stop"
+
+
+def test_a_pending_id_survives_a_refused_attempt(edge_gateway: MockGateway) -> None:
+    client = client_for(edge_gateway)
+    messages: list[Any] = [{"role": "user", "content": "weather and time please"}]
+    first = client.chat.completions.create(
+        model="openai/gpt-4o",
+        messages=messages,
+        tools=[WEATHER_TOOL],
+        extra_body={"edgee_tool_ids": []},  # type: ignore[list-item]
+    )
+    assert first.model_extra is not None
+    call = (first.choices[0].message.tool_calls or [])[0]
+    messages += [
+        first.choices[0].message.model_dump(exclude_none=True),
+        {"role": "tool", "tool_call_id": call.id, "content": "18 C"},
+    ]
+    busy = {
+        "name": "busy",
+        "match": {"tool_result": {"name": "get_weather"}},
+        "fault": {"type": "error", "status": 429},
+    }
+    control(edge_gateway, "POST", "faults", {**busy, "nth": 1})
+    resume = {"edgee_pending_id": first.model_extra["edgee_pending_id"]}
+    with pytest.raises(openai.RateLimitError):
+        client.chat.completions.create(model="openai/gpt-4o", messages=messages, extra_body=resume)
+    second = client.chat.completions.create(model="openai/gpt-4o", messages=messages, extra_body=resume)
+    assert second.choices[0].message.content == "Weather 18 C at the time asked."
