@@ -590,8 +590,9 @@ def main() -> int:
             }
 
         servers = {"bare": Running(0, bare_port, 0.0), "mockgw": mock_server}
+        wanted = any(name in options.scenarios for name in THROUGHPUT)
         for name, command_for in commands.items():
-            if name == "mockgw":
+            if name == "mockgw" or not wanted:  # the others only serve the throughput rounds
                 continue
             port = bare_port if name == "bare" else free_port()
             servers[name] = stack.enter_context(
