@@ -45,6 +45,21 @@ class SessionState:
         self.pending_used.clear()
 
 
+PROBLEMS_KEPT = 1000
+
+
+def _keep(problems: list[str], problem: str) -> None:
+    if len(problems) < PROBLEMS_KEPT:
+        problems.append(problem)
+        return
+    more = int(problems[-1].split()[1]) + 1 if len(problems) > PROBLEMS_KEPT else 1
+    line = f"... {more} more problem{'s' * (more != 1)} (the first {PROBLEMS_KEPT} are listed)"
+    if len(problems) > PROBLEMS_KEPT:
+        problems[-1] = line
+    else:
+        problems.append(line)
+
+
 class GatewayState:
     """Everything a running gateway knows; the web layer owns one and passes it to the pipeline."""
 
@@ -103,10 +118,13 @@ class GatewayState:
 
     def add_problem(self, session: str, problem: str, *, server_wide: bool = True) -> None:
         """Keep something a test should fail on: in the session (`GET /__mockgw/problems`, raised by the pytest
-        plugin) and, unless it is only about one request of that session, server-wide (mockgw's own faults)."""
+        plugin) and, unless it is only about one request of that session, server-wide (mockgw's own faults).
+
+        Each list keeps the first PROBLEMS_KEPT problems and then counts the others in its last line: a client
+        that retries a refused request for ever makes a long-running server's memory grow by a number only."""
         if server_wide:
-            self.problems.append(problem)
-        self.session(session).problems.append(problem)
+            _keep(self.problems, problem)
+        _keep(self.session(session).problems, problem)
 
     def fault_rules(self, session: str) -> list[FaultRule]:
         """The config's fault rules, then the session's run-time ones, in the order they are tried."""
