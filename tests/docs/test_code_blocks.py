@@ -42,8 +42,18 @@ NOT_RUN = {
     "make ": "make builds the venv and runs this very suite",
     "pip install": "installing is proved by tests/cli/test_install.py",
     "mockgw serve --help": "argparse's own help text, wrapped to the terminal's width",
+    ".venv/bin/": "the developer's own virtualenv (the bench's profiling tools)",
 }
+# A shell snippet that talks to the real gateway is an instruction for the reader's machine: tests have no network
+# (recording and drift are proved against local upstreams in tests/record/).
+REMOTE = re.compile(r"https://(?!127\.0\.0\.1|localhost)")
 SKIPPED_LANGS = {"text"}  # output shown on its own, not code
+
+
+def _not_run(line: str) -> bool:
+    """A command of NOT_RUN, after any `NAME=value` assignments in front of it."""
+    return re.sub(r"^(\w+=\S*\s+)*", "", line).startswith(tuple(NOT_RUN))
+
 
 IDS = re.compile(r"\b(chatcmpl|msg|resp|call|toolu|req|fc|rs)[-_][A-Za-z0-9]{8,}")
 VOLATILE = re.compile(r'"(created|created_at|time|duration_ms|held_ms|\w*time_ms|now)":\s*("[^"]*"|[\d.e+-]+)')
@@ -210,7 +220,7 @@ class Reader:
         lines = block.text.splitlines()
         if any(line.startswith("$ ") for line in lines):
             return self._console(block)
-        if all(line.startswith(tuple(NOT_RUN)) for line in lines if line.strip()):
+        if REMOTE.search(block.text) or all(_not_run(line) for line in lines if line.strip()):
             return []
         return self._script(["bash", "-c", block.text], block)
 
@@ -235,7 +245,7 @@ class Reader:
 
     def _command(self, command: Command) -> list[str]:
         line = command.line
-        if line.startswith(tuple(NOT_RUN)):
+        if _not_run(line) or REMOTE.search(line):
             return []
         if line.strip() == "echo $?":
             actual = str(self.status)
