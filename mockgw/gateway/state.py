@@ -71,7 +71,9 @@ class GatewayState:
         clock: Callable[[], float] = time.monotonic,
     ):
         self.settings = settings
-        self.config_fault_rules: tuple[FaultRule, ...] = parse_rules(list(settings.faults), "config faults")
+        self.config_fault_rules: tuple[FaultRule, ...] = parse_rules(
+            list(settings.faults), "config faults", at=("faults",)
+        )
         self.rate_limiter = RateLimiter(clock)
         self.file_fixtures: tuple[Fixture, ...] = tuple(fixtures)
         self.validators = validators or Validators.load()
@@ -112,7 +114,9 @@ class GatewayState:
         new = list(fixtures)
         for fixture in new:
             if fixture.name in taken:
-                raise FixtureError(fixture.source, fixture.name, "name", "a fixture with this name is already loaded")
+                raise FixtureError(
+                    fixture.source, fixture.name, "name", f"a fixture named {fixture.name!r} is already loaded"
+                )
             taken.add(fixture.name)
         self.session(session).runtime_fixtures.extend(new)
 
@@ -136,7 +140,9 @@ class GatewayState:
         new = list(rules)
         for rule in new:
             if rule.name in taken:
-                raise FixtureError(rule.source, f"fault rule {rule.name}", "name", "a rule with this name exists")
+                raise FixtureError(
+                    rule.source, f"fault rule {rule.name}", "name", f"a fault rule named {rule.name!r} exists"
+                )
             taken.add(rule.name)
         self.session(session).fault_rules.extend(new)
 
