@@ -6,7 +6,7 @@ streams, startup time (process start to the first 200 answer) and the accuracy o
 A table goes to stdout and the numbers to bench/results/latest.json.
 
 aimock (`@copilotkit/aimock`, Node) runs as a peer in the same rounds when Node >= 20 is present (bench/peers.py
-installs it into bench/.peers/); BENCH_PEERS= (empty) leaves it out. `stream-1000-timed` runs 1,000 paced streams
+installs it into bench/.peers/); BENCH_PEERS=none leaves it out. `stream-1000-timed` runs 1,000 paced streams
 at once against mockgw (bench/timed.py).
 
 Throughput is measured in rounds (BENCH_ROUNDS, default 3): bare then mockgw, again and again, so that the
