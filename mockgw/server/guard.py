@@ -7,8 +7,9 @@ reach it two ways:
   and the name the server was told to bind are accepted.
 - CSRF: a page posts a form (or `text/plain`) to `/__mockgw/reset`. A browser marks it with a foreign `Origin`
   (or `Sec-Fetch-Site: cross-site`), and a form body can only be `application/x-www-form-urlencoded`,
-  `multipart/form-data` or `text/plain`: such state-changing requests are refused. A bare
-  `curl -X POST .../__mockgw/reset` (no Origin, no body) and every JSON client still work.
+  `multipart/form-data` or `text/plain`: such state-changing requests from a browser are refused. A bare
+  `curl -X POST .../__mockgw/reset`, `curl -d @fixture.json` and urllib (form-urlencoded by default, but no
+  browser headers) and every JSON client still work.
 """
 
 from __future__ import annotations
@@ -49,6 +50,15 @@ def _host_allowed(host: str, allowed: frozenset[str]) -> bool:
     return True  # an IP literal: nothing to rebind
 
 
+def _from_browser(request: web.Request) -> bool:
+    """Whether a browser sent it: it always adds Origin, Referer or Sec-Fetch-* on a form post, and says Mozilla.
+    curl -d and urllib send form-urlencoded by default with none of these: scripts keep working."""
+    headers = request.headers
+    return any(name in headers for name in ("Origin", "Referer", "Sec-Fetch-Site", "Sec-Fetch-Mode")) or headers.get(
+        "User-Agent", ""
+    ).startswith("Mozilla/")
+
+
 def _refusal(code: str, message: str) -> web.Response:
     error = ApiError(403, code, message, "permission_error")
     return web.Response(status=403, body=error.body(), content_type="application/json")
@@ -77,7 +87,7 @@ def refusal(request: web.Request, allowed: frozenset[str]) -> web.Response | Non
     if origin == "null" or request.headers.get("Sec-Fetch-Site", "").lower() == "cross-site":
         return _refusal("forbidden_origin", "State-changing control requests from another site are refused.")
     kind = request.content_type.lower() if request.headers.get("Content-Type") else ""
-    if kind in FORM_TYPES:
+    if kind in FORM_TYPES and _from_browser(request):
         return _refusal(
             "forbidden_content_type",
             f"Control requests with a {kind} body are refused (what a web form can send). Send JSON "

@@ -32,8 +32,8 @@ FIXTURE = b'{"name": "planted", "reply": {"content": "evil"}}'
         ("GET", "/__mockgw/calls", {"Host": "evil.example:8080"}, None),
         ("POST", "/__mockgw/reset", {"Origin": "http://evil.example"}, None),
         ("POST", "/__mockgw/fixtures", {"Origin": "http://evil.example", "Content-Type": "text/plain"}, FIXTURE),
-        ("POST", "/__mockgw/fixtures", {"Content-Type": "text/plain"}, FIXTURE),
-        ("POST", "/__mockgw/faults", {"Content-Type": "application/x-www-form-urlencoded"}, b"a=b"),
+        ("POST", "/__mockgw/fixtures", {"Content-Type": "text/plain", "User-Agent": "Mozilla/5.0"}, FIXTURE),
+        ("POST", "/__mockgw/faults", {"Content-Type": "application/x-www-form-urlencoded", "Referer": "x"}, b"a=b"),
         ("POST", "/__mockgw/reset", {"Sec-Fetch-Site": "cross-site"}, None),
         ("POST", "/s/one/__mockgw/reset", {"Origin": "null"}, None),
     ],
@@ -50,6 +50,9 @@ def test_browser_shaped_control_requests_are_refused(
 def test_curl_and_json_clients_still_work(gateway_factory: Callable[..., MockGateway]) -> None:
     gateway = gateway_factory()
     assert _send(gateway, "POST", "/__mockgw/reset", {}) == 200  # curl -X POST .../__mockgw/reset
+    curl_d = {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "curl/8.5.0"}
+    assert _send(gateway, "POST", "/__mockgw/fixtures", curl_d, FIXTURE) == 201  # curl -d @fixture.json
+    control(gateway, "POST", "reset")
     json_post = {"Content-Type": "application/json", "Host": f"localhost:{gateway.port}"}
     assert _send(gateway, "POST", "/__mockgw/fixtures", json_post, FIXTURE) == 201
     same_origin = {"Origin": f"http://127.0.0.1:{gateway.port}", "Host": f"127.0.0.1:{gateway.port}"}
