@@ -7,7 +7,7 @@ PORT ?= 8080
 FIXTURES ?= fixtures
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint schemas check bench clean
+.PHONY: serve test lint schemas check bench clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,14 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	$(BIN)/mockgw serve --host $(HOST) --port $(PORT) --fixtures $(FIXTURES)
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
+
+# The web inspector's browser tests drive the system's chromium (Playwright's own browser download is not used).
+chromium:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "the inspector's browser tests need chromium: sudo apt-get install -y chromium"; exit 1; fi; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check mockgw scripts tests bench examples

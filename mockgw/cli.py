@@ -25,6 +25,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", metavar="FILE", help="a mockgw.yaml config file")
     serve.add_argument("--seed", type=int, help="seed for every random choice (default 0)")
     serve.add_argument("--strict", action="store_true", default=None, help="unmatched requests get 404")
+    serve.add_argument(
+        "--ui-write",
+        action="store_true",
+        default=None,
+        help="let the web inspector change state (release holds, delete fault rules, reset)",
+    )
     check = commands.add_parser("check", help="lint fixture files; exit 1 on errors")
     check.add_argument("paths", nargs="+", metavar="PATH")
     return parser
@@ -37,6 +43,8 @@ async def _serve(gateway: MockGateway) -> None:
         f"mockgw {__version__} serving {gateway.base_url} ({count} fixtures, seed {gateway.settings.seed})",
         flush=True,
     )
+    mode = "read-write" if gateway.settings.ui_write else "read-only"
+    print(f"inspector: {gateway.url}/__mockgw/ui/ ({mode})", flush=True)
     try:
         await asyncio.Event().wait()
     finally:
@@ -50,6 +58,7 @@ def serve(args: argparse.Namespace) -> int:
         "fixtures": args.fixtures,
         "seed": args.seed,
         "strict": args.strict,
+        "ui_write": args.ui_write,
     }
     try:
         gateway = MockGateway(config.resolve(flags, args.config))

@@ -44,6 +44,10 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "description": "Request and response bytes the journal keeps at most (oldest calls dropped first).",
         },
         "generated_words": {"type": "integer", "minimum": 1, "description": "Length of generated answers."},
+        "ui_write": {
+            "type": "boolean",
+            "description": "Let the web inspector change state: release holds, delete fault rules, reset.",
+        },
         "stream_usage": {
             "enum": ["final_chunk", "separate_chunk"],
             "description": "Where streamed usage goes: in the finish chunk (Edgee's example) or a choices:[] chunk.",
@@ -129,6 +133,7 @@ class Settings:
     rate_limit: Mapping[str, int] = field(default_factory=dict)
     faults: tuple[Mapping[str, Any], ...] = ()
     conversation_rules: tuple[str, ...] = RULE_NAMES  # the conversation rules enforced (rules.RULES names)
+    ui_write: bool = False  # the web inspector may change state (release holds, delete fault rules, reset)
 
 
 def read_config(path: str | Path) -> dict[str, Any]:
@@ -159,6 +164,7 @@ def settings_from(document: Mapping[str, Any], base: Settings | None = None) -> 
         "journal_max_bytes",
         "generated_words",
         "stream_usage",
+        "ui_write",
     ):
         if name in document:
             changes[name] = document[name]

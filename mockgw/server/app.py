@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from mockgw.core.codec import StreamCodec
 from mockgw.core.errors import ApiError, gateway_error, internal_error, invalid_request, not_found
 from mockgw.core.frozen import frozen
 from mockgw.core.reply import Reply
@@ -24,6 +25,7 @@ from mockgw.gateway.auth import redact
 from mockgw.gateway.bodies import journal_body
 from mockgw.gateway.outcome import SESSION_HEADER, Delivery, Outcome, RawRequest, error_outcome
 from mockgw.gateway.pipeline import reply_summary
+from mockgw.gateway.sent_answer import answer_json
 from mockgw.gateway.state import GatewayState
 from mockgw.journal.calls import Call
 from mockgw.server import inject
@@ -159,6 +161,9 @@ def record(
         duration_s,
         state.settings.seed,
         sent,
+        outcome.body,
+        outcome.events,
+        outcome.codec if outcome.events is not None else None,
     )
     state.journal.append(facts.call, size)
     for event in app[CALL_LISTENERS]:
@@ -169,9 +174,10 @@ def record(
 class CallFacts:
     """What the journal keeps of a call until somebody reads it.
 
-    Not the parsed body, the conversation or the answer's bytes, which can be derived again: a kept call holds a
-    few objects instead of dozens (the journal keeps 1,000 by default). The body is parsed again from `raw` and the
-    reply summarised when the Call is made."""
+    Not the parsed body or the conversation, which can be derived again: a kept call holds a few objects instead of
+    dozens (the journal keeps 1,000 by default). The body is parsed again from `raw` and the reply summarised when
+    the Call is made. The answer's bytes are kept by reference (the inspector shows them; their tuple exists
+    already)."""
 
     number: int
     when: float  # time.time()
@@ -187,6 +193,10 @@ class CallFacts:
     duration_s: float
     seed: int
     sent: inject.Sent | None
+    # the answer's bytes (references, not copies: the journal's byte budget already counts them), for the inspector
+    answer: bytes = b""
+    events: tuple[bytes, ...] | None = None
+    codec: StreamCodec | None = None
 
     def call(self) -> Call:
         """The journal's Call for these facts."""
@@ -213,7 +223,10 @@ class CallFacts:
             seed=self.seed,
             near_misses=self.near_misses,
             fault=fault.kind if fault else None,
-            delivered=inject.delivered_json(self.delivery, self.sent),
+            delivered={
+                **inject.delivered_json(self.delivery, self.sent),
+                **answer_json(self.answer, self.events, self.delivery, self.codec),
+            },
         )
 
 
@@ -234,7 +247,7 @@ async def session_api(request: web.Request) -> web.StreamResponse:
 
 def make_app(state: GatewayState) -> web.Application:
     """The aiohttp application: the control routes under /__mockgw/, everything else through `api`."""
-    from mockgw.server import control
+    from mockgw.server import control, ui
 
     app = web.Application(client_max_size=state.settings.max_body_bytes + 1)
     app[STATE] = state
@@ -242,6 +255,7 @@ def make_app(state: GatewayState) -> web.Application:
     inject.setup(app)
     control.add_routes(app)
     control.add_session_routes(app)
+    ui.add_routes(app)  # after the session copies: the inspector is served once, at /__mockgw/ui/
     app.router.add_route("*", SESSION_PREFIX + "/{tail:.*}", session_api)
     for path in API_ROUTES:  # the same handler as the catch-all below, found by aiohttp's exact-path index
         app.router.add_route("*", path, api)
