@@ -386,7 +386,7 @@ function timelineView(timeline) {
     + "Times are the scheduled waits from the start of the response.");
   const list = el("ol", { class: "timeline", "aria-label": "Stream timeline" }, timeline.items.map((item) => {
     if (item.kind === "fault") return el("li", { class: "marker fault", "data-kind": "fault" }, el("span", { class: "at" }, `+${item.at_ms} ms`), "⚡ ", item.label);
-    if (item.kind === "stop") return el("li", { class: "marker stop", "data-kind": "stop" }, el("span", { class: "at" }, `+${item.at_ms} ms`), "✋ ", item.label);
+    if (item.kind === "stop") return el("li", { class: "marker stop", "data-kind": "stop" }, el("span", { class: "at" }, `+${item.at_ms} ms`), "■ ", item.label);
     return el("li", { class: item.received ? "event" : "event unsent", "data-kind": item.kind },
       el("span", { class: "at" }, `+${item.at_ms} ms`),
       el("span", { class: "num" }, item.number ? `#${item.number}` : ""),
