@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -45,10 +46,15 @@ async def _serve(gateway: MockGateway) -> None:
     )
     mode = "read-write" if gateway.settings.ui_write else "read-only"
     print(f"inspector: {gateway.url}/__mockgw/ui/ ({mode})", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):  # both end the same clean way, exit 0 (CI does `kill $pid`)
+        loop.add_signal_handler(signum, stop.set)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
         await gateway.stop_async()
+    print("mockgw stopped", flush=True)
 
 
 def serve(args: argparse.Namespace) -> int:

@@ -20,13 +20,13 @@ from typing import Any
 import pytest
 
 from mockgw.core.frozen import frozen
+from mockgw.core.names import TRUE_WORDS
 from mockgw.gateway.config import Settings, env_set_fields, remote_url, resolve
 from mockgw.handle import FixtureSource, LocalServer, MockgwAssertionError, MockgwHandle, RemoteServer, Server
 
 # Handles created during a test, checked for server-side problems once the test body has run.
 HANDLES = pytest.StashKey[list[MockgwHandle]]()
 MARKER_OPTIONS = ("fixtures", "strict", "seed", "check")
-TRUE_WORDS = ("1", "true", "yes", "on")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
