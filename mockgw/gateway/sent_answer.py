@@ -12,7 +12,6 @@ from mockgw.gateway.outcome import Delivery
 
 MAX_BODY_CHARS = 64 * 1024  # a longer answer body is cut (the journal is for reading, not replaying)
 MAX_EVENT_CHARS = 4 * 1024
-NOTHING_SENT = (faults.Reset, faults.Close, faults.Garbage, faults.Hang)
 
 
 def _text(data: bytes, limit: int) -> str:
@@ -24,7 +23,7 @@ def answer_json(
     body: bytes, events: Sequence[bytes] | None, delivery: Delivery, codec: StreamCodec | None
 ) -> dict[str, Any]:
     """`{"body": text}` for a JSON answer, `{"stream": {...}}` for a streamed one (nothing when no bytes were due)."""
-    if isinstance(delivery.fault, NOTHING_SENT):
+    if delivery.fault is not None and delivery.fault.abort() is not None:  # reset, close, garbage, hang: no answer
         return {}
     if events is None:
         return {"body": _text(body, MAX_BODY_CHARS)} if body else {}

@@ -19,8 +19,8 @@ from mockgw.faults import catalogue as faults
 from mockgw.fixtures import scenarios
 from mockgw.gateway.bodies import loads_strict
 from mockgw.journal.calls import Call, CallFilter
-from mockgw.server.keys import CALL_LISTENERS, STATE
 from mockgw.server.inject import HOLDS
+from mockgw.server.keys import CALL_LISTENERS, STATE
 from mockgw.ui import export, listing
 from mockgw.ui.page import call_page
 
