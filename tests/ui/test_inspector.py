@@ -202,13 +202,19 @@ def test_a_strict_mode_miss_shows_the_near_miss_diff_with_the_key_that_failed(
     expect(row.locator("td.actual")).to_contain_text("What is the weather in paris?")
 
 
-def test_save_as_fixture_gives_yaml_that_answers_the_same_request(
+def test_copy_as_curl_and_save_as_fixture_that_answers_the_same_request(
     page: Page, gateway_factory: Callable[..., MockGateway], tmp_path: Path
 ) -> None:
     recorded = gateway_factory()  # no fixtures: a generated answer, seeded
     messages = [{"role": "user", "content": "Summarise the plot of Hamlet"}]
     first = client(recorded).chat.completions.create(model="openai/gpt-4o", messages=messages)  # type: ignore[arg-type]
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.goto(f"{recorded.url}/__mockgw/ui/#/calls/call-1")
+    page.get_by_role("button", name="Copy as curl").click()
+    expect(page.get_by_role("alert")).to_contain_text("curl command copied")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith(f"curl -sS -X POST {recorded.url}/v1/chat/completions")
+    assert '"Summarise the plot of Hamlet"' in copied and "$EDGEE_API_KEY" in copied
     with page.expect_download() as download:
         page.get_by_role("link", name="Save as fixture").click()
     saved = tmp_path / download.value.suggested_filename

@@ -28,11 +28,15 @@ fixtures:
 """
 
 
-def test_screenshots_of_the_main_views(page: Page, gateway_factory: Callable[..., MockGateway], tmp_path: Path) -> None:
-    folder = Path(os.environ.get("MOCKGW_SCREENSHOTS") or tmp_path)
+def test_screenshots_of_the_main_views(
+    page: Page, gateway_factory: Callable[..., MockGateway], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = Path(os.environ.get("MOCKGW_SCREENSHOTS") or tmp_path).absolute()
     (tmp_path / "hello.yaml").write_text(HELLO)
     (tmp_path / "stream.yaml").write_text(STREAM)
-    fixtures = (AGENT_FIXTURES, str(tmp_path / "hello.yaml"), str(tmp_path / "stream.yaml"))
+    (tmp_path / "agent.yaml").write_text(Path(AGENT_FIXTURES).read_text())
+    monkeypatch.chdir(tmp_path)  # the pages name the fixture files as given: short, and no machine's path
+    fixtures = ("agent.yaml", "hello.yaml", "stream.yaml")
     gateway = gateway_factory(fixtures=fixtures, strict=True, seed=7)
     control(
         gateway,

@@ -451,8 +451,9 @@ async function showCall(id) {
   const right = el("div", {},
     el("h3", {}, "Request"),
     el("p", {}, el("code", {}, `${page.request.method} ${page.request.path}`)),
+    el("pre", { tabindex: "0", "aria-label": "request body" }, page.request.body),
+    el("h3", {}, "Headers"),
     kvTable("Request headers (credentials redacted)", Object.entries(page.request.headers)),
-    el("h3", {}, "Body"), el("pre", { tabindex: "0", "aria-label": "request body" }, page.request.body),
     el("h3", {}, "Delivery"), el("pre", { tabindex: "0", "aria-label": "delivery record" }, JSON.stringify(page.response.delivered, null, 2)),
     el("details", {}, el("summary", {}, "curl command"), curlPre),
     el("details", {}, el("summary", {}, "Fixture YAML"), yamlPre));
