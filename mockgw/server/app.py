@@ -30,11 +30,12 @@ from mockgw.gateway.outcome import Delivery, Outcome, RawRequest, error_outcome
 from mockgw.gateway.problems import request_problem
 from mockgw.gateway.sent_answer import answer_json
 from mockgw.gateway.state import GatewayState
-from mockgw.journal.calls import Call, reply_summary
-from mockgw.server import control, inject, ui
+from mockgw.journal.calls import Call, reply_summary, request_line
+from mockgw.server import clock, control, inject, ui
 from mockgw.server.keys import CALL_LISTENERS, SESSION_PREFIX, STATE
 
 LOG = logging.getLogger("mockgw")
+REQUEST_LOG = logging.getLogger("mockgw.requests")
 
 Handler = Callable[[GatewayState, RawRequest], Outcome]
 
@@ -163,6 +164,8 @@ def record(
         outcome.codec if outcome.events is not None else None,
     )
     state.journal.append(facts.call, size)
+    if state.settings.log_requests:  # off by default: the Call is only made when somebody reads it
+        REQUEST_LOG.info(request_line(facts.call()))
     if outcome.error is not None:  # only refusals can be problems: nothing more to decide on a normal answer
         problem = request_problem(raw, outcome)
         if problem is not None:
@@ -229,7 +232,7 @@ class CallFacts:
             headers={name.lower(): redact(name, value) for name, value in raw.headers.items()},
             body=parsed,
             **Call.conversation_fields(conversation),
-            response=reply_summary(self.reply) if self.reply is not None else self.summary,
+            response={**reply_summary(self.reply), **self.summary} if self.reply is not None else self.summary,
             near_misses=self.near_misses,
             delivered={
                 **inject.delivered_json(self.delivery, sent),
@@ -260,6 +263,7 @@ def make_app(state: GatewayState) -> web.Application:
     app[CALL_LISTENERS] = []
     inject.setup(app)
     control.add_routes(app)
+    clock.add_routes(app)
     control.add_session_routes(app)
     ui.add_routes(app)  # after the session copies: the inspector is served once, at /__mockgw/ui/
     app.router.add_route("*", SESSION_PREFIX + "/{tail:.*}", session_api)
