@@ -29,7 +29,16 @@ $(STAMP): pyproject.toml | $(BIN)/python
 serve: $(SERVE_STAMP)
 	$(BIN)/python -m mockgw serve --host $(HOST) --port $(PORT) --fixtures $(FIXTURES)
 
-test: $(STAMP) chromium
+# The Node CI example (tests/ci) needs node, curl and the npm `openai` package.
+CI_EXAMPLE := examples/ci
+$(CI_EXAMPLE)/node_modules: $(CI_EXAMPLE)/package.json
+	@command -v npm >/dev/null && command -v curl >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nodejs npm curl; \
+	  else echo "the tests need node, npm and curl: sudo apt-get install nodejs npm curl (or run make test as root)"; exit 1; fi; }
+	cd $(CI_EXAMPLE) && npm install --no-audit --no-fund --no-package-lock --silent
+	touch $@
+
+test: $(STAMP) $(CI_EXAMPLE)/node_modules chromium
 	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
 
 # The web inspector's browser tests drive the system's chromium (Playwright's own browser download is not used).
