@@ -241,6 +241,10 @@ async def _action_body(request: web.Request) -> dict[str, Any] | web.Response:
             "permission_error",
         )
         return _error(error)
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != _base_url(request):  # another site's page, in the user's browser
+        message = f"Actions are only taken from the inspector's own page ({_base_url(request)}), not from {origin}."
+        return _error(ApiError(403, "cross_origin", message, "permission_error"))
     if request.content_type != "application/json":
         return _error(invalid_request("Send the action as a JSON request (Content-Type: application/json).", None))
     try:

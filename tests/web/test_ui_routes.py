@@ -57,3 +57,16 @@ def test_a_session_downloads_as_har(gateway: MockGateway) -> None:
     assert entries[0]["request"]["url"].endswith("/v1/messages") and entries[0]["response"]["status"] == 200
     assert json.loads(entries[0]["response"]["content"]["text"])["content"][0]["text"]
     assert "[redacted]" in json.dumps(entries[0]["request"]["headers"])
+
+
+def test_an_action_from_another_site_is_refused_even_in_write_mode(gateway_factory: Callable[..., MockGateway]) -> None:
+    gateway = gateway_factory(ui_write=True)
+    request = urllib.request.Request(
+        f"{gateway.url}/__mockgw/ui/api/reset",
+        data=b'{"session": ""}',
+        method="POST",
+        headers={"Content-Type": "application/json", "Origin": "http://evil.example"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 403 and json.load(refused.value)["error"]["code"] == "cross_origin"
