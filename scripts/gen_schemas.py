@@ -557,8 +557,13 @@ def format_schemas() -> dict[str, str]:
     sys.path.insert(0, str(REPO))
     from mockgw.fixtures.schema import FILE_SCHEMA
     from mockgw.gateway.config import CONFIG_SCHEMA
+    from mockgw.record.drift import REPORT_SCHEMA
 
-    return {"fixture.schema.json": render(FILE_SCHEMA), "config.schema.json": render(CONFIG_SCHEMA)}
+    return {
+        "fixture.schema.json": render(FILE_SCHEMA),
+        "config.schema.json": render(CONFIG_SCHEMA),
+        "drift_report.schema.json": render(REPORT_SCHEMA),
+    }
 
 
 FAULTS_DOC = REPO / "docs" / "faults.md"
