@@ -9,7 +9,7 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 # No network but loopback here: without these, chromium keeps trying to reach its own services.
 CHROMIUM_FLAGS = [
@@ -22,6 +22,8 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
 ]
 VIEWPORT = {"width": 1200, "height": 760}
+# The machine may be busy (2 cores, the suite on both): waits are generous, they end as soon as the page is right.
+expect.set_options(timeout=15_000)
 
 
 def chromium_path() -> str:
