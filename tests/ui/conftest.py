@@ -1,4 +1,4 @@
-"""Browser tests of the web inspector: Playwright driving Debian's chromium (one browser per test session).
+"""Browser tests of the web inspector: Playwright driving Debian's chromium (one browser per test module).
 
 `make test` installs chromium when it is missing; these tests fail (never skip) without it.
 """
@@ -35,7 +35,10 @@ def chromium_path() -> str:
     pytest.fail("The inspector's browser tests need chromium: run `make test` as root, or `apt-get install chromium`.")
 
 
-@pytest.fixture(scope="session")
+# One browser per test module, not per session: while Playwright's sync API is open, its event loop counts as
+# running in this thread, and an asyncio test that an xdist worker runs next would fail ("Cannot run the event loop
+# while another loop is running"). pytest tears a module's fixtures down before it moves to another module's test.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
