@@ -242,6 +242,10 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
             break
         conv = edge_tools.answered(conv, calls, ran)
         picked = pick(state, raw, conv, body, f"{key}:{round_number}", words)
+    else:  # every round called Edge Tools again: the last answer goes out as it is, and the journal says why
+        if not isinstance(picked, Outcome) and picked.reply is not None and picked.reply.tool_calls:
+            warning = f"Edge Tools were called {edge_tools.MAX_ROUNDS} rounds in a row; the last calls were not run"
+            picked = replace(picked, reply=replace(picked.reply, warnings=(*picked.reply.warnings, warning)))
     if isinstance(picked, Outcome):
         return picked
     if picked.spec is not None and picked.spec.recorded is not None and picked.fixture is not None:
@@ -262,6 +266,7 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
     )
     if isinstance(route, ApiError):
         return error_outcome(route, body, conversation=conv)
+    edgee.take_pending(features, session.pending, session.pending_used)
     reply, info = compressed(reply, spec, features, body, raw, dialect)
     extras: dict[str, Any] = {}
     if info is not None:
