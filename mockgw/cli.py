@@ -12,6 +12,7 @@ from mockgw.core.version import VERSION as __version__
 from mockgw.fixtures.load import fixture_files, load_file
 from mockgw.gateway import config
 from mockgw.server.runner import MockGateway
+from mockgw.verdict.command import add_verdict_parser, verdict
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,6 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--strict", action="store_true", default=None, help="unmatched requests get 404")
     check = commands.add_parser("check", help="lint fixture files; exit 1 on errors")
     check.add_argument("paths", nargs="+", metavar="PATH")
+    add_verdict_parser(commands)
     return parser
 
 
@@ -92,4 +94,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "verdict":
+        return verdict(args)
     return check(args.paths)
