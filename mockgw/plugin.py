@@ -21,6 +21,8 @@ import pytest
 from mockgw.core.frozen import frozen
 from mockgw.gateway.config import Settings, env_set_fields, remote_url, resolve
 from mockgw.handle import FixtureSource, LocalServer, MockgwAssertionError, MockgwHandle, RemoteServer, Server
+from mockgw.verdict import marker as matrix_marker
+from mockgw.verdict.marker import mockgw_cell, pytest_generate_tests  # noqa: F401  (the mockgw_matrix marker)
 
 # Handles created during a test, checked for server-side problems once the test body has run.
 HANDLES = pytest.StashKey[list[MockgwHandle]]()
@@ -47,6 +49,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "mockgw(*fixtures, fixtures=..., strict=None, seed=None, check=True): configure the mockgw fixture for a test",
     )
+    matrix_marker.configure(config)
 
 
 def _ini_dir(config: pytest.Config) -> Path:
@@ -143,7 +146,7 @@ def mockgw(
     """A handle on the session's server, reset before the test; the SDKs' environment variables point at it."""
     options = MarkerOptions.of(request.node)
     server, own = mockgw_server, None
-    changes = options.changes(mockgw_settings)
+    changes = {**options.changes(mockgw_settings), **matrix_marker.settings_changes(request.node)}
     if changes:
         if isinstance(mockgw_server, RemoteServer):
             pytest.fail(
