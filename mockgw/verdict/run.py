@@ -23,12 +23,29 @@ from typing import Any
 from mockgw.core.version import VERSION
 from mockgw.gateway.config import Settings
 from mockgw.handle import LocalServer, MockgwHandle
+from mockgw.journal.calls import Call, Journal
 from mockgw.verdict.decide import Verdict, decide
 from mockgw.verdict.evidence import Evidence
 from mockgw.verdict.matrix import Cell, Matrix, cell_rule
 from mockgw.verdict.report import OUTPUT_TAIL, CellResult, Report, Run, regressions
 
 Progress = Callable[[int, int, CellResult], None]
+
+
+class KeepingJournal(Journal):
+    """The run gateway's journal, which also keeps every call ever appended: the command may clear its sessions
+    (the pytest plugin resets a test's session on a shared server after the test), and the verdict needs them all."""
+
+    def __init__(self, limit: int, max_bytes: int) -> None:
+        super().__init__(limit, max_bytes)
+        self.kept: list[Call | Callable[[], Call]] = []
+
+    def append(self, call: Call | Callable[[], Call], size: int = 0) -> None:
+        self.kept.append(call)
+        super().append(call, size)
+
+    def every_call(self) -> list[Call]:
+        return [call if isinstance(call, Call) else call() for call in self.kept]
 
 
 def cell_settings(settings: Settings, cell: Cell | None) -> Settings:
@@ -85,14 +102,15 @@ def run_once(
 ) -> Evidence:
     """One run of the command against a gateway of its own, and what its journal saw."""
     server = LocalServer.start(cell_settings(settings, cell))
+    journal = KeepingJournal(settings.journal_limit, settings.journal_max_bytes)
+    server.gateway.state.journal = journal  # before the command runs: no request has been journaled yet
     try:
         handle = MockgwHandle(server, session)
         env = {**handle.env(), "MOCKGW_URL": server.url, "MOCKGW_VERDICT_CELL": cell.name if cell else "baseline"}
         code, duration, timed_out, output = run_command(command, env, timeout, cwd)
     finally:
         server.close()  # ends what the killed command left open (held, stalled), so that it is journaled too
-    journal: list[dict[str, Any]] = [call.as_json() for call in server.gateway.state.journal]
-    return Evidence.of(code, duration, timed_out, journal, output, session)
+    return Evidence.of(code, duration, timed_out, [call.as_json() for call in journal.every_call()], output, session)
 
 
 def baseline_verdict(evidence: Evidence, timeout: float) -> Verdict:

@@ -5,13 +5,13 @@ The runs are counted in $FLAKY_COUNTER (a file), so `--repeat 2` sees both behav
 
 import os
 import sys
+from pathlib import Path
 
 import openai
 
-counter = os.environ["FLAKY_COUNTER"]
-runs = int(open(counter).read() or 0) if os.path.exists(counter) else 0
-with open(counter, "w") as file:
-    file.write(str(runs + 1))
+counter = Path(os.environ["FLAKY_COUNTER"])
+runs = int(counter.read_text()) if counter.exists() else 0
+counter.write_text(str(runs + 1))
 client = openai.OpenAI(max_retries=1 if runs % 2 == 0 else 0)
 try:
     client.chat.completions.create(model="openai/gpt-4o", messages=[{"role": "user", "content": "hi"}])
