@@ -11,8 +11,8 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping, Sequence
-from dataclasses import field, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -20,16 +20,14 @@ import yaml
 
 from mockgw.core.errors import FixtureError, MockgwError
 from mockgw.core.frozen import frozen
+from mockgw.core.names import CONTROL_PREFIX, SESSION_HEADER
 from mockgw.fixtures.load import Fixture, fixture_files, parse_document, parse_fixture
 from mockgw.gateway.config import Settings
 from mockgw.gateway.fault_rules import parse_rules
-from mockgw.journal.calls import CallFilter
+from mockgw.journal.calls import Call, CallFilter
 from mockgw.server.runner import MockGateway
 
-SESSION_HEADER = "X-Mockgw-Session"
 DEFAULT_API_KEY = "sk-mockgw-test"
-CONTROL = "/__mockgw"
-UNMATCHED_CODE = "no_matching_fixture"
 
 FixtureSource = Mapping[str, Any] | str | Path
 
@@ -40,140 +38,56 @@ class MockgwAssertionError(AssertionError):
 
 # --- what was received -------------------------------------------------------------------------------------------
 
-
-def _text_of(content: Any) -> str:
-    """Message content flattened to text: a string, or the text parts of a parts list."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(part.get("text", "") for part in content if isinstance(part, Mapping))
-    return ""
+# The handle's recorded calls are the journal's own Call records (rebuilt by Call.from_json from a remote server).
+RecordedCall = Call
 
 
-def _messages_of(body: Any) -> tuple[Mapping[str, Any], ...]:
-    if not isinstance(body, Mapping):
-        return ()
-    messages = body.get("messages", body.get("input"))
-    if isinstance(messages, str):  # Responses API: a bare string input is one user message
-        return ({"role": "user", "content": messages},)
-    if isinstance(messages, list):
-        return tuple(m for m in messages if isinstance(m, Mapping))
-    return ()
+def redact_key(key: str) -> str:
+    """An API key as a report may show it: enough to recognise it, not to use it."""
+    return f"{key[:5]}…{key[-2:]}" if len(key) > 10 else "*" * len(key)
 
 
-def _tool_names(body: Any) -> tuple[str, ...]:
-    if not isinstance(body, Mapping) or not isinstance(body.get("tools"), list):
-        return ()
-    names = []
-    for tool in body["tools"]:
-        if isinstance(tool, Mapping):
-            function = tool.get("function")
-            name = function.get("name") if isinstance(function, Mapping) else tool.get("name")
-            if isinstance(name, str):
-                names.append(name)
-    return tuple(names)
+def call_filter(
+    *,
+    model: str | None = None,
+    fixture: str | None = None,
+    path: str | None = None,
+    tags: str | Sequence[str] = (),
+    text: str | None = None,
+    body: Mapping[str, Any] | None = None,
+    status: int | None = None,
+    session: str | None = None,
+) -> CallFilter:
+    """The journal's CallFilter for the keywords of `calls(...)` and `assert_called(...)`."""
+    return CallFilter(
+        path=path,
+        model=model,
+        fixture=fixture,
+        tags=(tags,) if isinstance(tags, str) else tuple(tags),
+        status=status,
+        session=session,
+        text=text,
+        body=body,
+    )
 
 
-@frozen
-class RecordedCall:
-    """One request the gateway received, as the journal keeps it (credentials redacted)."""
+class CallList(list[Call]):
+    """Calls oldest first; call it with filters to select some: `mockgw.calls(text="Porto", tags="agent")`.
 
-    path: str
-    method: str
-    status: int
-    model: str | None
-    fixture: str | None
-    body: Any
-    headers: Mapping[str, str]
-    tags: tuple[str, ...] = ()
-    session: str = ""
-    id: str = ""
-    response: Mapping[str, Any] = field(default_factory=dict)
-    near_misses: tuple[Mapping[str, Any], ...] = ()
-    fault: str | None = None  # the kind of fault injected into this answer, if any
-    delivered: Mapping[str, Any] = field(default_factory=dict)  # what went out and how it ended
+    The filters are those of `assert_called`; `session=` reads another session's calls from the same server."""
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> RecordedCall:
-        """A call from its journal JSON (`GET /__mockgw/calls`)."""
-        return cls(
-            path=data["path"],
-            method=data["method"],
-            status=int(data["status"]),
-            model=data.get("model"),
-            fixture=data.get("fixture"),
-            body=data.get("body"),
-            headers=dict(data.get("headers") or {}),
-            tags=tuple(data.get("tags") or ()),
-            session=data.get("session", ""),
-            id=data.get("id", ""),
-            response=dict(data.get("response") or {}),
-            near_misses=tuple(data.get("near_misses") or ()),
-            fault=data.get("fault"),
-            delivered=dict(data.get("delivered") or {}),
-        )
+    def __init__(self, calls: Sequence[Call], fetch: Callable[[str], list[Call]] | None = None) -> None:
+        super().__init__(calls)
+        self._fetch = fetch
 
-    @property
-    def messages(self) -> tuple[Mapping[str, Any], ...]:
-        """The request's messages as sent (`messages`, or the Responses API's `input`)."""
-        return _messages_of(self.body)
-
-    @property
-    def last_user_message(self) -> str | None:
-        """The text of the last user message, or None when there is none."""
-        for message in reversed(self.messages):
-            if message.get("role") == "user":
-                return _text_of(message.get("content"))
-        return None
-
-    @property
-    def tools(self) -> tuple[str, ...]:
-        """The names of the tools offered."""
-        return _tool_names(self.body)
-
-    @property
-    def error_code(self) -> str | None:
-        """The `error.code` the gateway answered with, if it answered with an error."""
-        error = self.response.get("error")
-        return error.get("code") if isinstance(error, Mapping) else None
-
-    @property
-    def is_model_request(self) -> bool:
-        """A request for a model answer (not a model listing): one that fixtures could match."""
-        return self.method == "POST" and isinstance(self.body, Mapping) and "model" in self.body
-
-    @property
-    def unmatched(self) -> bool:
-        """A model request that no fixture answered (generated text, or strict mode's 404)."""
-        return (
-            self.is_model_request and self.fixture is None and (self.status == 200 or self.error_code == UNMATCHED_CODE)
-        )
-
-    @property
-    def refused(self) -> bool:
-        """Refused as a bad request (400) that no fixture or fault scripted: the real gateway would refuse it too."""
-        return self.status == 400 and self.fixture is None and self.fault is None
-
-    def describe(self) -> str:
-        """One line: method, path, model, last user message, and what answered."""
-        parts = [f"{self.method} {self.path}", f"-> {self.status}"]
-        if self.model:
-            parts.insert(1, f"model={self.model!r}")
-        if self.last_user_message is not None:
-            text = self.last_user_message
-            parts.insert(2, f"last user message={text[:60] + '...' if len(text) > 60 else text!r}")
-        if self.fault:
-            parts.append(f"fault={self.fault}")
-        if self.fixture:
-            parts.append(f"fixture={self.fixture!r}")
-        elif self.error_code:
-            parts.append(f"error={self.error_code}")
-        elif self.is_model_request:
-            parts.append("no fixture (generated answer)")
-        return " ".join(parts)
+    def __call__(self, *, session: str | None = None, **filters: Any) -> CallList:
+        base: Sequence[Call] = self
+        if session is not None and self._fetch is not None:
+            base = self._fetch(session)
+        return CallList(call_filter(session=session, **filters).select(base), self._fetch)
 
 
-def _near_miss_lines(call: RecordedCall, only: str | None = None) -> list[str]:
+def _near_miss_lines(call: Call, only: str | None = None) -> list[str]:
     lines = []
     for miss in call.near_misses:
         if only is not None and miss.get("fixture") != only:
@@ -185,7 +99,7 @@ def _near_miss_lines(call: RecordedCall, only: str | None = None) -> list[str]:
     return lines
 
 
-def describe_calls(calls: Sequence[RecordedCall]) -> str:
+def describe_calls(calls: Sequence[Call]) -> str:
     """The calls seen, numbered, with their near misses: the body of every assertion message."""
     if not calls:
         return "No calls were received."
@@ -231,7 +145,7 @@ class Server(Protocol):
         """Add fault rules (the JSON of `POST /__mockgw/faults`); returns their names."""
         ...
 
-    def calls(self, session: str) -> list[RecordedCall]: ...
+    def calls(self, session: str) -> list[Call]: ...
 
     def problems(self, session: str) -> list[str]: ...
 
@@ -284,9 +198,8 @@ class LocalServer:
 
         return self.gateway.run_in_loop(read)
 
-    def calls(self, session: str) -> list[RecordedCall]:
-        found = self.gateway.run_in_loop(lambda: self.gateway.state.journal.query(CallFilter(session=session)))
-        return [RecordedCall.from_json(call.as_json()) for call in found]
+    def calls(self, session: str) -> list[Call]:
+        return self.gateway.run_in_loop(lambda: self.gateway.state.journal.query(CallFilter(session=session)))
 
     def problems(self, session: str) -> list[str]:
         return self.gateway.run_in_loop(lambda: list(self.gateway.state.session(session).problems))
@@ -315,7 +228,7 @@ class RemoteServer:
 
     def _call(self, method: str, path: str, session: str, payload: Any = None) -> Any:
         data = None if payload is None else json.dumps(payload).encode()
-        request = urllib.request.Request(f"{self._url}{CONTROL}{path}", data=data, method=method)
+        request = urllib.request.Request(f"{self._url}{CONTROL_PREFIX}{path}", data=data, method=method)
         request.add_header(SESSION_HEADER, session)
         if data is not None:
             request.add_header("Content-Type", "application/json")
@@ -325,7 +238,7 @@ class RemoteServer:
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode("utf-8", "replace")
             raise MockgwError(
-                f"mockgw at {self._url}: {method} {CONTROL}{path} answered {exc.code}: {detail}"
+                f"mockgw at {self._url}: {method} {CONTROL_PREFIX}{path} answered {exc.code}: {detail}"
             ) from None
         except OSError as exc:
             raise MockgwError(f"mockgw at {self._url} cannot be reached ({exc}); is `mockgw serve` running?") from None
@@ -344,9 +257,9 @@ class RemoteServer:
             for f in listed
         ]
 
-    def calls(self, session: str) -> list[RecordedCall]:
+    def calls(self, session: str) -> list[Call]:
         query = urllib.parse.urlencode({"session": session})
-        return [RecordedCall.from_json(c) for c in self._call("GET", f"/calls?{query}", session)["calls"]]
+        return [Call.from_json(c) for c in self._call("GET", f"/calls?{query}", session)["calls"]]
 
     def problems(self, session: str) -> list[str]:
         return list(self._call("GET", "/problems", session)["problems"])
@@ -388,6 +301,37 @@ def fixture_documents(source: FixtureSource, base: Path | None = None) -> list[t
     if base is not None and not path.is_absolute():
         path = base / path
     return [(_yaml(file.read_text(encoding="utf-8"), str(file)), str(file)) for file in fixture_files([path])]
+
+
+class Route(list[str]):
+    """What `add()` added: the names of its fixtures (it is that list) and the calls they answered, like respx's
+    routes: `route.called`, `route.call_count`, `route.calls` (a CallList, filterable like `mockgw.calls`)."""
+
+    def __init__(self, handle: MockgwHandle, names: Sequence[str]) -> None:
+        super().__init__(names)
+        self._handle = handle
+
+    @property
+    def names(self) -> list[str]:
+        """The names of the fixtures added."""
+        return list(self)
+
+    @property
+    def calls(self) -> CallList:
+        """The calls of the handle's session that these fixtures answered, oldest first."""
+        every = self._handle.calls
+        return CallList([c for c in every if c.fixture is not None and c.fixture in self], every._fetch)
+
+    @property
+    def call_count(self) -> int:
+        return len(self.calls)
+
+    @property
+    def called(self) -> bool:
+        return bool(self.calls)
+
+    def __repr__(self) -> str:
+        return f"<Route {list(self)!r}>"
 
 
 # --- the handle ------------------------------------------------------------------------------------------------
@@ -434,8 +378,9 @@ class MockgwHandle:
 
     # scripting
 
-    def add(self, source: FixtureSource, *, base: Path | None = None) -> list[str]:
-        """Add fixtures for this session: a dict, YAML text, or a file/folder path. Returns their names.
+    def add(self, source: FixtureSource, *, base: Path | None = None) -> Route:
+        """Add fixtures for this session: a dict, YAML text, or a file/folder path. Returns their Route: the
+        list of their names, with `.calls`, `.called` and `.call_count`.
 
         A broken fixture raises FixtureError here, naming the source, fixture and field.
         """
@@ -444,7 +389,7 @@ class MockgwHandle:
             fixtures = _parse(document, label)
             self.server.add_fixtures(self.session, fixtures, document)
             names.extend(f.name for f in fixtures)
-        return names
+        return Route(self, names)
 
     def fault(
         self,
@@ -479,12 +424,13 @@ class MockgwHandle:
     # inspecting
 
     @property
-    def calls(self) -> list[RecordedCall]:
-        """Every request this session received, oldest first."""
-        return self.server.calls(self.session)
+    def calls(self) -> CallList:
+        """Every request this session received, oldest first; `mockgw.calls(text=..., tags=..., body=...,
+        session=...)` selects some (the filters of `assert_called`)."""
+        return CallList(self.server.calls(self.session), self.server.calls)
 
     @property
-    def last_call(self) -> RecordedCall:
+    def last_call(self) -> Call:
         calls = self.calls
         if not calls:
             raise MockgwAssertionError("mockgw received no calls.")
@@ -497,21 +443,31 @@ class MockgwHandle:
     # checking
 
     def assert_called(
-        self, times: int | None = None, *, model: str | None = None, fixture: str | None = None, path: str | None = None
-    ) -> list[RecordedCall]:
-        """The calls that fit the filters; fails unless there are `times` of them (at least one when None)."""
+        self,
+        times: int | None = None,
+        *,
+        model: str | None = None,
+        fixture: str | None = None,
+        path: str | None = None,
+        tags: str | Sequence[str] = (),
+        text: str | None = None,
+        body: Mapping[str, Any] | None = None,
+        status: int | None = None,
+        session: str | None = None,
+    ) -> CallList:
+        """The calls that fit the filters; fails unless there are `times` of them (at least one when None).
+
+        `tags`: every one of them; `text`: contained in the last user message; `body`: a subset of the JSON sent
+        (objects may have more keys); `session`: another session's calls on the same server."""
         __tracebackhide__ = True
-        calls = self.calls
-        wanted = [
-            c
-            for c in calls
-            if (model is None or c.model == model)
-            and (fixture is None or c.fixture == fixture)
-            and (path is None or c.path == path)
-        ]
+        where = call_filter(
+            model=model, fixture=fixture, path=path, tags=tags, text=text, body=body, status=status, session=session
+        )
+        calls = self.calls(session=session) if session is not None else self.calls
+        wanted = CallList(where.select(calls), self.server.calls)
         if (times is None and wanted) or len(wanted) == times:
             return wanted
-        filters = ", ".join(f"{k}={v!r}" for k, v in (("model", model), ("fixture", fixture), ("path", path)) if v)
+        filters = where.describe()
         expected = "at least one call" if times is None else f"{times} call{'s' * (times != 1)}"
         raise MockgwAssertionError(
             f"mockgw expected {expected}{' with ' + filters if filters else ''}, got {len(wanted)}.\n"
@@ -549,16 +505,10 @@ class MockgwHandle:
             )
 
     def problems(self) -> list[str]:
-        """What went wrong in this session: the server's problems, strict mode's unmatched requests, and requests
-        refused as invalid (schema or conversation rules) that no fixture scripted."""
-        found = list(self.server.problems(self.session))
-        for call in self.calls:
-            message = call.response.get("error", {}).get("message", "")
-            if call.error_code == UNMATCHED_CODE:
-                found.append(f"unmatched request in strict mode: {call.describe()}\n    {message}")
-            elif call.refused:
-                found.append(f"request refused with 400: {call.describe()}\n    {message}")
-        return found
+        """What went wrong in this session, as the server keeps it (`GET /__mockgw/problems`): requests unmatched in
+        strict mode, requests refused as invalid (schema or conversation rules) that no fixture or rule scripted,
+        refused fixtures and rules, and internal errors."""
+        return list(self.server.problems(self.session))
 
     def check(self) -> None:
         """Raise the server's problems in this test (the plugin calls it after each test)."""

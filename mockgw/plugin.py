@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from mockgw.core.frozen import frozen
+from mockgw.core.names import TRUE_WORDS
 from mockgw.gateway.config import Settings, env_set_fields, remote_url, resolve
 from mockgw.handle import FixtureSource, LocalServer, MockgwAssertionError, MockgwHandle, RemoteServer, Server
 from mockgw.verdict import marker as matrix_marker
@@ -27,7 +28,6 @@ from mockgw.verdict.marker import mockgw_cell, pytest_generate_tests  # noqa: F4
 # Handles created during a test, checked for server-side problems once the test body has run.
 HANDLES = pytest.StashKey[list[MockgwHandle]]()
 MARKER_OPTIONS = ("fixtures", "strict", "seed", "check")
-TRUE_WORDS = ("1", "true", "yes", "on")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

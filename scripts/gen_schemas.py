@@ -568,6 +568,17 @@ def format_schemas() -> dict[str, str]:
     }
 
 
+FAULTS_DOC = REPO / "docs" / "faults.md"
+
+
+def fault_docs() -> str:
+    """docs/faults.md with its fault table generated from the fault registry (mockgw/faults/kinds/)."""
+    sys.path.insert(0, str(REPO))
+    from mockgw.faults.registry import with_fault_table
+
+    return with_fault_table(FAULTS_DOC.read_text(encoding="utf-8"))
+
+
 def all_files() -> dict[str, str]:
     """Every file the script writes: the API's documents and mockgw's own formats."""
     return {**generate(), **format_schemas()}
@@ -596,6 +607,8 @@ def main(argv: list[str] | None = None) -> int:
     files = all_files()
     if args.check:
         problems = drift(files)
+        if FAULTS_DOC.read_text(encoding="utf-8") != fault_docs():
+            problems.append("../docs/faults.md: its fault table differs from the registry's")
         for problem in problems:
             print(f"schemas/{problem}")
         if problems:
@@ -609,6 +622,10 @@ def main(argv: list[str] | None = None) -> int:
         if not target.exists() or target.read_text(encoding="utf-8") != text:
             target.write_text(text, encoding="utf-8")
             print(f"wrote schemas/{name}")
+    doc = fault_docs()
+    if FAULTS_DOC.read_text(encoding="utf-8") != doc:
+        FAULTS_DOC.write_text(doc, encoding="utf-8")
+        print("wrote docs/faults.md (the fault table)")
     return 0
 
 

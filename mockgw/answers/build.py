@@ -13,7 +13,7 @@ from mockgw.core import tokens
 from mockgw.core.conversation import Conversation, ToolCall
 from mockgw.core.errors import ApiError, gateway_error
 from mockgw.core.reply import Reply, Usage
-from mockgw.faults import catalogue as faults
+from mockgw.faults.kinds.error import ErrorFault
 from mockgw.fixtures.load import ReplySpec, ToolCallSpec
 
 _ALNUM = string.ascii_letters + string.digits
@@ -21,7 +21,7 @@ _ALNUM = string.ascii_letters + string.digits
 
 def random_id(rng: random.Random, prefix: str, length: int = 24) -> str:
     """An id like the real ones (`chatcmpl-…`, `call_…`), drawn from the seeded generator."""
-    # one `choices` call (not `length` calls of `choice`): about 2x cheaper; still a pure function of the seed
+    # one `choices` call, not `length` calls of `choice` (docs/bench.md); still a pure function of the seed
     return prefix + "".join(rng.choices(_ALNUM, k=length))
 
 
@@ -78,7 +78,7 @@ def render_templates(spec: ReplySpec, conv: Conversation, captures: Mapping[str,
     return replace(spec, content=content, tool_calls=calls, content_template=None)
 
 
-def error_for(spec: faults.ErrorFault) -> ApiError:
+def error_for(spec: ErrorFault) -> ApiError:
     headers = {"Retry-After": _seconds(spec.retry_after)} if spec.retry_after is not None else {}
     return gateway_error(spec.status, spec.code, spec.message, spec.type, spec.param, headers)
 
@@ -95,7 +95,8 @@ def build(
 ) -> Reply:
     """The reply to send: the fixture's, completed (ids, finish reason, usage), or a generated one.
 
-    `rng` draws the tool-call ids; it may be None when `draws_ids(spec)` is False (seeding one costs ~6 us).
+    `rng` draws the tool-call ids; it may be None when `draws_ids(spec)` is False (seeding one is not free:
+    docs/bench.md).
     """
     spec = spec or NO_SPEC
     generated_calls: tuple[tuple[str, str], ...]

@@ -1,7 +1,7 @@
 """Deterministic generated answers: the same seed and the same request give the same answer.
 
 Three kinds: plain text (`text`), tool-call arguments valid against the tool's `parameters` JSON Schema
-(`tool_arguments`) and JSON content for `response_format` (`structured`). Values are built from the schema's
+(`arguments_for`) and JSON content for `response_format` (`structured`). Values are built from the schema's
 keywords, then checked with the `jsonschema` library; a schema too exotic to satisfy still gets the best
 attempt, with a warning the journal shows. Nothing here raises on a client's schema: a made-up answer is
 never a 500.
@@ -192,13 +192,9 @@ def structured(schema: Any, rng: random.Random) -> Any:
     return _Builder(schema, rng).value(schema, 0)
 
 
-def tool_arguments(schema: Mapping[str, Any], rng: random.Random) -> dict[str, Any]:
-    """Arguments for a tool call: a JSON object valid against the tool's `parameters` (best effort)."""
-    return arguments_for(schema, rng).value  # type: ignore[no-any-return]
-
-
 def arguments_for(schema: Mapping[str, Any], rng: random.Random) -> Generated:
-    """Like `tool_arguments`, with the warnings; a schema that does not describe an object gives `{}`."""
+    """Arguments for a tool call: a JSON object valid against the tool's `parameters` (best effort), with the warnings;
+    a schema that does not describe an object gives `{}`."""
     shaped = schema if "type" in schema else {"type": "object", **schema}  # `{}` means "no parameters"
     made = satisfying(schema, rng, shaped)
     if isinstance(made.value, dict):
@@ -230,13 +226,13 @@ def checker(schema: Any) -> Callable[[Any], list[str]]:
     """A function listing what `schema` refuses in a value (formats checked), by the `jsonschema` library."""
     if isinstance(schema, Mapping) and "$schema" in schema and str(schema["$schema"]).rstrip("#") not in DRAFTS:
         schema = {k: v for k, v in schema.items() if k != "$schema"}  # unknown dialects are read as 2020-12
-    # imported here: the pure-Python jsonschema costs 100+ ms of start-up that only client schemas need
+    # imported here: the pure-Python jsonschema is a large share of start-up that only client schemas need
     import jsonschema
     import referencing
     from jsonschema.validators import Draft202012Validator
 
     try:
-        jsonschema_rs.meta.validate(schema)  # the same check as `cls.check_schema`, a thousand times faster
+        jsonschema_rs.meta.validate(schema)  # the same check as `cls.check_schema`, in Rust
         cls = jsonschema.validators.validator_for(schema, default=Draft202012Validator)
         # an empty registry: a client's `$ref` to a URL must never make mockgw fetch it
         validator = cls(schema, format_checker=cls.FORMAT_CHECKER, registry=referencing.Registry())

@@ -1,13 +1,13 @@
 """`@frozen`: mockgw's data classes. A frozen dataclass with slots, cheaper to make and to build instances of.
 
 Why: every request builds a dozen or more of them (the messages, the conversation, the reply, the outcome...),
-and a process start creates about 75 classes. On the bench machine `dataclass(frozen=True)` writes six methods
-with one `exec` each (~1.7 ms a class: about half of mockgw's own import time), and its `__init__` sets each
-field through `object.__setattr__` (~0.3 µs a field).
+and a process start creates about 75 classes. `dataclass(frozen=True)` writes six methods with one `exec` each
+(about half of mockgw's own import time), and its `__init__` sets each field through `object.__setattr__`
+(docs/bench.md has the measurements).
 
 Here dataclasses still collects the fields and makes the slots (so `fields()`, `replace()`, `asdict()`,
 `__match_args__` and pattern matching work as usual); `__init__` is generated with one `exec` and stores each
-field through its slot's descriptor (about 3x faster); `__repr__`, `__eq__`, `__hash__` and the frozen
+field through its slot's descriptor (faster); `__repr__`, `__eq__`, `__hash__` and the frozen
 `__setattr__`/`__delattr__` are shared functions that behave like the ones dataclasses would write (fields with
 `compare=False`/`repr=False` left out the same way; assigning a field raises FrozenInstanceError).
 """

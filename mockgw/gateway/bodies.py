@@ -1,8 +1,8 @@
 """Bodies: strict JSON parsing (the gateway's `invalid_json`), what the journal keeps, compact JSON answers.
 
-orjson does the common case on the hot path (valid UTF-8 JSON in, answers out: 4x and 14x faster than the
-standard library here); the standard library does everything else, so what is accepted, and every error
-message, stays the standard library's.
+orjson does the common case on the hot path (valid UTF-8 JSON in, answers out; measured in docs/bench.md); the
+standard library does everything else, so what is accepted, and every error message, stays the standard
+library's.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ import yaml
 
 from mockgw.core.errors import ConfigError
 from mockgw.core.frozen import frozen
+from mockgw.core.names import TRUE_WORDS
 from mockgw.fixtures.schema import FAULT_RULE, FILE_SCHEMA
 from mockgw.gateway.auth import KEY_STATES, ApiKey
 from mockgw.gateway.catalog import Catalog
@@ -202,7 +203,7 @@ def _env_flags(env: Mapping[str, str]) -> dict[str, Any]:
     if env.get("MOCKGW_SEED"):
         flags["seed"] = int(env["MOCKGW_SEED"])
     if env.get("MOCKGW_STRICT"):
-        flags["strict"] = env["MOCKGW_STRICT"].lower() in ("1", "true", "yes", "on")
+        flags["strict"] = env["MOCKGW_STRICT"].lower() in TRUE_WORDS
     if env.get("MOCKGW_FIXTURES"):
         flags["fixtures"] = tuple(env["MOCKGW_FIXTURES"].split(os.pathsep))
     return flags

@@ -13,6 +13,8 @@ from mockgw.answers import build as replies
 from mockgw.core.conversation import Conversation
 from mockgw.dialects.chat import header_tags
 from mockgw.faults import catalogue as faults
+from mockgw.faults.kinds.error import ErrorFault
+from mockgw.faults.kinds.latency import Latency
 from mockgw.fixtures.load import ReplySpec
 from mockgw.gateway import fault_rules
 from mockgw.gateway.outcome import JSON_TYPE, Delivery, Outcome, RawRequest, error_outcome
@@ -30,7 +32,7 @@ def choose_rule_fault(state: GatewayState, session_name: str, conv: Conversation
     return choice
 
 
-def spec_error_outcome(spec: faults.ErrorFault, parsed: Any, conv: Conversation | None) -> Outcome:
+def spec_error_outcome(spec: ErrorFault, parsed: Any, conv: Conversation | None) -> Outcome:
     """A scripted error: the gateway's envelope, or the custom body (e.g. a proxy's HTML page) as given."""
     error = replies.error_for(spec)
     if spec.body is None:
@@ -49,7 +51,7 @@ def spec_error_outcome(spec: faults.ErrorFault, parsed: Any, conv: Conversation 
 
 def fault_error_outcome(choice: fault_rules.Choice, parsed: Any, conv: Conversation) -> Outcome:
     """The error answer of a rule's `{type: error}` fault; no fixture is consulted (nor used up)."""
-    assert isinstance(choice.fault, faults.ErrorFault) and choice.rule is not None
+    assert isinstance(choice.fault, ErrorFault) and choice.rule is not None
     fault = choice.fault
     delivery = Delivery(fault=fault, fault_source=f"rule '{choice.rule.name}'")
     return replace(spec_error_outcome(fault, parsed, conv), delivery=delivery)
@@ -78,20 +80,20 @@ def plan_delivery(
     timing = spec.timing if spec else faults.NO_TIMING
     fault, source = (spec.fault, "fixture") if spec and spec.fault else (None, None)
     if ruled.fault is not None and ruled.rule is not None:
-        if isinstance(ruled.fault, faults.Latency):
+        if isinstance(ruled.fault, Latency):
             timing = timing.overridden(ruled.fault)
         else:
             fault, source = ruled.fault, f"rule '{ruled.rule.name}'"
     if fault is not None and not faults.applies(fault, stream):
         fault, source = None, None
     seed = state.settings.seed
-    # seeding a generator from a string costs ~6 us: only when some wait is drawn at random
+    # seeding a generator from a string is not free (docs/bench.md): only when some wait is drawn at random
     drawn = faults.fixed_timing(timing) or faults.draw_timing(
         timing, events, random.Random(f"{seed}:timing:{session}:{sequence}")
     )
     if fault is not None:
         fault = faults.resolve(fault, random.Random(f"{seed}:fault-data:{session}:{sequence}"))
-    if isinstance(ruled.fault, faults.Latency) and fault is None and ruled.rule is not None:
+    if isinstance(ruled.fault, Latency) and fault is None and ruled.rule is not None:
         fault, source = ruled.fault, f"rule '{ruled.rule.name}'"
     return Delivery(
         delay_ms=drawn.delay_ms,
@@ -125,7 +127,7 @@ def with_rule_faults(state: GatewayState, raw: RawRequest, endpoint: str, outcom
     ruled = choose_rule_fault(state, raw.session, conv)
     if ruled.fault is None:
         return outcome
-    if isinstance(ruled.fault, faults.ErrorFault):
+    if isinstance(ruled.fault, ErrorFault):
         return fault_error_outcome(ruled, outcome.parsed, conv)
     sequence = next(state.session(raw.session).sequence)
     return replace(outcome, delivery=plan_delivery(state, raw.session, sequence, None, ruled, False, events=0))

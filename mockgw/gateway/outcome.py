@@ -10,12 +10,10 @@ from mockgw.core.codec import StreamCodec
 from mockgw.core.conversation import Conversation
 from mockgw.core.errors import ApiError
 from mockgw.core.frozen import frozen
+from mockgw.core.names import SESSION_HEADER
 from mockgw.core.reply import Reply
 from mockgw.dialects.chat import CHAT
 from mockgw.faults import catalogue as faults
-
-SESSION_HEADER = "x-mockgw-session"
-
 
 JSON_TYPE = "application/json"
 

@@ -17,11 +17,11 @@ from mockgw.answers import build as replies
 from mockgw.core.conversation import Conversation
 from mockgw.core.errors import ApiError, not_found
 from mockgw.core.frozen import frozen
-from mockgw.core.reply import Reply, ReplyMeta
+from mockgw.core.reply import ReplyMeta
 from mockgw.dialects import Dialect
 from mockgw.dialects.chat import CHAT
 from mockgw.dialects.messages import MESSAGES
-from mockgw.faults import catalogue as faults
+from mockgw.faults.kinds.error import ErrorFault
 from mockgw.fixtures import matching, scenarios
 from mockgw.fixtures.load import Fixture, ReplySpec
 from mockgw.gateway import auth, endpoints, ratelimit
@@ -143,7 +143,7 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
     session = state.session(raw.session)
     sequence = next(session.sequence)
     ruled = choose_rule_fault(state, raw.session, conv)
-    if isinstance(ruled.fault, faults.ErrorFault):
+    if isinstance(ruled.fault, ErrorFault):
         return fault_error_outcome(ruled, body, conv)
     selection = matching.select(
         state.fixtures_by_priority(raw.session), conv, uses=session.uses, states=session.scenarios, ordered=True
@@ -192,17 +192,6 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
         reply=reply,  # the journal summarises it when read
         **body_or_events,
     )
-
-
-def reply_summary(reply: Reply) -> dict[str, Any]:
-    """What the journal shows of a reply."""
-    return {
-        "finish_reason": reply.finish_reason,
-        "content": (reply.content or "")[:200],
-        "tool_calls": [c.name for c in reply.tool_calls],
-        "usage": {"prompt_tokens": reply.usage.prompt_tokens, "completion_tokens": reply.usage.completion_tokens},
-        **({"warnings": list(reply.warnings)} if reply.warnings else {}),
-    }
 
 
 JsonHandler = Callable[[Mapping[str, Any], Mapping[str, str]], Mapping[str, Any] | ApiError]

@@ -91,9 +91,11 @@ class GatewayState:
             taken.add(fixture.name)
         self.session(session).runtime_fixtures.extend(new)
 
-    def add_problem(self, session: str, problem: str) -> None:
-        """Keep something a test should fail on: in the session (raised by the pytest plugin) and server-wide."""
-        self.problems.append(problem)
+    def add_problem(self, session: str, problem: str, *, server_wide: bool = True) -> None:
+        """Keep something a test should fail on: in the session (`GET /__mockgw/problems`, raised by the pytest
+        plugin) and, unless it is only about one request of that session, server-wide (mockgw's own faults)."""
+        if server_wide:
+            self.problems.append(problem)
         self.session(session).problems.append(problem)
 
     def fault_rules(self, session: str) -> list[FaultRule]:

@@ -5,7 +5,6 @@ The only module (with control.py and server.py) that knows about sockets and awa
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -17,20 +16,23 @@ from aiohttp import web
 
 from mockgw.core.errors import ApiError, gateway_error, internal_error, invalid_request, not_found
 from mockgw.core.frozen import frozen
+from mockgw.core.names import CONTROL_PREFIX, SESSION_HEADER
 from mockgw.core.reply import Reply
+from mockgw.dialects import Dialect
+from mockgw.dialects.chat import CHAT
+from mockgw.dialects.messages import MESSAGES
 from mockgw.dialects.responses import RESPONSES
 from mockgw.gateway import pipeline
 from mockgw.gateway.auth import redact
 from mockgw.gateway.bodies import journal_body
-from mockgw.gateway.outcome import SESSION_HEADER, Delivery, Outcome, RawRequest, error_outcome
-from mockgw.gateway.pipeline import reply_summary
+from mockgw.gateway.outcome import Delivery, Outcome, RawRequest, error_outcome
+from mockgw.gateway.problems import request_problem
 from mockgw.gateway.state import GatewayState
-from mockgw.journal.calls import Call
-from mockgw.server import inject
+from mockgw.journal.calls import Call, reply_summary
+from mockgw.server import control, inject
+from mockgw.server.keys import CALL_LISTENERS, SESSION_PREFIX, STATE
 
 LOG = logging.getLogger("mockgw")
-STATE: web.AppKey[GatewayState] = web.AppKey("state", GatewayState)
-CALL_LISTENERS: web.AppKey[list[asyncio.Event]] = web.AppKey("call_listeners", list)
 
 Handler = Callable[[GatewayState, RawRequest], Outcome]
 
@@ -44,10 +46,6 @@ API_ROUTES: dict[str, dict[str, Handler]] = {
     "/v1/count_tokens": {"POST": pipeline.handle_count_tokens},
     "/v1/compress": {"POST": pipeline.handle_compress},
 }
-
-
-def _error_response(error: ApiError) -> web.Response:
-    return web.Response(status=error.status, body=error.body(), content_type="application/json", headers=error.headers)
 
 
 async def _read_body(request: web.Request, limit: int) -> bytes | ApiError:
@@ -94,9 +92,7 @@ def _route(path: str, method: str) -> Handler | ApiError:
 
 async def api(request: web.Request) -> web.StreamResponse:
     """Every API request: route, run the pipeline, deliver, and record, whatever happens."""
-    if request.path.startswith("/__mockgw/"):  # the control endpoint's own mistakes are not API calls
-        from mockgw.server import control
-
+    if request.path.startswith(CONTROL_PREFIX + "/"):  # the control endpoint's own mistakes are not API calls
         return await control.unknown(request)
     state = request.app[STATE]
     started = time.perf_counter()
@@ -140,7 +136,7 @@ def record(
     Only the facts are taken here (on every request); the Call is made when the journal is first read.
     """
     state = app[STATE]
-    duration_s = time.perf_counter() - started  # rounded when the Call is made (round() costs ~0.6 µs)
+    duration_s = time.perf_counter() - started  # rounded when the Call is made, off the hot path
     outcome = outcome or error_outcome(internal_error())
     conv = outcome.conversation
     size = len(raw.body) + len(outcome.body) + sum(map(len, outcome.events or ()))
@@ -152,6 +148,7 @@ def record(
         outcome.fixture,
         conv.model if conv else None,
         conv.tags if conv else (),
+        conv.endpoint if conv else None,
         outcome.reply,
         outcome.summary,
         outcome.near_misses,
@@ -161,6 +158,10 @@ def record(
         sent,
     )
     state.journal.append(facts.call, size)
+    if outcome.error is not None:  # only refusals can be problems: nothing more to decide on a normal answer
+        problem = request_problem(raw, outcome)
+        if problem is not None:
+            state.add_problem(raw.session, problem, server_wide=False)
     for event in app[CALL_LISTENERS]:
         event.set()
 
@@ -170,8 +171,9 @@ class CallFacts:
     """What the journal keeps of a call until somebody reads it.
 
     Not the parsed body, the conversation or the answer's bytes, which can be derived again: a kept call holds a
-    few objects instead of dozens (the journal keeps 1,000 by default). The body is parsed again from `raw` and the
-    reply summarised when the Call is made."""
+    few objects instead of dozens (the journal keeps 1,000 by default). The body is parsed again from `raw`, its
+    Conversation again by the dialect that parsed it (the same parser, not a second one), and the reply
+    summarised when the Call is made."""
 
     number: int
     when: float  # time.time()
@@ -180,6 +182,7 @@ class CallFacts:
     fixture: str | None
     model: str | None  # as the request named it (None when it was never parsed)
     tags: tuple[str, ...]
+    endpoint: str | None  # the dialect that parsed the request into a Conversation (None when none did)
     reply: Reply | None
     summary: Mapping[str, Any]  # the error's, when there is no reply
     near_misses: tuple[Mapping[str, Any], ...]
@@ -195,29 +198,34 @@ class CallFacts:
         model = self.model
         if model is None and isinstance(parsed, dict) and isinstance(parsed.get("model"), str):
             model = parsed["model"]
+        dialect = DIALECTS.get(self.endpoint) if self.endpoint else None
+        conversation = dialect.parse(parsed, raw.headers) if dialect and isinstance(parsed, dict) else None
         fault = self.delivery.fault
+        sent = self.sent
         return Call(
             id=f"call-{self.number}",
             time=datetime.fromtimestamp(self.when, UTC).isoformat(timespec="milliseconds"),
             method=raw.method,
             path=raw.path,
-            headers={name.lower(): redact(name, value) for name, value in raw.headers.items()},
-            body=parsed,
-            tags=self.tags,
+            status=self.status if sent is None or sent.answered else None,
+            ending=sent.ending if sent is not None else "eof",
+            session=raw.session,
             model=model,
             fixture=self.fixture,
-            status=self.status,
-            duration_ms=round(self.duration_s * 1000, 3),
-            response=reply_summary(self.reply) if self.reply is not None else self.summary,
-            session=raw.session,
-            seed=self.seed,
-            near_misses=self.near_misses,
             fault=fault.kind if fault else None,
-            delivered=inject.delivered_json(self.delivery, self.sent),
+            tags=self.tags,
+            duration_ms=round(self.duration_s * 1000, 3),
+            seed=self.seed,
+            headers={name.lower(): redact(name, value) for name, value in raw.headers.items()},
+            body=parsed,
+            **Call.conversation_fields(conversation),
+            response=reply_summary(self.reply) if self.reply is not None else self.summary,
+            near_misses=self.near_misses,
+            delivered=inject.delivered_json(self.delivery, sent),
         )
 
 
-SESSION_PREFIX = "/s/{session:[A-Za-z0-9._~-]{1,128}}"
+DIALECTS: dict[str, Dialect] = {dialect.endpoint: dialect for dialect in (CHAT, MESSAGES, RESPONSES)}
 
 
 async def session_api(request: web.Request) -> web.StreamResponse:
@@ -234,8 +242,6 @@ async def session_api(request: web.Request) -> web.StreamResponse:
 
 def make_app(state: GatewayState) -> web.Application:
     """The aiohttp application: the control routes under /__mockgw/, everything else through `api`."""
-    from mockgw.server import control
-
     app = web.Application(client_max_size=state.settings.max_body_bytes + 1)
     app[STATE] = state
     app[CALL_LISTENERS] = []

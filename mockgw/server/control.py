@@ -13,18 +13,18 @@ from typing import Any
 from aiohttp import web
 
 from mockgw.core.errors import ApiError, FixtureError, invalid_request, not_found
+from mockgw.core.names import CONTROL_PREFIX, SESSION_HEADER
 from mockgw.core.version import VERSION as __version__
 from mockgw.faults import catalogue as faults
 from mockgw.fixtures import scenarios
 from mockgw.fixtures.load import parse_json_payload
 from mockgw.gateway.bodies import loads_strict
 from mockgw.gateway.fault_rules import FaultRule, parse_rules
-from mockgw.gateway.outcome import SESSION_HEADER
-from mockgw.journal.calls import CallFilter
-from mockgw.server.app import CALL_LISTENERS, SESSION_PREFIX, STATE
+from mockgw.journal.calls import NO_STATUS, CallFilter
 from mockgw.server.inject import HOLDS
+from mockgw.server.keys import CALL_LISTENERS, SESSION_PREFIX, STATE
 
-PREFIX = "/__mockgw"
+PREFIX = CONTROL_PREFIX
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -77,10 +77,13 @@ async def health(request: web.Request) -> web.Response:
 async def list_calls(request: web.Request) -> web.Response:
     """The journal, oldest first; `wait_for=N&timeout=S` waits until N calls match (or the timeout)."""
     state = request.app[STATE]
-    numbers = _ints(request, "status", "limit", "wait_for")
+    status_text = request.query.get("status")
+    no_status = status_text in (NO_STATUS, "none")  # the calls that got no answer (connection dropped or hung)
+    numbers = _ints(request, *(() if no_status else ("status",)), "limit", "wait_for")
     if isinstance(numbers, ApiError):
         return _error(numbers)
-    status, limit, wait_for = numbers
+    status: int | str | None = NO_STATUS if no_status else numbers[0]
+    limit, wait_for = numbers[-2:]
     if limit is not None and limit < 1:
         return _error(invalid_request("Query parameter 'limit' must be a positive integer.", "limit"))
     timeout = _timeout(request)
@@ -91,7 +94,8 @@ async def list_calls(request: web.Request) -> web.Response:
         path=request.query.get("path"),
         model=request.query.get("model"),
         fixture=request.query.get("fixture"),
-        tag=request.query.get("tag"),
+        tags=tuple(request.query.getall("tag", ())),
+        text=request.query.get("text"),
         status=status,
         session=session if (session or "all" not in request.query) else None,
         limit=limit,
@@ -101,7 +105,7 @@ async def list_calls(request: web.Request) -> web.Response:
     held = request.app[HOLDS].held(where.session)
     return _json(
         {
-            "calls": [call.as_json() for call in state.journal.query(where)],
+            "calls": [call.to_json() for call in state.journal.query(where)],
             "held": [h.as_json() for h in held if where.fixture is None or h.fixture == where.fixture],
         }
     )

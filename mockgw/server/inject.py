@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from mockgw.core.names import SESSION_HEADER
 from mockgw.faults import catalogue as faults
 from mockgw.gateway.outcome import Delivery, Outcome
 from mockgw.server.holds import Held, Holds
@@ -35,6 +36,7 @@ class Sent:
     client_disconnected: bool = False
     held_ms: float | None = None
     released_by: str | None = None  # release | timeout | client_disconnected | server_stop
+    answered: bool = False  # a status line went out (not when the connection was dropped, or hung up, before it)
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -169,19 +171,15 @@ async def deliver(request: web.Request, outcome: Outcome) -> web.StreamResponse:
         why = await pause(request, delivery.delay_ms)
         if why != "elapsed":
             return _left(request, sent, why)
-    match fault:
-        case faults.Reset():
-            return _end(request, sent, "reset")
-        case faults.Close():
-            return _end(request, sent, "close")
-        case faults.Garbage(data=data):
-            if request.transport is not None:
-                request.transport.write(data)
-                sent.bytes = len(data)
-            return _end(request, sent, "close")
-        case faults.Hang():
+    abort = fault.abort() if fault is not None else None
+    if abort is not None:  # the fault ends the exchange before any response byte
+        if abort.ending == "hang":
             why = await _hold(request, outcome, "hang", None, sent)
             return _left(request, sent, why)
+        if abort.data and request.transport is not None:
+            request.transport.write(abort.data)
+            sent.bytes = len(abort.data)
+        return _end(request, sent, abort.ending)
     if outcome.events is None:
         return await _deliver_body(request, outcome, sent)
     return await _deliver_stream(request, outcome, sent)
@@ -189,7 +187,7 @@ async def deliver(request: web.Request, outcome: Outcome) -> web.StreamResponse:
 
 async def _hold(request: web.Request, outcome: Outcome, kind: str, timeout_ms: float | None, sent: Sent) -> str:
     holds = request.app[HOLDS]
-    session = request.headers.get("x-mockgw-session", "")
+    session = request.headers.get(SESSION_HEADER, "")
     held = holds.hold(session, outcome.fixture, request.path, kind)
     started = time.monotonic()
     try:
@@ -203,9 +201,10 @@ async def _hold(request: web.Request, outcome: Outcome, kind: str, timeout_ms: f
 
 async def _deliver_body(request: web.Request, outcome: Outcome, sent: Sent) -> web.StreamResponse:
     fault = outcome.delivery.fault
-    if not isinstance(fault, faults.SlowBody):
+    pieces = fault.pieces(outcome.body) if fault is not None else None
+    if pieces is None:
         sent.bytes = len(outcome.body)
-        sent.completed = True
+        sent.completed = sent.answered = True
         return web.Response(
             status=outcome.status,
             body=outcome.body,
@@ -216,7 +215,8 @@ async def _deliver_body(request: web.Request, outcome: Outcome, sent: Sent) -> w
     response.content_type = outcome.content_type
     response.content_length = len(outcome.body)
     await response.prepare(request)
-    for part in faults.dribble(outcome.body, fault):
+    sent.answered = True
+    for part in pieces:
         why = await pause(request, part.wait_ms)
         if why != "elapsed":
             return _left(request, sent, why)
@@ -236,13 +236,14 @@ async def _deliver_stream(request: web.Request, outcome: Outcome, sent: Sent) ->
     runs = _coalesced(outcome.events, faults.stream_waits(len(outcome.events), drawn)) if fault is None else []
     plan = faults.StreamPlan(()) if fault is None else faults.plan_stream(outcome.events, drawn, fault, outcome.codec)
     parts: list[faults.Part] = list(plan.parts)
-    if isinstance(fault, faults.SlowBody):
+    split = [fault.pieces(part.data) for part in plan.parts] if fault is not None else []
+    if any(pieces is not None for pieces in split):  # the fault writes each event in pieces
         parts = [
             faults.Part(part.wait_ms if i == 0 else piece.wait_ms, piece.data, part.event if i == last else 0)
-            for part in plan.parts
-            for pieces in [faults.dribble(part.data, fault)]
-            for last in [len(pieces) - 1]
-            for i, piece in enumerate(pieces)
+            for part, pieces in zip(plan.parts, split, strict=True)
+            for whole in [pieces or (part,)]
+            for last in [len(whole) - 1]
+            for i, piece in enumerate(whole)
         ]
     response = web.StreamResponse(status=outcome.status, headers=outcome.headers)
     response.content_type = outcome.content_type
@@ -253,6 +254,7 @@ async def _deliver_stream(request: web.Request, outcome: Outcome, sent: Sent) ->
         sent.client_disconnected = True
         sent.ending = "client_disconnected"
         return response
+    sent.answered = True
     for wait, data, count in runs:
         why = await pause(request, wait)
         if why != "elapsed":
@@ -281,9 +283,7 @@ async def _deliver_stream(request: web.Request, outcome: Outcome, sent: Sent) ->
         sent.client_disconnected = True
         sent.ending = "client_disconnected"
         return response
-    sent.completed = fault is None or isinstance(
-        fault, faults.KeepAlive | faults.Latency | faults.Stall | faults.SlowBody
-    )
+    sent.completed = fault is None or fault.completes
     return response
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
-from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from aiohttp import web
 
@@ -82,11 +82,6 @@ class MockGateway:
         if failure:
             raise failure[0]
         return self
-
-    def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        """Run a coroutine on the server's loop from another thread."""
-        assert self._loop is not None, "the server runs in the caller's loop; await the coroutine instead"
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     def run_in_loop(self, function: Callable[[], T]) -> T:
         """Call `function` on the server's loop and return its result (state is only touched there).

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mockgw.core.errors import ConfigError, FixtureError
-from mockgw.faults import catalogue as faults
+from mockgw.faults.kinds.cut import Cut
 from mockgw.gateway.config import read_config, settings_from
 from mockgw.gateway.state import GatewayState
 
@@ -23,7 +23,7 @@ def test_config_rules_are_parsed_in_order(tmp_path: Path) -> None:
     )
     state = GatewayState(settings_from(read_config(path)))
     assert [r.name for r in state.fault_rules("")] == ["outage", "rule-2"]
-    assert state.fault_rules("")[1].fault == faults.Cut(after_events=2)
+    assert state.fault_rules("")[1].fault == Cut(after_events=2)
     assert state.settings.rate_limit == {"requests_per_minute": 10}
 
 

@@ -9,9 +9,14 @@ import pytest
 from mockgw.core.conversation import Conversation, Message
 from mockgw.core.errors import FixtureError
 from mockgw.faults import catalogue as faults
+from mockgw.faults.kinds.close import Close
+from mockgw.faults.kinds.cut import Cut
+from mockgw.faults.kinds.error import ErrorFault
+from mockgw.faults.kinds.latency import Latency
+from mockgw.faults.kinds.reset import Reset
 from mockgw.gateway.fault_rules import FaultRule, RuleCount, choose_fault, parse_rules
 
-ERROR = faults.ErrorFault(status=503)
+ERROR = ErrorFault(status=503)
 
 
 def conv(text: str = "hi", stream: bool = False, model: str = "openai/gpt-4o") -> Conversation:
@@ -54,7 +59,7 @@ def test_probability_is_a_function_of_the_seed() -> None:
 
 
 def test_first_firing_rule_wins_and_every_matching_rule_counts() -> None:
-    rules = [FaultRule("first", ERROR, times=1), FaultRule("second", faults.Reset())]
+    rules = [FaultRule("first", ERROR, times=1), FaultRule("second", Reset())]
     choice = choose_fault(rules, {}, conv(), 0)
     assert choice.rule is not None and choice.rule.name == "first"
     assert choice.counts == {"first": RuleCount(1, 1), "second": RuleCount(1, 0)}
@@ -64,15 +69,15 @@ def test_first_firing_rule_wins_and_every_matching_rule_counts() -> None:
 
 def test_rules_match_like_fixtures() -> None:
     (rule,) = parse_rules({"match": {"model": "anthropic/*", "last_user_message": "boom"}, "fault": {"type": "close"}})
-    assert choose_fault([rule], {}, conv("boom", model="anthropic/claude"), 0).fault == faults.Close()
+    assert choose_fault([rule], {}, conv("boom", model="anthropic/claude"), 0).fault == Close()
     missed = choose_fault([rule], {}, conv("boom"), 0)
     assert missed.fault is None and missed.counts == {}
 
 
 def test_stream_faults_skip_json_requests() -> None:
-    rule = FaultRule("cut", faults.Cut(after_events=1))
+    rule = FaultRule("cut", Cut(after_events=1))
     assert choose_fault([rule], {}, conv(stream=False), 0).counts == {}
-    assert choose_fault([rule], {}, conv(stream=True), 0).fault == faults.Cut(after_events=1)
+    assert choose_fault([rule], {}, conv(stream=True), 0).fault == Cut(after_events=1)
 
 
 def test_parse_rules_forms_and_defaults() -> None:
@@ -86,9 +91,9 @@ def test_parse_rules_forms_and_defaults() -> None:
         first_index=4,
     )
     assert [r.name for r in rules] == ["rule-5", "slow"]
-    assert rules[0].fault == faults.ErrorFault(status=429, retry_after=2, type="rate_limit_error")
+    assert rules[0].fault == ErrorFault(status=429, retry_after=2, type="rate_limit_error")
     assert rules[1].nth == (3,)
-    assert rules[1].fault == faults.Latency(ttft_ms=faults.Uniform(1, 2))
+    assert rules[1].fault == Latency(ttft_ms=faults.Uniform(1, 2))
 
 
 @pytest.mark.parametrize(

@@ -12,13 +12,25 @@ from mockgw.core.errors import FixtureError
 from mockgw.dialects import sse_data
 from mockgw.dialects.chat import CHAT
 from mockgw.faults import catalogue as faults
+from mockgw.faults.kinds.cut import Cut
+from mockgw.faults.kinds.cut_mid_event import CutMidEvent
+from mockgw.faults.kinds.error_event import ErrorEvent
+from mockgw.faults.kinds.garbage import Garbage
+from mockgw.faults.kinds.keepalive import KeepAlive
+from mockgw.faults.kinds.malformed import Malformed
+from mockgw.faults.kinds.no_done import NoDone
+from mockgw.faults.kinds.no_finish_reason import NoFinishReason
+from mockgw.faults.kinds.reset import Reset
+from mockgw.faults.kinds.slow_body import SlowBody
+from mockgw.faults.kinds.stall import Stall
 from mockgw.fixtures.load import parse_fixture
 
+DONE = b"data: [DONE]\n\n"
 EVENTS = (
     sse_data({"choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}]}),
     sse_data({"choices": [{"index": 0, "delta": {"content": "Hi"}, "finish_reason": None}]}),
     sse_data({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}),
-    faults.DONE,
+    DONE,
 )
 NO_WAITS = faults.Drawn(0.0, 0.0, 0.0)
 
@@ -75,12 +87,12 @@ def test_fixed_waits_have_no_gaps() -> None:
     ("fault", "events", "ending"),
     [
         (None, [1, 2, 3, 4], "eof"),
-        (faults.Cut(after_events=2), [1, 2], "close"),
-        (faults.Cut(after_events=0, rst=True), [], "reset"),
-        (faults.Cut(after_events=9), [1, 2, 3, 4], "eof"),
-        (faults.ErrorEvent(at_event=2), [1, 2], "eof"),
-        (faults.NoDone(), [1, 2, 3], "eof"),
-        (faults.CutMidEvent(at_event=3, rst=True), [1, 2, 3], "reset"),
+        (Cut(after_events=2), [1, 2], "close"),
+        (Cut(after_events=0, rst=True), [], "reset"),
+        (Cut(after_events=9), [1, 2, 3, 4], "eof"),
+        (ErrorEvent(at_event=2), [1, 2], "eof"),
+        (NoDone(), [1, 2, 3], "eof"),
+        (CutMidEvent(at_event=3, rst=True), [1, 2, 3], "reset"),
     ],
 )
 def test_stream_plan_events_and_ending(fault: faults.Fault | None, events: list[int], ending: str) -> None:
@@ -90,54 +102,54 @@ def test_stream_plan_events_and_ending(fault: faults.Fault | None, events: list[
 
 
 def test_cut_mid_event_sends_half_a_data_line() -> None:
-    last = plan(faults.CutMidEvent(at_event=2)).parts[-1].data
+    last = plan(CutMidEvent(at_event=2)).parts[-1].data
     assert last.startswith(b"data: {") and b"\n" not in last and len(last) < len(EVENTS[1])
 
 
 def test_malformed_event_is_one_event_that_is_not_json() -> None:
-    result = plan(faults.Malformed(at_event=2))
+    result = plan(Malformed(at_event=2))
     bad = result.parts[1].data
     assert bad.startswith(b"data: ") and bad.endswith(b"\n\n") and bad.count(b"\n\n") == 1
     with pytest.raises(json.JSONDecodeError):
         json.loads(bad[6:])
-    assert sent(result).endswith(faults.DONE)
+    assert sent(result).endswith(DONE)
 
 
 def test_error_event_carries_the_envelope() -> None:
-    last = plan(faults.ErrorEvent(at_event=3, code="boom", message="it broke")).parts[-1].data
+    last = plan(ErrorEvent(at_event=3, code="boom", message="it broke")).parts[-1].data
     assert json.loads(last[6:]) == {
         "error": {"code": "boom", "message": "it broke", "type": "provider_error", "param": None}
     }
 
 
 def test_no_finish_reason_nulls_every_finish_reason() -> None:
-    data = sent(plan(faults.NoFinishReason()))
+    data = sent(plan(NoFinishReason()))
     assert b'"finish_reason":"stop"' not in data and data.count(b'"finish_reason":null') == 3
 
 
 def test_stall_and_keepalive_plans() -> None:
-    assert plan(faults.Stall(after_events=2)).stall_after == 2
-    assert plan(faults.Stall(after_events=10)).stall_after == 4
-    spaced = plan(faults.KeepAlive(every_events=1))
+    assert plan(Stall(after_events=2)).stall_after == 2
+    assert plan(Stall(after_events=10)).stall_after == 4
+    spaced = plan(KeepAlive(every_events=1))
     assert [p.data for p in spaced.parts].count(faults.KEEPALIVE) == 3  # none after the last event
-    assert plan(faults.KeepAlive(every_ms=100)).keepalive_ms == 100
+    assert plan(KeepAlive(every_ms=100)).keepalive_ms == 100
 
 
 def test_dribble_cuts_a_body_into_pieces() -> None:
-    parts = faults.dribble(b"abcdefgh", faults.SlowBody(chunk_bytes=3, every_ms=7))
+    parts = SlowBody(chunk_bytes=3, every_ms=7).pieces(b"abcdefgh")
     assert [(p.wait_ms, p.data) for p in parts] == [(0.0, b"abc"), (7, b"def"), (7, b"gh")]
 
 
 def test_garbage_is_drawn_once_from_the_seed() -> None:
-    first = faults.resolve(faults.Garbage(size=16), random.Random("a"))
-    assert isinstance(first, faults.Garbage) and len(first.data) == 16
-    assert first == faults.resolve(faults.Garbage(size=16), random.Random("a"))
-    assert first != faults.resolve(faults.Garbage(size=16), random.Random("b"))
+    first = faults.resolve(Garbage(size=16), random.Random("a"))
+    assert isinstance(first, Garbage) and len(first.data) == 16
+    assert first == faults.resolve(Garbage(size=16), random.Random("a"))
+    assert first != faults.resolve(Garbage(size=16), random.Random("b"))
 
 
 @pytest.mark.parametrize(
     ("fault", "stream", "applies"),
-    [(faults.Cut(1), False, False), (faults.Cut(1), True, True), (faults.Reset(), False, True)],
+    [(Cut(1), False, False), (Cut(1), True, True), (Reset(), False, True)],
 )
 def test_stream_faults_only_touch_streams(fault: faults.Fault, stream: bool, applies: bool) -> None:
     assert faults.applies(fault, stream) is applies
@@ -177,7 +189,7 @@ def test_fixture_reply_with_fault_hold_and_distributions() -> None:
     ).replies[0]
     assert spec.timing.ttft_ms == faults.LogNormal(200, 0.3)
     assert spec.chunk_ms == 10.0  # the nominal value kept for readers of the float
-    assert spec.fault == faults.Stall(after_events=3)
+    assert spec.fault == Stall(after_events=3)
     assert spec.hold == faults.Hold(500)
     assert spec.error is not None and spec.error.body == '{"detail":"bad gateway"}'
     assert spec.error.content_type == "application/json"

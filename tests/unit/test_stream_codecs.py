@@ -15,6 +15,11 @@ from mockgw.dialects.chat import CHAT
 from mockgw.dialects.messages import MESSAGES
 from mockgw.dialects.responses import RESPONSES
 from mockgw.faults import catalogue as faults
+from mockgw.faults.kinds.error_event import ErrorEvent
+from mockgw.faults.kinds.keepalive import KeepAlive
+from mockgw.faults.kinds.malformed import Malformed
+from mockgw.faults.kinds.no_done import NoDone
+from mockgw.faults.kinds.no_finish_reason import NoFinishReason
 
 DIALECTS = [CHAT, MESSAGES, RESPONSES]
 REPLY = Reply("one two three", (), "length", Usage(5, 3))
@@ -47,7 +52,7 @@ def test_exactly_the_last_event_is_terminal(dialect: Dialect) -> None:
 
 @pytest.mark.parametrize("dialect", DIALECTS, ids=lambda d: d.endpoint)
 def test_no_done_ends_without_the_terminal_event(dialect: Dialect) -> None:
-    assert plan(dialect, faults.NoDone()) == events(dialect)[:-1]
+    assert plan(dialect, NoDone()) == events(dialect)[:-1]
 
 
 @pytest.mark.parametrize(
@@ -91,7 +96,7 @@ def test_error_event_in_each_format(dialect: Dialect, expected: dict[str, Any]) 
 
 @pytest.mark.parametrize("dialect", DIALECTS, ids=lambda d: d.endpoint)
 def test_error_event_fault_replaces_event_k_and_ends_the_stream(dialect: Dialect) -> None:
-    sent = plan(dialect, faults.ErrorEvent(at_event=3, message="upstream broke"))
+    sent = plan(dialect, ErrorEvent(at_event=3, message="upstream broke"))
     assert sent[:2] == events(dialect)[:2]
     assert sent[2] == dialect.codec.error_event(ERROR, 3)
     assert len(sent) == 3
@@ -100,7 +105,7 @@ def test_error_event_fault_replaces_event_k_and_ends_the_stream(dialect: Dialect
 @pytest.mark.parametrize("dialect", DIALECTS, ids=lambda d: d.endpoint)
 def test_malformed_keeps_the_framing_and_breaks_the_json(dialect: Dialect) -> None:
     original = events(dialect)[2]
-    bad = plan(dialect, faults.Malformed(at_event=3))[2]
+    bad = plan(dialect, Malformed(at_event=3))[2]
     assert event_name(bad) == event_name(original)
     assert bad.endswith(b"\n\n") and bad.count(b"\n\n") == 1
     data = event_data(bad)
@@ -142,7 +147,7 @@ def finish_signals(dialect: Dialect, stream: list[bytes]) -> list[Any]:
 )
 def test_no_finish_reason_empties_each_formats_finish_signal(dialect: Dialect, before: Any, after: Any) -> None:
     assert finish_signals(dialect, events(dialect))[-1] == before
-    emptied = plan(dialect, faults.NoFinishReason())
+    emptied = plan(dialect, NoFinishReason())
     assert set(map(repr, finish_signals(dialect, emptied))) == {repr(after)}
     changed = [i for i, (a, b) in enumerate(zip(events(dialect), emptied, strict=True)) if a != b]
     assert changed and (dialect is CHAT or changed == [len(emptied) - 2 if dialect is MESSAGES else len(emptied) - 1])
@@ -150,6 +155,6 @@ def test_no_finish_reason_empties_each_formats_finish_signal(dialect: Dialect, b
 
 @pytest.mark.parametrize("dialect", DIALECTS, ids=lambda d: d.endpoint)
 def test_keepalive_comments_never_follow_the_terminal_event(dialect: Dialect) -> None:
-    sent = plan(dialect, faults.KeepAlive(every_events=1))
+    sent = plan(dialect, KeepAlive(every_events=1))
     assert sent[-1] == events(dialect)[-1]
     assert sent.count(faults.KEEPALIVE) == len(events(dialect)) - 1

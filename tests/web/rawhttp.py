@@ -11,7 +11,6 @@ from typing import Any
 from tests.conftest import API_KEY
 
 CHAT = "/v1/chat/completions"
-SESSION_HEADER = "X-Mockgw-Session"
 
 
 @dataclass(frozen=True)

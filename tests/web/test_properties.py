@@ -13,10 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mockgw.core.names import SESSION_HEADER
 from mockgw.gateway.config import Settings
 from mockgw.gateway.validation import check_response
 from mockgw.server.runner import MockGateway
-from tests.web.rawhttp import SESSION_HEADER, Answer, chat, journal, sse_events
+from tests.web.rawhttp import Answer, chat, journal, sse_events
 
 EXAMPLES = settings(max_examples=40, deadline=None, database=None)
 
