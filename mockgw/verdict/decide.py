@@ -66,7 +66,7 @@ def _abuse(cell: Cell, calls: Sequence[CallFacts], fired: Sequence[CallFacts]) -
         if wait is not None and gap < wait * RETRY_AFTER_SLACK:
             return Verdict(
                 "retry_abuse",
-                f"retried {gap:.2f} s after {hit.id} answered {hit.status} with Retry-After: {wait:g}",
+                f"retried {max(gap, 0):.2f} s after {hit.id} answered {hit.status} with Retry-After: {wait:g}",
                 _ids([hit, later[0]]),
             )
     return None
@@ -114,7 +114,7 @@ def decide(cell: Cell, evidence: Evidence, timeout: float | None = None) -> Verd
             f"exit 0; the fault hit {hits}, then {', '.join(_ids(retried))} got through",
             _ids([*fired, *retried]),
         )
-    absorbed = [c for c in fired if c.status < 400 and c.completed]
+    absorbed = [c for c in fired if c.answered]
     if absorbed:
         return Verdict("survived", f"exit 0; the answer got through despite the fault ({hits})", _ids(fired))
     return Verdict(

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from mockgw.core.frozen import frozen
+from mockgw.journal.calls import Call
 
 RATE_LIMIT_CODE = "usage_limit_exceeded"
 
@@ -19,7 +20,7 @@ class CallFacts:
     id: str
     start: float  # seconds since the epoch, when the request arrived
     end: float  # when the answer was over (sent, cut or abandoned)
-    status: int
+    status: int | None  # None: no answer reached the client (reset, closed, hung up)
     request: str  # the request body as canonical JSON: a retry sends the same one
     fault_source: str | None = None  # e.g. "rule 'verdict-reset'" or "fixture"
     fault: str | None = None
@@ -31,33 +32,36 @@ class CallFacts:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> CallFacts:
-        """One call of `GET /__mockgw/calls` (or `Call.as_json()`)."""
-        start = datetime.fromisoformat(str(data["time"])).timestamp()
-        delivered: Mapping[str, Any] = data.get("delivered") or {}
-        found = delivered.get("fault")
+        """One call of `GET /__mockgw/calls` (or `Call.to_json()`)."""
+        call = Call.from_json(data)
+        start = datetime.fromisoformat(call.time).timestamp()
+        found = call.delivered.get("fault")
         fault: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
-        response = data.get("response") or {}
-        error = response.get("error") if isinstance(response, Mapping) else None
         retry_after = fault.get("retry_after")
         return cls(
-            id=str(data.get("id", "")),
+            id=call.id,
             start=start,
-            end=start + float(data.get("duration_ms") or 0) / 1000,
-            status=int(data["status"]),
-            request=json.dumps(data.get("body"), sort_keys=True),
+            end=start + call.duration_ms / 1000,
+            status=call.status,
+            request=json.dumps(call.body, sort_keys=True),
             fault_source=fault.get("source"),
-            fault=data.get("fault"),
-            completed=bool(delivered.get("completed", True)),
+            fault=call.fault,
+            completed=bool(call.delivered.get("completed", True)),
             retry_after=float(retry_after) if isinstance(retry_after, (int, float)) else None,
-            error_code=error.get("code") if isinstance(error, Mapping) else None,
-            session=str(data.get("session", "")),
-            path=str(data.get("path", "")),
+            error_code=call.error_code,
+            session=call.session,
+            path=call.path,
         )
+
+    @property
+    def answered(self) -> bool:
+        """An answer with a success status reached the client in full."""
+        return self.status is not None and self.status < 400 and self.completed
 
     @property
     def ok(self) -> bool:
         """Answered in full with a success status, no fault."""
-        return self.status < 400 and self.fault is None and self.completed
+        return self.answered and self.fault is None
 
 
 @frozen

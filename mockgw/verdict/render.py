@@ -118,7 +118,8 @@ def _evidence_text(cell: CellResult) -> str:
         for call in ev.calls:
             fault = f" fault={call.fault}" if call.fault else ""
             done = "" if call.completed else " (incomplete)"
-            lines.append(f"  {call.id}: {call.path} -> {call.status}{fault}{done}")
+            status = call.status if call.status is not None else "no answer"
+            lines.append(f"  {call.id}: {call.path} -> {status}{fault}{done}")
         tail = _output_tail(run, 10)
         if tail:
             lines.append("  output:")

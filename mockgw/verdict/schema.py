@@ -32,7 +32,7 @@ _RUN: dict[str, Any] = {
                 "required": ["id", "status", "fault", "completed", "path"],
                 "properties": {
                     "id": {"type": "string"},
-                    "status": {"type": "integer"},
+                    "status": {"type": ["integer", "null"], "description": "null: no answer reached the client."},
                     "fault": {"type": ["string", "null"]},
                     "completed": {"type": "boolean"},
                     "path": {"type": "string"},

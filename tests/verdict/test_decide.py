@@ -20,6 +20,7 @@ def call(n: int, at: float, *, rule: str | None = None, status: int = 200, compl
         "id": f"call-{n}",
         "time": f"2026-01-01T00:00:{at:06.3f}+00:00",
         "duration_ms": 10,
+        "method": "POST",
         "status": status,
         "body": extra.pop("body", BODY) if not rule else BODY,
         "fault": "x" if rule else None,
