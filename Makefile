@@ -5,18 +5,29 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 FIXTURES ?= fixtures
+SERVE_STAMP := $(VENV)/.installed-serve
 STAMP := $(VENV)/.installed
+PIP := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: serve test lint schemas check bench clean
+.PHONY: serve test lint schemas check bench dist clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
-	touch $(STAMP)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 
-serve: $(STAMP)
-	$(BIN)/mockgw serve --host $(HOST) --port $(PORT) --fixtures $(FIXTURES)
+# `make serve` installs only what serving needs, the runtime dependencies listed in pyproject.toml, and runs mockgw
+# from this folder (python -m): no package build, so a fresh clone answers in seconds.
+RUNTIME_DEPS = $(shell $(PYTHON) -c "import tomllib; print(' '.join(repr(d) for d in tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))")
+$(SERVE_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet $(RUNTIME_DEPS)
+	touch $(SERVE_STAMP)
+
+# Everything else (tests, lint, the client libraries the tests drive) on top of it.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e '.[test,lint]'
+	touch $(STAMP) $(SERVE_STAMP)
+
+serve: $(SERVE_STAMP)
+	$(BIN)/python -m mockgw serve --host $(HOST) --port $(PORT) --fixtures $(FIXTURES)
 
 # The Node client of examples/resilience (tests/verdict) needs node and the npm `openai` package.
 NODE_EXAMPLE := examples/resilience/node
@@ -50,5 +61,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/plugin_startup.py
 
+# A wheel in dist/ (pip install dist/mockgw-*.whl).
+dist: $(STAMP)
+	rm -rf dist
+	$(PIP) wheel --quiet --no-deps --wheel-dir dist .
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -39,10 +40,15 @@ async def _serve(gateway: MockGateway) -> None:
         f"mockgw {__version__} serving {gateway.base_url} ({count} fixtures, seed {gateway.settings.seed})",
         flush=True,
     )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):  # both end the same clean way, exit 0 (CI does `kill $pid`)
+        loop.add_signal_handler(signum, stop.set)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
         await gateway.stop_async()
+    print("mockgw stopped", flush=True)
 
 
 def serve(args: argparse.Namespace) -> int:

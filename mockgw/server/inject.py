@@ -73,17 +73,20 @@ def _gone(request: web.Request) -> bool:
 async def pause(request: web.Request, ms: float | None, held: Held | None = None) -> str:
     """Wait `ms` (None: for ever); ends early when the client leaves, the hold is released or the server stops.
 
-    Returns why it ended: elapsed, client_disconnected, release or server_stop.
+    Returns why it ended: elapsed, client_disconnected, release or server_stop. A plain wait (no `held`) ends as
+    elapsed once the server stops: a stopping server drains, sending what is left of each answer at once.
     """
     if ms is not None and ms <= 0:
         return "elapsed"
     holds = request.app[HOLDS]
+    if held is None and holds.stopping.is_set():
+        return "elapsed"
     loop = asyncio.get_running_loop()
     deadline = None if ms is None else loop.time() + ms / 1000
     event = held.released if held is not None else holds.stopping
     while True:
         if event.is_set():
-            return (held.reason if held is not None else None) or "server_stop"
+            return "elapsed" if held is None else held.reason or "server_stop"
         if _gone(request):
             return "client_disconnected"
         remaining = POLL_SECONDS if deadline is None else deadline - loop.time()
@@ -165,7 +168,7 @@ async def deliver(request: web.Request, outcome: Outcome) -> web.StreamResponse:
     fault = delivery.fault
     if delivery.hold is not None:
         why = await _hold(request, outcome, "hold", delivery.hold.timeout_ms, sent)
-        if why not in ("release", "elapsed"):
+        if why not in ("release", "elapsed", "server_stop"):  # a stopping server sends held answers
             return _left(request, sent, why)
     if delivery.delay_ms > 0:  # most answers have no delay: no coroutine to make and await
         why = await pause(request, delivery.delay_ms)

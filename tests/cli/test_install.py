@@ -1,0 +1,78 @@
+"""The install line as the README writes it: a wheel built from the clone, installed into a fresh virtualenv.
+
+One test on purpose (it builds and installs once): the wheel holds every subpackage and every schema, and from
+the fresh venv both `mockgw serve` and the pytest plugin work.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import selectors
+import signal
+import subprocess
+import sys
+import urllib.request
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+PIP = ["-m", "pip", "--disable-pip-version-check", "--quiet"]
+
+PLUGIN_TEST = """\
+def test_answers(mockgw):
+    import json, urllib.request
+    request = urllib.request.Request(
+        mockgw.url + "/chat/completions",
+        data=json.dumps({"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "hi"}]}).encode(),
+        headers={"Authorization": "Bearer sk-test", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request) as answer:
+        assert json.load(answer)["object"] == "chat.completion"
+    mockgw.assert_called(times=1)
+"""
+
+
+def _run(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def _expected_members() -> set[str]:
+    packages = {str(p.parent.relative_to(REPO)) for p in (REPO / "mockgw").rglob("__init__.py")}
+    schemas = {f"mockgw/schemas/{p.name}" for p in (REPO / "mockgw" / "schemas").glob("*.json")}
+    return {f"{package}/__init__.py" for package in packages} | schemas
+
+
+def test_the_wheel_installs_into_a_fresh_venv_and_serves(tmp_path: Path) -> None:
+    _run(sys.executable, *PIP, "wheel", "--no-deps", "--wheel-dir", tmp_path / "dist", REPO)
+    (wheel,) = (tmp_path / "dist").glob("mockgw-*.whl")
+    members = set(zipfile.ZipFile(wheel).namelist())
+    assert _expected_members() <= members, sorted(_expected_members() - members)
+
+    venv = tmp_path / "venv"
+    _run(sys.executable, "-m", "venv", venv)
+    python = venv / "bin" / "python"
+    _run(python, *PIP, "install", wheel, "pytest")
+
+    server = subprocess.Popen(
+        [venv / "bin" / "mockgw", "serve", "--port", "0"], cwd=tmp_path, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        with selectors.DefaultSelector() as selector:
+            selector.register(server.stdout, selectors.EVENT_READ)
+            assert selector.select(timeout=60), "the installed mockgw printed nothing within a minute"
+        found = re.search(r"serving (http://\S+/v1) ", server.stdout.readline())
+        assert found
+        request = urllib.request.Request(found.group(1) + "/models", headers={"Authorization": "Bearer sk-test"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert json.load(answer)["object"] == "list"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=20) == 0
+
+    (tmp_path / "test_user.py").write_text(PLUGIN_TEST)
+    result = _run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_user.py", cwd=tmp_path)
+    assert "1 passed" in result.stdout
