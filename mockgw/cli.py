@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import logging
 import signal
 import sys
 from collections.abc import Sequence
@@ -27,13 +29,39 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", metavar="FILE", help="a mockgw.yaml config file")
     serve.add_argument("--seed", type=int, help="seed for every random choice (default 0)")
     serve.add_argument("--strict", action="store_true", default=None, help="unmatched requests get 404")
+    serve.add_argument(
+<<<<<<< HEAD
+        "--clock", metavar="TIME", help="fix the gateway clock at an ISO 8601 time (e.g. 2026-01-01T00:00:00Z)"
+    )
+=======
+        "--log-requests", action="store_true", default=None, help="print one line per call (or MOCKGW_LOG=requests)"
+    )
+    serve.add_argument("--journal-out", metavar="FILE", help="write the journal as JSONL here when the server stops")
+>>>>>>> main
     check = commands.add_parser("check", help="lint fixture files; exit 1 on errors")
     check.add_argument("paths", nargs="+", metavar="PATH")
     add_verdict_parser(commands)
     return parser
 
 
-async def _serve(gateway: MockGateway) -> None:
+def _log_requests() -> None:
+    """Send the request log (one line per call) to stdout, beside the serving line."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log = logging.getLogger("mockgw.requests")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+
+def write_journal(gateway: MockGateway, path: str) -> None:
+    """Every kept call, oldest first, one JSON object a line (a CI artifact)."""
+    with open(path, "w", encoding="utf-8") as out:
+        for call in gateway.state.journal.calls():
+            out.write(json.dumps(call.to_json(), ensure_ascii=False) + "\n")
+
+
+async def _serve(gateway: MockGateway, journal_out: str | None = None) -> None:
     await gateway.start_async()
     count = len(gateway.state.file_fixtures)
     print(
@@ -48,6 +76,11 @@ async def _serve(gateway: MockGateway) -> None:
         await stop.wait()
     finally:
         await gateway.stop_async()
+        if journal_out:
+            try:
+                write_journal(gateway, journal_out)
+            except OSError as exc:  # the server ran fine; still say it, and not with a traceback
+                print(f"mockgw: cannot write the journal to {journal_out}: {exc}", file=sys.stderr, flush=True)
     print("mockgw stopped", flush=True)
 
 
@@ -58,14 +91,18 @@ def serve(args: argparse.Namespace) -> int:
         "fixtures": args.fixtures,
         "seed": args.seed,
         "strict": args.strict,
+        "log_requests": args.log_requests,
     }
     try:
+        flags["clock"] = config.parse_clock(args.clock) if args.clock else None
         gateway = MockGateway(config.resolve(flags, args.config))
     except MockgwError as exc:
         print(f"mockgw: {exc}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(_serve(gateway))
+        if gateway.settings.log_requests:
+            _log_requests()
+        asyncio.run(_serve(gateway, args.journal_out))
     except KeyboardInterrupt:
         pass
     except OSError as exc:

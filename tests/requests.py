@@ -398,7 +398,7 @@ VALID_CHAT_REQUESTS: list[Row] = [
     _ok("tags", chat(tags=["production", "chatbot"])),
     _ok(
         "edgee-fields",
-        chat(edgee_tool_ids=["edgee_current_time"], edgee_pending_id="pend_1", enable_debug=True),
+        chat(edgee_tool_ids=["edgee_current_time"], enable_debug=True),
     ),
     _ok("compression-model-documented", chat(compression_model="claude")),
     _ok("compression-model-undocumented", chat(compression_model="customer")),

@@ -62,6 +62,8 @@ class Conversation:
     response_format: Mapping[str, Any] | None = None
     headers: Mapping[str, str] = field(default_factory=dict)  # looked up by lower-case name, any case matches
     body: Mapping[str, Any] = field(default_factory=dict)
+    # Edge Tools whose results the gateway put into `messages` (run inline, or injected from a pending id)
+    edgee_tools_executed: tuple[str, ...] = ()
 
     @property
     def system(self) -> str:

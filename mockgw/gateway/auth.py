@@ -23,6 +23,7 @@ class ApiKey:
     models: tuple[str, ...] = ()
     requests_per_minute: int | None = None
     tokens_per_minute: int | None = None
+    edgee_tool_ids: tuple[str, ...] | None = None  # Edge Tools activated for the key; None: the whole catalog
 
 
 def credential(headers: Mapping[str, str]) -> str | ApiError:

@@ -9,6 +9,7 @@ import functools
 import os
 from collections.abc import Mapping
 from dataclasses import field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from mockgw.core.errors import ConfigError
 from mockgw.core.frozen import frozen
 from mockgw.core.names import TRUE_WORDS
 from mockgw.fixtures.schema import FAULT_RULE, FILE_SCHEMA
+from mockgw.gateway import edge_tools
 from mockgw.gateway.auth import KEY_STATES, ApiKey
 from mockgw.gateway.catalog import Catalog
 from mockgw.gateway.conversation_rules import RULE_NAMES
@@ -73,10 +75,30 @@ CONFIG_SCHEMA: dict[str, Any] = {
                     "state": {"enum": list(KEY_STATES)},
                     "models": {"type": "array", "items": {"type": "string"}},
                     "rate_limit": {"$ref": "#/$defs/rate_limit"},
+                    "edgee_tool_ids": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": "Edge Tools activated for this key (default: every tool of `edgee_tools`).",
+                    },
                 },
             },
         },
         "rate_limit": {"$ref": "#/$defs/rate_limit"},
+        "edgee_tools": {
+            "type": "array",
+            "items": {"type": "string", "pattern": "^[a-zA-Z0-9_-]{1,64}$"},
+            "description": "The Edge Tool catalog (default: edgee_current_time, edgee_generate_uuid).",
+        },
+        "outages": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Providers that are down: their models fall back to the next provider serving them.",
+        },
+        "clock": {
+            "type": "string",
+            "format": "date-time",
+            "description": "Fix the gateway clock (Edge Tools, `created`) at this ISO 8601 time.",
+        },
         "faults": {"type": "array", "items": FAULT_RULE, "description": "Fault rules (see docs/faults.md)."},
         "conversation_rules": {
             "description": "Refuse conversations real providers refuse (unanswered tool calls, unknown tool_call_id, "
@@ -130,6 +152,13 @@ class Settings:
     rate_limit: Mapping[str, int] = field(default_factory=dict)
     faults: tuple[Mapping[str, Any], ...] = ()
     conversation_rules: tuple[str, ...] = RULE_NAMES  # the conversation rules enforced (rules.RULES names)
+<<<<<<< HEAD
+    edgee_tools: tuple[str, ...] = edge_tools.DEFAULT_IDS  # the Edge Tool catalog
+    outages: tuple[str, ...] = ()  # providers simulated as down
+    clock: float | None = None  # a fixed gateway time (Unix seconds); None: the real time
+=======
+    log_requests: bool = False  # one line per call on the "mockgw.requests" logger (serve prints it on stdout)
+>>>>>>> main
 
 
 def read_config(path: str | Path) -> dict[str, Any]:
@@ -175,6 +204,7 @@ def settings_from(document: Mapping[str, Any], base: Settings | None = None) -> 
                 models=tuple(entry.get("models", ())),
                 requests_per_minute=entry.get("rate_limit", {}).get("requests_per_minute"),
                 tokens_per_minute=entry.get("rate_limit", {}).get("tokens_per_minute"),
+                edgee_tool_ids=tuple(entry["edgee_tool_ids"]) if "edgee_tool_ids" in entry else None,
             )
             for entry in document["keys"]
         )
@@ -182,9 +212,24 @@ def settings_from(document: Mapping[str, Any], base: Settings | None = None) -> 
         changes["rate_limit"] = dict(document["rate_limit"])
     if "faults" in document:
         changes["faults"] = tuple(document["faults"])
+    if "edgee_tools" in document:
+        changes["edgee_tools"] = tuple(document["edgee_tools"])
+    if "outages" in document:
+        changes["outages"] = tuple(document["outages"])
+    if "clock" in document:
+        changes["clock"] = parse_clock(document["clock"])
     if "conversation_rules" in document:
         changes["conversation_rules"] = enabled_rules(document["conversation_rules"])
     return replace(settings, **changes)
+
+
+def parse_clock(text: str) -> float:
+    """An ISO 8601 time (`2026-01-01T00:00:00Z`; no zone means UTC) as Unix seconds; ConfigError if it is not one."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"clock: {text!r} is not an ISO 8601 time such as 2026-01-01T00:00:00Z") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def enabled_rules(value: bool | Mapping[str, bool]) -> tuple[str, ...]:
@@ -206,6 +251,8 @@ def _env_flags(env: Mapping[str, str]) -> dict[str, Any]:
         flags["strict"] = env["MOCKGW_STRICT"].lower() in TRUE_WORDS
     if env.get("MOCKGW_FIXTURES"):
         flags["fixtures"] = tuple(env["MOCKGW_FIXTURES"].split(os.pathsep))
+    if "requests" in env.get("MOCKGW_LOG", "").lower().split(","):
+        flags["log_requests"] = True
     return flags
 
 

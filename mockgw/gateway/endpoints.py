@@ -11,18 +11,16 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mockgw.answers import build as replies
-from mockgw.core import tokens
 from mockgw.core.conversation import Conversation, Message, Tool, ToolCall
 from mockgw.core.errors import ApiError, invalid_request
 from mockgw.dialects.chat import content_text
 from mockgw.dialects.messages import MESSAGES, parse_messages_body
 from mockgw.dialects.responses import RESPONSES
+from mockgw.gateway import compression
 from mockgw.gateway.catalog import Resolved
 
 TOKENIZERS = ("cl100k_base", "o200k_base")
 ANTHROPIC_BLOCKS = ("tool_use", "tool_result", "image", "document", "thinking")
-COMPRESSION_MODEL_HEADER = "x-edgee-compression-model"
-TRIM_STRATEGY = "tool_result_trimming"
 
 
 def refuse_stream(conv: Conversation, resolved: Resolved) -> ApiError | None:
@@ -133,86 +131,23 @@ def count_message_tokens(body: Mapping[str, Any], headers: Mapping[str, str]) ->
     return {"input_tokens": replies.prompt_tokens(MESSAGES.parse(body, headers))}
 
 
-TRIM_TOKENS = 200  # tool results longer than this are cut to it
+detect_format = compression.detect_format  # kept here too: the endpoint's callers and tests import it from here
 
 
-def trim(text: str) -> str:
-    """The mock's one strategy, `tool_result_trimming`: a long tool result keeps its first TRIM_TOKENS tokens."""
-    total = tokens.count(text)
-    if total <= TRIM_TOKENS:
-        return text
-    return tokens.truncate(text, TRIM_TOKENS) + f"\n[{total - TRIM_TOKENS} tokens trimmed]"
+def compress(body: Mapping[str, Any], headers: Mapping[str, str]) -> dict[str, Any] | ApiError:
+    """`POST /v1/compress`: the request compressed and a `compression` report, deterministically.
+
+    The same `compression.compress` the model endpoints apply, so both report the same numbers."""
+    settings = compression.read_settings(body, headers, default_on=True)
+    if isinstance(settings, ApiError):
+        return settings
+    fmt = compression.detect_format(body)
+    result = compression.compress(body, headers, fmt, PARSERS[fmt], settings)
+    return {**result.body, "compression": result.metadata()}
 
 
-def _trim_content(content: Any) -> Any:
-    """A tool result's content (a string or a list of text parts) trimmed."""
-    if isinstance(content, str):
-        return trim(content)
-    if isinstance(content, list):
-        return [
-            {**part, "text": trim(part["text"])}
-            if isinstance(part, Mapping) and isinstance(part.get("text"), str)
-            else part
-            for part in content
-        ]
-    return content
-
-
-def _trim_item(item: Any, fmt: str) -> Any:
-    """One message (chat, Anthropic) or input item (Responses) with its tool results trimmed."""
-    if not isinstance(item, Mapping):
-        return item
-    if fmt == "chat" and item.get("role") == "tool":
-        return {**item, "content": _trim_content(item.get("content"))}
-    if fmt == "responses" and item.get("type") == "function_call_output":
-        return {**item, "output": _trim_content(item.get("output"))}
-    if fmt == "messages" and isinstance(item.get("content"), list):
-        blocks = [
-            {**b, "content": _trim_content(b.get("content"))}
-            if isinstance(b, Mapping) and b.get("type") == "tool_result"
-            else b
-            for b in item["content"]
-        ]
-        return {**item, "content": blocks}
-    return item
-
-
-def _compressed(body: Mapping[str, Any], fmt: str) -> dict[str, Any]:
-    out = dict(body)
-    field_name = "input" if fmt == "responses" else "messages"
-    items = out.get(field_name)
-    if isinstance(items, list):
-        out[field_name] = [_trim_item(item, fmt) for item in items]
-    return out
-
-
-def detect_format(body: Mapping[str, Any]) -> str:
-    """The documented detection: `system` -> Anthropic messages, `input` -> Responses, else chat."""
-    if "system" in body:
-        return "messages"
-    if "input" in body:
-        return "responses"
-    return "chat"
-
-
-def compress(body: Mapping[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:
-    """`POST /v1/compress`: the request with long tool results trimmed and a `compression` report, deterministically."""
-    fmt = detect_format(body)
-    parse: Callable[[Mapping[str, Any], Mapping[str, str]], Conversation] = {
-        "messages": MESSAGES.parse,
-        "responses": RESPONSES.parse,
-        "chat": chat_conversation,
-    }[fmt]
-    out = _compressed(body, fmt)
-    before = replies.prompt_tokens(parse(body, headers))
-    after = replies.prompt_tokens(parse(out, headers))
-    by_tool = isinstance(body.get("compression_model"), str) or bool(headers.get(COMPRESSION_MODEL_HEADER))
-    out["compression"] = {
-        "technique": "tool" if by_tool else "auto",
-        "applied_strategies": [TRIM_STRATEGY] if out != body else [],
-        "compression_rate": round(1 - after / before, 4) if before else 0.0,
-        "uncompressed_input_tokens": before,
-        "compressed_input_tokens": after,
-        "compression_time_ms": 0,
-    }
-    return out
+PARSERS: Mapping[str, Callable[[Mapping[str, Any], Mapping[str, str]], Conversation]] = {
+    "messages": MESSAGES.parse,
+    "responses": RESPONSES.parse,
+    "chat": chat_conversation,
+}

@@ -8,23 +8,23 @@ from __future__ import annotations
 
 import json
 import random
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
 from mockgw.answers import build as replies
-from mockgw.core.conversation import Conversation
+from mockgw.core.conversation import Conversation, ToolCall
 from mockgw.core.errors import ApiError, not_found
 from mockgw.core.frozen import frozen
-from mockgw.core.reply import ReplyMeta
+from mockgw.core.reply import Reply, ReplyMeta
 from mockgw.dialects import Dialect
 from mockgw.dialects.chat import CHAT
 from mockgw.dialects.messages import MESSAGES
 from mockgw.faults.kinds.error import ErrorFault
+from mockgw.faults.kinds.fallback import Fallback
 from mockgw.fixtures import matching, scenarios
 from mockgw.fixtures.load import Fixture, ReplySpec
-from mockgw.gateway import auth, endpoints, ratelimit
+from mockgw.gateway import auth, compression, debug, edge_tools, edgee, endpoints, fallback, fault_rules, ratelimit
 from mockgw.gateway import conversation_rules as rules
 from mockgw.gateway.auth import ApiKey
 from mockgw.gateway.bodies import dumps_compact, journal_body, parse_request
@@ -76,6 +76,7 @@ class Admitted:
     conversation: Conversation
     resolved: Resolved
     key: ApiKey
+    features: edgee.Features = edgee.NONE
 
 
 def handle_completion(state: GatewayState, raw: RawRequest, dialect: Dialect = CHAT) -> Outcome:
@@ -123,10 +124,14 @@ def admit(state: GatewayState, raw: RawRequest, dialect: Dialect) -> Admitted | 
     broken = rules.check(conv, state.settings.conversation_rules)
     if broken is not None:
         return error_outcome(broken, body, conversation=conv)
+    session = state.session(raw.session)
+    features = edgee.read(body, raw.headers, key, state.settings, session.pending, session.pending_used)
+    if isinstance(features, ApiError):
+        return error_outcome(features, body, conversation=conv)
     limited = rate_limit(state, raw, key, conv)
     if limited is not None:
         return error_outcome(limited, body, conversation=conv)
-    return Admitted(body, conv, resolved, key)
+    return Admitted(body, conv, resolved, key, features)
 
 
 def rate_limit(state: GatewayState, raw: RawRequest, key: ApiKey, conv: Conversation) -> ApiError | None:
@@ -137,14 +142,22 @@ def rate_limit(state: GatewayState, raw: RawRequest, key: ApiKey, conv: Conversa
     return state.rate_limiter.admit(raw.session, key.key, limits, replies.prompt_tokens(conv))
 
 
-def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Admitted) -> Outcome:
-    """Select the fixture, build the reply and render it in the dialect (or the fixture's error)."""
-    body, conv = admitted.body, admitted.conversation
+@frozen
+class Picked:
+    """One round's answer: the fixture (if any) and its reply spec, and the reply built from them."""
+
+    fixture: str | None
+    spec: ReplySpec | None
+    reply: Reply | None  # None: the spec's error answers
+    near: tuple[Mapping[str, Any], ...]
+    error: Outcome | None = None
+
+
+def pick(
+    state: GatewayState, raw: RawRequest, conv: Conversation, body: dict[str, Any], key: str, words: int
+) -> Picked | Outcome:
+    """Select the fixture for `conv` and build its reply (or the strict 404 / the fixture's error outcome)."""
     session = state.session(raw.session)
-    sequence = next(session.sequence)
-    ruled = choose_rule_fault(state, raw.session, conv)
-    if isinstance(ruled.fault, ErrorFault):
-        return fault_error_outcome(ruled, body, conv)
     selection = matching.select(
         state.fixtures_by_priority(raw.session), conv, uses=session.uses, states=session.scenarios, ordered=True
     )
@@ -159,27 +172,114 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
         spec = replies.render_templates(spec, conv, selection.winner.captures)
     name = fixture.name if fixture else None
     if spec is not None and spec.error is not None:
-        delivery = plan_delivery(state, raw.session, sequence, spec, ruled, conv.stream, events=0)
-        return replace(spec_error_outcome(spec.error, body, conv), fixture=name, delivery=delivery)
-    key = f"{state.settings.seed}:{raw.session}:{sequence}"
+        return Picked(name, spec, None, near, replace(spec_error_outcome(spec.error, body, conv), fixture=name))
     rng = random.Random(key) if replies.draws_ids(spec) else None
-    reply = replies.build(spec, conv, rng, state.settings.seed, state.settings.generated_words)
+    reply = replies.build(spec, conv, rng, state.settings.seed, words)
+    return Picked(name, spec, reply, near)
+
+
+def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Admitted) -> Outcome:
+    """Select the fixture, build the reply and render it in the dialect (or the fixture's error).
+
+    Edge Tools the reply calls run here and the model answers again (edgee.md); compression, fallback and
+    debug shape what is sent."""
+    body, conv, features = admitted.body, admitted.conversation, admitted.features
+    session = state.session(raw.session)
+    sequence = next(session.sequence)
+    ruled = choose_rule_fault(state, raw.session, conv)
+    if isinstance(ruled.fault, ErrorFault):
+        return fault_error_outcome(ruled, body, conv)
+    key = f"{state.settings.seed}:{raw.session}:{sequence}"
+    words = state.settings.generated_words
+    if features.compression.enabled and compression.BREVITY in features.compression.strategies:
+        words = max(1, words // 2)
+    if features.edge_ids:
+        conv = edge_tools.offered(conv, features.edge_ids)
+    if features.pending is not None:
+        conv = edge_tools.inject(conv, features.pending)
+    runs: list[edge_tools.Run] = []
+    pending_id: str | None = None
+    picked = pick(state, raw, conv, body, key, words)
+    for round_number in range(1, edge_tools.MAX_ROUNDS + 1):
+        if isinstance(picked, Outcome) or picked.reply is None:
+            break
+        calls = edge_calls(picked, conv, features, key)
+        if not calls:
+            break
+        scripted = picked.spec.edgee.get("edgee_tools", {}) if picked.spec else {}
+        ran = [edge_tools.run(c, state.now(), f"{key}:edge", scripted.get(c.name)) for c in calls]
+        runs.extend(ran)
+        client = tuple(c for c in picked.reply.tool_calls if c not in calls)
+        if client:  # the documented deferral: the client's calls go out, the Edge Tool results wait for it
+            pending_id = replies.seeded_id(f"{key}:pending", "edgee_pending_")
+            session.pending[pending_id] = edge_tools.Pending(tuple(c.id for c in client), tuple(ran))
+            picked = replace(picked, reply=replace(picked.reply, tool_calls=client))
+            break
+        conv = edge_tools.answered(conv, calls, ran)
+        picked = pick(state, raw, conv, body, f"{key}:{round_number}", words)
+    if isinstance(picked, Outcome):
+        return picked
+    if picked.error is not None or picked.reply is None:
+        assert picked.error is not None
+        delivery = plan_delivery(state, raw.session, sequence, picked.spec, ruled, conv.stream, events=0)
+        return replace(picked.error, delivery=delivery)
+    spec, reply = picked.spec, picked.reply
+    extras_edgee = spec.edgee if spec else {}
+    route = fallback.route(
+        admitted.resolved,
+        state.settings.outages,
+        extras_edgee.get("fallback") or ruled_fallback(ruled),
+        "fixture" if extras_edgee.get("fallback") else f"rule '{ruled.rule.name if ruled.rule else ''}'",
+    )
+    if isinstance(route, ApiError):
+        return error_outcome(route, body, conversation=conv)
+    reply, info = compressed(reply, spec, features, body, raw, dialect)
+    extras: dict[str, Any] = {}
+    if info is not None:
+        extras["compression"] = info
+    if runs:
+        extras["edgee_tools_executed"] = [r.summary() for r in runs]
+    if pending_id is not None:
+        extras["edgee_pending_id"] = pending_id
     meta = ReplyMeta(
         id=replies.seeded_id(key, dialect.id_prefix),
-        created=int(time.time()),
-        model=conv.model,
+        created=int(state.now()),
+        model=route.model or conv.model,
         include_usage=conv.include_usage,
         chunk_tokens=(spec.chunk_tokens if spec and spec.chunk_tokens else 1),
         separate_usage_chunk=state.settings.stream_usage == "separate_chunk",
     )
-    headers = {"X-Edgee-Provider": admitted.resolved.provider, **(spec.headers if spec else {})}
+    headers = {**route.headers(), **(spec.headers if spec else {})}
     if conv.stream:
         events = tuple(dialect.stream(reply, meta))
         delivery = plan_delivery(state, raw.session, sequence, spec, ruled, True, len(events))
-        body_or_events: dict[str, Any] = {"events": events, "codec": dialect.codec, "content_type": SSE_TYPE}
     else:
-        rendered = dumps_compact(dialect.render(reply, meta))
         delivery = plan_delivery(state, raw.session, sequence, spec, ruled, False, events=0)
+    if features.debug:
+        extras["debug"] = debug.payload(
+            fixture=picked.fixture,
+            provider=route.provider,
+            model=admitted.resolved.model.id,
+            key=debug.key_id(admitted.key.key),
+            route=route.as_json(),
+            timings={"delay_ms": delivery.delay_ms, "ttft_ms": delivery.ttft_ms, "chunk_ms": delivery.chunk_ms},
+            compression={**features.compression.as_json(), "result": info},
+            edgee_tools={
+                "offered": list(features.edge_ids),
+                "executed": [r.summary() for r in runs],
+                "injected": features.pending_id,
+                "pending_id": pending_id,
+            },
+        )
+    summary = {"edgee": {**features.journal(), **extras, "route": route.as_json()}}
+    if conv.stream:
+        body_or_events: dict[str, Any] = {
+            "events": edgee.add_to_events(events, dialect.endpoint, extras),
+            "codec": dialect.codec,
+            "content_type": SSE_TYPE,
+        }
+    else:
+        rendered = dumps_compact(edgee.add_to_body(dialect.render(reply, meta), extras))
         body_or_events = {"body": rendered}
     return Outcome(  # built once (dataclasses.replace on a frozen Outcome costs as much again)
         status=200,
@@ -187,11 +287,62 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
         delivery=delivery,
         parsed=body,
         conversation=conv,
-        fixture=name,
-        near_misses=() if fixture else near,
+        fixture=picked.fixture,
+        near_misses=() if picked.fixture else picked.near,
         reply=reply,  # the journal summarises it when read
+        summary=summary,
         **body_or_events,
     )
+
+
+def edge_calls(picked: Picked, conv: Conversation, features: edgee.Features, key: str) -> tuple[ToolCall, ...]:
+    """The Edge Tool calls of a round: the reply's calls of active Edge Tools; with no fixture answering, a
+    call of every Edge Tool the request offers that has not run yet (the generator "uses" the tools offered)."""
+    assert picked.reply is not None
+    active = set(features.active_ids) | set(features.edge_ids)
+    calls = tuple(c for c in picked.reply.tool_calls if c.name in active)
+    if calls or picked.fixture is not None or picked.reply.tool_calls:
+        return calls
+    missing = [i for i in features.edge_ids if i not in conv.edgee_tools_executed]
+    return tuple(ToolCall(replies.seeded_id(f"{key}:{i}", "call_"), i, "{}") for i in missing)
+
+
+def ruled_fallback(ruled: fault_rules.Choice) -> Mapping[str, Any] | None:
+    """A fault rule's `{type: fallback}` as the fallback to take (None when the rule's fault is another kind)."""
+    if isinstance(ruled.fault, Fallback):
+        return {"provider": ruled.fault.provider, "model": ruled.fault.model}
+    return None
+
+
+COMPRESS_FORMATS = {"chat": "chat", "messages": "messages", "responses": "responses"}
+
+
+def compressed(
+    reply: Reply,
+    spec: ReplySpec | None,
+    features: edgee.Features,
+    body: Mapping[str, Any],
+    raw: RawRequest,
+    dialect: Dialect,
+) -> tuple[Reply, dict[str, Any] | None]:
+    """The reply with `usage.prompt_tokens` compressed, and the `compression` object (None: not compressed).
+
+    The same compression as `/v1/compress` on the same body, so both report the same saved tokens."""
+    pin = spec.edgee.get("compression") if spec else None
+    if pin is False or (pin is None and not features.compression.enabled):
+        return reply, None
+    result = None
+    if features.compression.enabled:
+        fmt = COMPRESS_FORMATS[dialect.endpoint]
+        result = compression.compress(body, raw.headers, fmt, endpoints.PARSERS[fmt], features.compression)
+    prompt = reply.usage.prompt_tokens
+    info = compression.pinned(result, pin, prompt) if isinstance(pin, Mapping) else (result.info() if result else None)
+    if info is None:
+        return reply, None
+    fixed = spec is not None and spec.usage is not None and spec.usage.prompt_tokens is not None
+    if not fixed:
+        reply = replace(reply, usage=replace(reply.usage, prompt_tokens=max(0, prompt - int(info["saved_tokens"]))))
+    return reply, info
 
 
 JsonHandler = Callable[[Mapping[str, Any], Mapping[str, str]], Mapping[str, Any] | ApiError]

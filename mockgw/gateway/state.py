@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from mockgw.core.errors import FixtureError
 from mockgw.fixtures.load import Fixture
 from mockgw.gateway.config import Settings
+from mockgw.gateway.edge_tools import Pending
 from mockgw.gateway.fault_rules import FaultRule, RuleCount, parse_rules
 from mockgw.gateway.ratelimit import RateLimiter
 from mockgw.gateway.validation import Validators
@@ -29,6 +30,8 @@ class SessionState:
     scenarios: dict[str, str] = field(default_factory=dict)  # scenario name -> state (absent: "started")
     # fixtures in matching order and the run-time fixtures they were sorted from (sorted again when those change)
     ordered: tuple[tuple[Fixture, ...], list[Fixture]] | None = field(default=None, repr=False, compare=False)
+    pending: dict[str, Pending] = field(default_factory=dict)  # edgee_pending_id -> Edge Tool results kept back
+    pending_used: set[str] = field(default_factory=set)  # pending ids already resumed (a reuse is a 400)
 
     def reset(self) -> None:
         self.runtime_fixtures.clear()
@@ -38,6 +41,8 @@ class SessionState:
         self.problems.clear()
         self.fault_rules.clear()
         self.fault_counts.clear()
+        self.pending.clear()
+        self.pending_used.clear()
 
 
 class GatewayState:
@@ -58,6 +63,11 @@ class GatewayState:
         self.journal = Journal(settings.journal_limit, settings.journal_max_bytes)
         self.sessions: dict[str, SessionState] = {}
         self.problems: list[str] = []  # things a test should fail on (raised by the pytest plugin)
+        self.clock_now: float | None = settings.clock  # a fixed gateway time (PUT /__mockgw/clock); None: real
+
+    def now(self) -> float:
+        """The gateway clock: the fixed time when one is set, else the real time (Unix seconds)."""
+        return self.clock_now if self.clock_now is not None else time.time()
 
     def session(self, name: str) -> SessionState:
         found = self.sessions.get(name)

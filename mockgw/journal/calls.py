@@ -245,6 +245,7 @@ class CallFilter:
     text: str | None = None  # contained in the last user message
     body: Mapping[str, Any] | None = None  # a subset of the request body (see `contains`)
     limit: int | None = None
+    edgee_session_id: str | None = None  # the `x-edgee-session-id` header (Claude CLI sessions on /v1/messages)
 
     def accepts(self, call: Call) -> bool:
         return (
@@ -256,6 +257,7 @@ class CallFilter:
             and (self.session is None or call.session == self.session)
             and (self.text is None or (call.last_user_message is not None and self.text in call.last_user_message))
             and (self.body is None or contains(call.body, self.body))
+            and (self.edgee_session_id is None or call.headers.get("x-edgee-session-id") == self.edgee_session_id)
         )
 
     def describe(self) -> str:
@@ -269,6 +271,7 @@ class CallFilter:
             "session": self.session,
             "text": self.text,
             "body": self.body,
+            "edgee_session_id": self.edgee_session_id,
         }
         return ", ".join(f"{name}={value!r}" for name, value in given.items() if value is not None)
 
@@ -332,3 +335,12 @@ class Journal:
         self._calls.extend(call for call, _ in kept)
         self._sizes.extend(size for _, size in kept)
         self.bytes = sum(self._sizes)
+
+
+def request_line(call: Call) -> str:
+    """One line for `--log-requests`: method, path, session, status (or how it ended), fixture, fault, duration."""
+    status = str(call.status) if call.status is not None else f"- ({call.ending})"
+    return (
+        f"{call.method} {call.path} session={call.session or '-'} status={status} "
+        f"fixture={call.fixture or '-'} fault={call.fault or '-'} {call.duration_ms:g} ms"
+    )

@@ -28,11 +28,12 @@ from mockgw.gateway.bodies import journal_body
 from mockgw.gateway.outcome import Delivery, Outcome, RawRequest, error_outcome
 from mockgw.gateway.problems import request_problem
 from mockgw.gateway.state import GatewayState
-from mockgw.journal.calls import Call, reply_summary
-from mockgw.server import control, inject
+from mockgw.journal.calls import Call, reply_summary, request_line
+from mockgw.server import clock, control, inject
 from mockgw.server.keys import CALL_LISTENERS, SESSION_PREFIX, STATE
 
 LOG = logging.getLogger("mockgw")
+REQUEST_LOG = logging.getLogger("mockgw.requests")
 
 Handler = Callable[[GatewayState, RawRequest], Outcome]
 
@@ -158,6 +159,8 @@ def record(
         sent,
     )
     state.journal.append(facts.call, size)
+    if state.settings.log_requests:  # off by default: the Call is only made when somebody reads it
+        REQUEST_LOG.info(request_line(facts.call()))
     if outcome.error is not None:  # only refusals can be problems: nothing more to decide on a normal answer
         problem = request_problem(raw, outcome)
         if problem is not None:
@@ -219,7 +222,7 @@ class CallFacts:
             headers={name.lower(): redact(name, value) for name, value in raw.headers.items()},
             body=parsed,
             **Call.conversation_fields(conversation),
-            response=reply_summary(self.reply) if self.reply is not None else self.summary,
+            response={**reply_summary(self.reply), **self.summary} if self.reply is not None else self.summary,
             near_misses=self.near_misses,
             delivered=inject.delivered_json(self.delivery, sent),
         )
@@ -247,6 +250,7 @@ def make_app(state: GatewayState) -> web.Application:
     app[CALL_LISTENERS] = []
     inject.setup(app)
     control.add_routes(app)
+    clock.add_routes(app)
     control.add_session_routes(app)
     app.router.add_route("*", SESSION_PREFIX + "/{tail:.*}", session_api)
     for path in API_ROUTES:  # the same handler as the catch-all below, found by aiohttp's exact-path index

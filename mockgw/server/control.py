@@ -96,6 +96,7 @@ async def list_calls(request: web.Request) -> web.Response:
         fixture=request.query.get("fixture"),
         tags=tuple(request.query.getall("tag", ())),
         text=request.query.get("text"),
+        edgee_session_id=request.query.get("edgee_session_id"),
         status=status,
         session=session if (session or "all" not in request.query) else None,
         limit=limit,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import selectors
 import signal
@@ -99,3 +100,50 @@ def test_a_signal_drains_open_streams_and_held_answers_then_exits_0(tmp_path: Pa
     assert results == [(full, "stop")] * streams
     assert held_text == "released at last"
     assert process.stdout is not None and "mockgw stopped" in process.stdout.read()
+
+
+def test_log_requests_and_journal_out(tmp_path: Path) -> None:
+    """`--log-requests` prints a line per call; `--journal-out` leaves the journal as JSONL when the server stops."""
+    (tmp_path / "f.yaml").write_text(FIXTURES)
+    journal = tmp_path / "journal.jsonl"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mockgw",
+            "serve",
+            "--port",
+            "0",
+            "--fixtures",
+            str(tmp_path / "f.yaml"),
+            "--log-requests",
+            "--journal-out",
+            str(journal),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    base_url = URL_LINE.search(process.stdout.readline())
+    assert base_url
+    client = openai.OpenAI(base_url=base_url.group(1), api_key="sk-test", max_retries=0)
+    client.with_options(default_headers={"X-Mockgw-Session": "job-3"}).chat.completions.create(
+        model="openai/gpt-4o", messages=[{"role": "user", "content": "stream"}]
+    )
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("openai/nope")
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=20) == 0
+    lines = process.stdout.read().splitlines()
+    assert re.fullmatch(
+        r"POST /v1/chat/completions session=job-3 status=200 fixture=slow-stream fault=- [\d.]+ ms", lines[0]
+    ), lines
+    assert re.fullmatch(r"GET /v1/models/openai/nope session=- status=404 fixture=- fault=- [\d.]+ ms", lines[1])
+    assert lines[2] == "mockgw stopped"
+    calls = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert [(c["path"], c["status"], c["session"], c["fixture"]) for c in calls] == [
+        ("/v1/chat/completions", 200, "job-3", "slow-stream"),
+        ("/v1/models/openai/nope", 404, "", None),
+    ]

@@ -29,7 +29,7 @@ def test_the_registry_holds_every_fault_type_once_with_its_declarations() -> Non
     assert set(REGISTRY) == {
         "reset", "close", "hang", "garbage", "slow_body",
         "cut", "cut_mid_event", "malformed", "error_event", "no_done", "no_finish_reason", "stall", "keepalive",
-        "error", "latency",
+        "error", "latency", "fallback",
     }  # fmt: skip
     for kind, cls in REGISTRY.items():
         assert cls.kind == kind and cls.scope in ("connection", "stream", "answer") and cls.description
