@@ -152,13 +152,10 @@ class Settings:
     rate_limit: Mapping[str, int] = field(default_factory=dict)
     faults: tuple[Mapping[str, Any], ...] = ()
     conversation_rules: tuple[str, ...] = RULE_NAMES  # the conversation rules enforced (rules.RULES names)
-<<<<<<< HEAD
     edgee_tools: tuple[str, ...] = edge_tools.DEFAULT_IDS  # the Edge Tool catalog
     outages: tuple[str, ...] = ()  # providers simulated as down
     clock: float | None = None  # a fixed gateway time (Unix seconds); None: the real time
-=======
     log_requests: bool = False  # one line per call on the "mockgw.requests" logger (serve prints it on stdout)
->>>>>>> main
 
 
 def read_config(path: str | Path) -> dict[str, Any]:
