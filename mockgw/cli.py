@@ -30,12 +30,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, help="seed for every random choice (default 0)")
     serve.add_argument("--strict", action="store_true", default=None, help="unmatched requests get 404")
     serve.add_argument(
-        "--clock", metavar="TIME", help="fix the gateway clock at an ISO 8601 time (e.g. 2026-01-01T00:00:00Z)"
-    )
-    serve.add_argument(
         "--log-requests", action="store_true", default=None, help="print one line per call (or MOCKGW_LOG=requests)"
     )
     serve.add_argument("--journal-out", metavar="FILE", help="write the journal as JSONL here when the server stops")
+    serve.add_argument(
+        "--clock", metavar="TIME", help="fix the gateway clock at an ISO 8601 time (e.g. 2026-01-01T00:00:00Z)"
+    )
     check = commands.add_parser("check", help="lint fixture files; exit 1 on errors")
     check.add_argument("paths", nargs="+", metavar="PATH")
     add_verdict_parser(commands)

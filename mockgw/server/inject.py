@@ -20,8 +20,10 @@ from mockgw.core.names import SESSION_HEADER
 from mockgw.faults import catalogue as faults
 from mockgw.gateway.outcome import Delivery, Outcome
 from mockgw.server.holds import Held, Holds
+from mockgw.server.ticker import Ticker
 
 HOLDS: web.AppKey[Holds] = web.AppKey("holds", Holds)
+TICKER: web.AppKey[Ticker] = web.AppKey("ticker", Ticker)
 POLL_SECONDS = 0.05  # how often a long wait looks for a client that left
 
 
@@ -56,11 +58,13 @@ SENT_KEY: web.RequestKey[Sent] = web.RequestKey("sent", Sent)
 
 
 def setup(app: web.Application) -> None:
-    """Give the app its hold registry; stopping the server releases every held answer."""
+    """Give the app its hold registry and its ticker; stopping the server releases every held answer and wait."""
     app[HOLDS] = Holds()
+    app[TICKER] = Ticker()
 
     async def on_shutdown(app: web.Application) -> None:
         app[HOLDS].stop()
+        app[TICKER].stop()
 
     app.on_shutdown.append(on_shutdown)
 
@@ -79,8 +83,8 @@ async def pause(request: web.Request, ms: float | None, held: Held | None = None
     if ms is not None and ms <= 0:
         return "elapsed"
     holds = request.app[HOLDS]
-    if held is None and holds.stopping.is_set():
-        return "elapsed"
+    if held is None and ms is not None:
+        return await _sleep(request, ms)
     loop = asyncio.get_running_loop()
     deadline = None if ms is None else loop.time() + ms / 1000
     event = held.released if held is not None else holds.stopping
@@ -96,6 +100,24 @@ async def pause(request: web.Request, ms: float | None, held: Held | None = None
             await asyncio.wait_for(event.wait(), min(POLL_SECONDS, remaining))
         except TimeoutError:
             continue
+
+
+async def _sleep(request: web.Request, ms: float) -> str:
+    """A plain wait on the shared ticker, looking for a client that left every POLL_SECONDS of it.
+
+    Ends as elapsed when the server stops: a stopping server drains, sending what is left of each answer at once.
+    """
+    ticker = request.app[TICKER]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ms / 1000
+    while True:
+        await ticker.wait(min(POLL_SECONDS, deadline - loop.time()))
+        if ticker.stopped:
+            return "elapsed"
+        if _gone(request):
+            return "client_disconnected"
+        if loop.time() >= deadline:
+            return "elapsed"
 
 
 def _reset(request: web.Request) -> None:

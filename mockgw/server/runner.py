@@ -21,6 +21,10 @@ from mockgw.server.app import make_app
 
 T = TypeVar("T")
 
+# Pending connections the kernel queues before accept: 128 (the default) overflowed with 1,000 clients connecting
+# at once. The kernel caps it at net.core.somaxconn.
+BACKLOG = 4096
+
 
 class MockGateway:
     """A running (or ready to run) mock Edgee gateway."""
@@ -47,7 +51,7 @@ class MockGateway:
         """Serve in the running event loop (port 0 picks a free port)."""
         self._runner = web.AppRunner(make_app(self.state), access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.settings.host, self.settings.port, reuse_address=True)
+        site = web.TCPSite(self._runner, self.settings.host, self.settings.port, reuse_address=True, backlog=BACKLOG)
         await site.start()
         self.port = int(self._runner.addresses[0][1])
 
