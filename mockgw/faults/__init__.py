@@ -1,1 +1,1 @@
-"""The fault catalogue: what can go wrong, its timing, and the plan for a faulted stream."""
+"""Faults: the registry of fault types (`kinds/`, one file each), their JSON Schema, waits and stream plans."""
