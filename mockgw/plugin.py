@@ -8,6 +8,7 @@ check=...)`. Settings: ini options `mockgw_*` < MOCKGW_* environment < the marke
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 from collections.abc import Callable, Generator, Iterator, Mapping
@@ -18,10 +19,19 @@ from typing import Any
 
 import pytest
 
+from mockgw.core.errors import FixtureError, MockgwError
 from mockgw.core.frozen import frozen
 from mockgw.core.names import TRUE_WORDS
 from mockgw.gateway.config import Settings, env_set_fields, remote_url, resolve
-from mockgw.handle import FixtureSource, LocalServer, MockgwAssertionError, MockgwHandle, RemoteServer, Server
+from mockgw.handle import (
+    FixtureSource,
+    LocalServer,
+    MockgwAssertionError,
+    MockgwHandle,
+    RemoteServer,
+    Server,
+    redact_key,
+)
 from mockgw.verdict import marker as matrix_marker
 from mockgw.verdict.marker import mockgw_cell, pytest_generate_tests  # noqa: F401  (the mockgw_matrix marker)
 
@@ -36,6 +46,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("mockgw_strict", "mockgw: unmatched requests get 404 and fail the test", default="")
     parser.addini("mockgw_config", "mockgw: a mockgw config file (relative to the ini file)", default="")
     parser.addini("mockgw_url", "mockgw: use this running `mockgw serve` instead of starting one", default="")
+    parser.addini("mockgw_api_key", "mockgw: the API key the clients are given (MOCKGW_API_KEY wins)", default="")
     parser.addini(
         "mockgw_patch_env",
         "mockgw: point EDGEE_/OPENAI_/ANTHROPIC_ BASE_URL and API_KEY at the mockgw fixture",
@@ -135,6 +146,26 @@ def _session_name(nodeid: str) -> str:
     return f"{_RUN_ID}-{next(_SESSIONS)}-{name}"
 
 
+def api_key(config: pytest.Config, env: Mapping[str, str] | None = None) -> str | None:
+    """The key to give the clients: MOCKGW_API_KEY, else the `mockgw_api_key` ini option, else None (the handle
+    picks one the server accepts, when it knows the server's settings)."""
+    env = os.environ if env is None else env
+    return env.get("MOCKGW_API_KEY") or str(config.getini("mockgw_api_key")).strip() or None
+
+
+def _load(handle: MockgwHandle, sources: list[FixtureSource], base: Path, where: str) -> None:
+    """Add `sources` to the handle's session; a fixture refused (here or by the server) fails the test loudly."""
+    for source in sources:
+        try:
+            handle.add(source, base=base)
+        except (FixtureError, MockgwError) as exc:
+            pytest.fail(
+                f"mockgw: the fixtures {where} ({source}) could not be loaded into this test's session "
+                f"on {handle.server.url}:\n{exc}",
+                pytrace=False,
+            )
+
+
 def _register(request: pytest.FixtureRequest, handle: MockgwHandle) -> None:
     request.node.stash.setdefault(HANDLES, []).append(handle)
 
@@ -157,11 +188,14 @@ def mockgw(
             )
         # strict and seed are server-wide settings: a dedicated server (started in milliseconds) is the clean way.
         server = own = LocalServer.start(replace(mockgw_settings, **changes))
-    session = _session_name(request.node.nodeid) if isinstance(server, RemoteServer) else ""
-    handle = MockgwHandle(server, session)
+    remote = isinstance(server, RemoteServer)
+    session = _session_name(request.node.nodeid) if remote else ""
+    handle = MockgwHandle(server, session, api_key(request.config))
     handle.reset()
-    for source in options.fixtures:
-        handle.add(source, base=request.path.parent)
+    if remote:  # a running server has its own files: the ini's fixtures go into this test's session
+        ini_fixtures: list[FixtureSource] = list(request.config.getini("mockgw_fixtures"))
+        _load(handle, ini_fixtures, _ini_dir(request.config), "of mockgw_fixtures")
+    _load(handle, list(options.fixtures), request.path.parent, "of @pytest.mark.mockgw")
     if request.config.getini("mockgw_patch_env"):
         for name, value in handle.env().items():
             monkeypatch.setenv(name, value)
@@ -187,7 +221,7 @@ def make_mockgw(request: pytest.FixtureRequest, mockgw_settings: Settings) -> It
     ) -> MockgwHandle:
         server = LocalServer.start(replace(mockgw_settings, **settings))
         started.append(server)
-        handle = MockgwHandle(server)
+        handle = MockgwHandle(server, api_key=api_key(request.config))
         for source in (*sources, *fixtures):
             handle.add(source, base=request.path.parent)
         if check:
@@ -209,9 +243,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     try:
         result = yield
     except BaseException:
-        problems = _problems(item)
-        if problems:
-            item.add_report_section("call", "mockgw", problems)
+        report = "\n\n".join(text for text in (_problems(item), _refused_keys(item)) if text)
+        if report:
+            item.add_report_section("call", "mockgw", report)
         raise
     problems = _problems(item)
     if problems:
@@ -228,3 +262,22 @@ def _problems(item: pytest.Item) -> str:
         except MockgwAssertionError as exc:
             failures.append(str(exc))
     return "\n\n".join(failures)
+
+
+def _refused_keys(item: pytest.Item) -> str:
+    """When the test failed and its server refused the clients' key (401/403): which key, and how to set it."""
+    lines = []
+    for handle in item.stash.get(HANDLES, []):
+        try:
+            refused = [c for c in handle.calls if c.status in (401, 403)]
+        except MockgwError:
+            continue
+        if refused:
+            codes = sorted({f"{c.status} {c.error_code}" for c in refused})
+            lines.append(
+                f"mockgw refused {len(refused)} request{'s' * (len(refused) != 1)} ({', '.join(codes)}). "
+                f"The plugin gave the clients the API key {redact_key(handle.api_key)!r} (EDGEE_API_KEY, "
+                "OPENAI_API_KEY, ANTHROPIC_API_KEY); set one the server accepts with the `mockgw_api_key` ini "
+                "option or the MOCKGW_API_KEY environment variable."
+            )
+    return "\n".join(lines)

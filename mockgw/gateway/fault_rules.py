@@ -37,6 +37,7 @@ class FaultRule:
     name: str
     fault: faults.Fault
     match: Match = field(default_factory=Match)
+    match_json: Mapping[str, Any] = field(default_factory=dict)  # `match` as written, for the listing
     nth: tuple[int, ...] = ()  # the 1-based numbers of the matching requests that fire
     every: int | None = None  # every k-th matching request fires
     times: int | None = None  # at most this many firings
@@ -81,6 +82,7 @@ def parse_rule(raw: Any, source: str = "<runtime>", index: int = 0) -> FaultRule
         name=raw.get("name", f"rule-{index + 1}"),
         fault=faults.parse_fault(raw["fault"]),
         match=parse_match(raw.get("match", {})),
+        match_json=raw.get("match", {}),
         nth=tuple(nth) if isinstance(nth, list) else ((nth,) if nth is not None else ()),
         every=raw.get("every"),
         times=raw.get("times"),

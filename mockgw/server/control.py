@@ -6,8 +6,10 @@ One route table. Every operation is scoped to the session named by `X-Mockgw-Ses
 from __future__ import annotations
 
 import asyncio
+import difflib
+import functools
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -186,9 +188,12 @@ async def delete_fixtures(request: web.Request) -> web.Response:
 
 
 async def reset(request: web.Request) -> web.Response:
-    """Journal, run-time fixtures and counters back to the start for this session."""
-    request.app[STATE].reset(session_of(request))
-    return _json({"reset": True})
+    """Journal, run-time fixtures, counters and problems back to the start for this session; its held answers
+    are released (a held request left behind would otherwise wait for a test that has moved on)."""
+    session = session_of(request)
+    released = request.app[HOLDS].release(session)
+    request.app[STATE].reset(session)
+    return _json({"reset": True, "released": released})
 
 
 async def unknown(request: web.Request) -> web.Response:
@@ -207,8 +212,30 @@ async def unknown(request: web.Request) -> web.Response:
 
 
 async def list_problems(request: web.Request) -> web.Response:
-    """What this session's test should fail on: internal errors, refused run-time fixtures, rule violations."""
+    """What this session's test should fail on (the single truth, for every client): requests unmatched in strict
+    mode, unscripted requests refused with 400, refused fixtures and fault rules, internal errors."""
     return _json({"problems": list(request.app[STATE].session(session_of(request)).problems)})
+
+
+async def list_sessions(request: web.Request) -> web.Response:
+    """Every session the server knows (by its state or its kept calls), with its call and problem counts."""
+    state = request.app[STATE]
+    calls: dict[str, int] = {}
+    for call in state.journal.calls():
+        calls[call.session] = calls.get(call.session, 0) + 1
+    names = sorted({*state.sessions, *calls})
+    return _json(
+        {
+            "sessions": [
+                {
+                    "name": name,
+                    "calls": calls.get(name, 0),
+                    "problems": len(state.sessions[name].problems) if name in state.sessions else 0,
+                }
+                for name in names
+            ]
+        }
+    )
 
 
 def _rule_json(rule: FaultRule, counts: Any) -> dict[str, Any]:
@@ -216,6 +243,7 @@ def _rule_json(rule: FaultRule, counts: Any) -> dict[str, Any]:
     return {
         "name": rule.name,
         "source": rule.source,
+        "match": dict(rule.match_json),
         "fault": faults.describe(rule.fault),
         "nth": list(rule.nth) or None,
         "every": rule.every,
@@ -246,6 +274,8 @@ async def add_faults(request: web.Request) -> web.Response:
         rules = parse_rules(payload, first_index=len(state.fault_rules(session)))
         state.add_fault_rules(session, rules)
     except FixtureError as exc:
+        # Kept as a problem too, like a refused fixture: the test fails even if nobody reads this 400.
+        state.add_problem(session, f"a fault rule sent to POST {PREFIX}/faults was refused: {exc}")
         return _error(invalid_request(str(exc), exc.field_path or None, code="invalid_fault"))
     return _json({"added": [r.name for r in rules]}, status=201)
 
@@ -328,27 +358,62 @@ def _code(summary: Any) -> Any:
     return error.get("code") if isinstance(error, Mapping) else None
 
 
-def add_routes(app: web.Application) -> None:
-    app.router.add_routes(
-        [
-            web.get(f"{PREFIX}/health", health),
-            web.get(f"{PREFIX}/calls", list_calls),
-            web.delete(f"{PREFIX}/calls", clear_calls),
-            web.get(f"{PREFIX}/fixtures", list_fixtures),
-            web.post(f"{PREFIX}/fixtures", add_fixtures),
-            web.delete(f"{PREFIX}/fixtures", delete_fixtures),
-            web.post(f"{PREFIX}/reset", reset),
-            web.get(f"{PREFIX}/problems", list_problems),
-            web.get(f"{PREFIX}/faults", list_faults),
-            web.post(f"{PREFIX}/faults", add_faults),
-            web.delete(f"{PREFIX}/faults", delete_faults),
-            web.post(f"{PREFIX}/release", release),
-            web.get(f"{PREFIX}/holds", list_holds),
-            web.get(f"{PREFIX}/scenarios", list_scenarios),
-            web.put(f"{PREFIX}/scenarios/{{name}}", set_scenario),
-            web.get(f"{PREFIX}/near-misses", near_misses),
-        ]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+CALL_FILTERS = ("path", "model", "fixture", "tag", "text", "status", "limit", "all", "edgee_session_id")
+
+
+def checked(handler: Handler, params: Sequence[str]) -> Handler:
+    """`handler`, refusing query parameters it does not know (a typo like `?sesion=` would otherwise select
+    nothing, silently) with a 400 that names the valid ones."""
+    valid = sorted({"session", *params})
+
+    @functools.wraps(handler)
+    async def check(request: web.Request) -> web.StreamResponse:
+        unknown = [name for name in request.query if name not in valid]
+        if unknown:
+            return _error(unknown_parameter(request, unknown[0], valid))
+        return await handler(request)
+
+    return check
+
+
+def unknown_parameter(request: web.Request, name: str, valid: Sequence[str]) -> ApiError:
+    """The 400 for an unknown query parameter: the valid ones, and the nearest of them."""
+    path = request.path.replace(f"/s/{request.match_info.get('session', '')}", "", 1)
+    nearest = difflib.get_close_matches(name, valid, n=1)
+    hint = f" Did you mean '{nearest[0]}'?" if nearest else ""
+    return invalid_request(
+        f"Unknown query parameter '{name}' on {request.method} {path}.{hint} The valid ones are: {', '.join(valid)}.",
+        name,
+        code="unknown_parameter",
     )
+
+
+# The control routes: method, path under the prefix, handler, and the query parameters it takes (besides session).
+ROUTES: tuple[tuple[str, str, Handler, tuple[str, ...]], ...] = (
+    ("GET", "/health", health, ()),
+    ("GET", "/calls", list_calls, (*CALL_FILTERS, "wait_for", "timeout")),
+    ("DELETE", "/calls", clear_calls, ()),
+    ("GET", "/fixtures", list_fixtures, ()),
+    ("POST", "/fixtures", add_fixtures, ()),
+    ("DELETE", "/fixtures", delete_fixtures, ("name",)),
+    ("POST", "/reset", reset, ()),
+    ("GET", "/problems", list_problems, ()),
+    ("GET", "/sessions", list_sessions, ()),
+    ("GET", "/faults", list_faults, ()),
+    ("POST", "/faults", add_faults, ()),
+    ("DELETE", "/faults", delete_faults, ("name",)),
+    ("POST", "/release", release, ("fixture", "count")),
+    ("GET", "/holds", list_holds, ("fixture", "wait_for", "timeout")),
+    ("GET", "/scenarios", list_scenarios, ()),
+    ("PUT", "/scenarios/{name}", set_scenario, ()),
+    ("GET", "/near-misses", near_misses, ()),
+)
+
+
+def add_routes(app: web.Application) -> None:
+    for method, path, handler, params in ROUTES:
+        app.router.add_route(method, PREFIX + path, checked(handler, params))
 
 
 def add_session_routes(app: web.Application) -> None:

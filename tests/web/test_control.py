@@ -38,7 +38,7 @@ def module_gw() -> Iterator[MockGateway]:
 @pytest.fixture
 def gw(module_gw: MockGateway) -> MockGateway:
     """The module's gateway, reset through the control endpoint before each test."""
-    assert control_answer(module_gw, "POST", "reset").json() == {"reset": True}
+    assert control_answer(module_gw, "POST", "reset").json() == {"reset": True, "released": 0}
     return module_gw
 
 
@@ -256,7 +256,7 @@ def test_reset_restores_the_start(gw: MockGateway) -> None:
     assert ask(gw, "x", **flaky).status == 429
     assert ask(gw, "x", **flaky).status == 200
     control_answer(gw, "POST", "fixtures", {"name": "extra", "reply": {"content": "x"}, "priority": -1})
-    assert control_answer(gw, "POST", "reset").json() == {"reset": True}
+    assert control_answer(gw, "POST", "reset").json() == {"reset": True, "released": 0}
     assert journal(gw.port) == []
     assert len(control_answer(gw, "GET", "fixtures").json()["fixtures"]) == 3
     assert ask(gw, "x", **flaky).status == 429  # the reply sequence starts over
