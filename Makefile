@@ -29,18 +29,6 @@ $(STAMP): pyproject.toml | $(BIN)/python
 serve: $(SERVE_STAMP)
 	$(BIN)/python -m mockgw serve --host $(HOST) --port $(PORT) --fixtures $(FIXTURES)
 
-<<<<<<< HEAD
-# The Node client of examples/resilience (tests/verdict) needs node and the npm `openai` package.
-NODE_EXAMPLE := examples/resilience/node
-$(NODE_EXAMPLE)/node_modules: $(NODE_EXAMPLE)/package.json
-	@command -v npm >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nodejs npm; \
-	  else echo "the tests need node and npm: sudo apt-get install nodejs npm (or run make test as root)"; exit 1; fi; }
-	cd $(NODE_EXAMPLE) && npm install --no-audit --no-fund --no-package-lock --silent
-	touch $@
-
-test: $(STAMP) $(NODE_EXAMPLE)/node_modules
-=======
 # The Node CI example (tests/ci) needs node, curl and the npm `openai` package.
 CI_EXAMPLE := examples/ci
 $(CI_EXAMPLE)/node_modules: $(CI_EXAMPLE)/package.json
@@ -50,8 +38,16 @@ $(CI_EXAMPLE)/node_modules: $(CI_EXAMPLE)/package.json
 	cd $(CI_EXAMPLE) && npm install --no-audit --no-fund --no-package-lock --silent
 	touch $@
 
-test: $(STAMP) $(CI_EXAMPLE)/node_modules
->>>>>>> main
+# The Node client of examples/resilience (tests/verdict) needs node and the npm `openai` package.
+NODE_EXAMPLE := examples/resilience/node
+$(NODE_EXAMPLE)/node_modules: $(NODE_EXAMPLE)/package.json
+	@command -v npm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nodejs npm; \
+	  else echo "the tests need node and npm: sudo apt-get install nodejs npm (or run make test as root)"; exit 1; fi; }
+	cd $(NODE_EXAMPLE) && npm install --no-audit --no-fund --no-package-lock --silent
+	touch $@
+
+test: $(STAMP) $(CI_EXAMPLE)/node_modules $(NODE_EXAMPLE)/node_modules
 	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
 
 lint: $(STAMP)
