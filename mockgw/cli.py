@@ -6,14 +6,22 @@ import argparse
 import asyncio
 import json
 import logging
+import os
+import re
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from mockgw.core.errors import MockgwError
+import yaml
+
+from mockgw.core.errors import ConfigError, MockgwError
 from mockgw.core.version import VERSION as __version__
 from mockgw.fixtures.load import fixture_files, load_file
 from mockgw.gateway import config
+from mockgw.record.modes import MODES, RecordSettings
+from mockgw.record.review import review
+from mockgw.record.secrets import Redaction
 from mockgw.server.runner import MockGateway
 from mockgw.verdict.command import add_verdict_parser, verdict
 
@@ -36,10 +44,120 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--clock", metavar="TIME", help="fix the gateway clock at an ISO 8601 time (e.g. 2026-01-01T00:00:00Z)"
     )
+    serve.add_argument("--record", choices=("none", *MODES), default="none", help="forward to --upstream and record")
+    _record_flags(serve, required=False)
     check = commands.add_parser("check", help="lint fixture files; exit 1 on errors")
     check.add_argument("paths", nargs="+", metavar="PATH")
     add_verdict_parser(commands)
+    record = commands.add_parser("record", help="forward to an upstream gateway and record fixture files")
+    record.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    record.add_argument("--port", type=int, help="port to listen on (default 8080; 0 picks a free one)")
+    record.add_argument("--mode", choices=MODES, default="new", help="once | new (default) | all | proxy")
+    record.add_argument("--seed", type=int, help="seed for every random choice (default 0)")
+    _record_flags(record, required=True)
+    export = commands.add_parser("export", help="print the calls a running server has seen as a fixture file")
+    export.add_argument("--url", help="the server's root URL (default: MOCKGW_URL)")
+    export.add_argument("--session", default="", help="only this session's calls (default: the default session)")
+    export.add_argument("--all", action="store_true", help="the calls of every session")
+    drift = commands.add_parser("drift", help="compare the real gateway's answers with mockgw's; exit 1 on critical")
+    drift.add_argument("--upstream", required=True, metavar="URL", help="the real gateway's root URL")
+    drift.add_argument("--url", help="a running mockgw's root URL (default: MOCKGW_URL, else one started here)")
+    drift.add_argument("--cassettes", metavar="DIR", help="send the recorded requests of these files instead")
+    drift.add_argument("--json", metavar="FILE", help="also write the report as JSON (schemas/drift_report)")
+    drift.add_argument("--upstream-key-env", metavar="NAME", help="the key for the upstream (default: none)")
     return parser
+
+
+def drift_command(args: argparse.Namespace) -> int:
+    """`mockgw drift`: 0 without critical findings, 1 with, 2 when something could not run."""
+    from mockgw.record import drift
+    from mockgw.server import drift_probe
+
+    key = os.environ.get(args.upstream_key_env, "") if args.upstream_key_env else ""
+    if args.cassettes:
+        try:
+            files = fixture_files([args.cassettes])
+        except MockgwError as exc:
+            print(f"mockgw drift: {exc}", file=sys.stderr)
+            return 2
+        probes = drift.cassette_probes((str(f), yaml.safe_load(f.read_text(encoding="utf-8"))) for f in files)
+    else:
+        probes = drift.probes()
+    url = args.url or config.remote_url()
+    started = None if url else MockGateway(config.resolve({"port": 0}, env={})).start()
+    mock = url or (started.url if started else "")
+    try:
+        results = drift_probe.run(args.upstream, mock, probes, key)
+    except OSError as exc:
+        print(f"mockgw drift: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if started is not None:
+            started.stop()
+    report = drift.report(args.upstream, mock, results)
+    print(report.text())
+    if args.json:
+        Path(args.json).write_text(json.dumps(report.as_json(), indent=2) + "\n", encoding="utf-8")
+    return 1 if report.critical else 0
+
+
+def export_command(args: argparse.Namespace) -> int:
+    """`mockgw export`: GET /__mockgw/export from a running server, to stdout."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    url = args.url or config.remote_url()
+    if not url:
+        print("mockgw export: give --url URL or set MOCKGW_URL", file=sys.stderr)
+        return 2
+    query = urllib.parse.urlencode({"session": args.session, **({"all": "1"} if args.all else {})})
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/__mockgw/export?{query}", timeout=30) as response:
+            sys.stdout.write(response.read().decode("utf-8"))
+    except urllib.error.HTTPError as exc:
+        print(f"mockgw export: {exc.read().decode('utf-8', 'replace')}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"mockgw export: cannot reach {url}: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _record_flags(parser: argparse.ArgumentParser, required: bool) -> None:
+    parser.add_argument("--upstream", required=required, metavar="URL", help="the real gateway, e.g. its root URL")
+    parser.add_argument("--out", required=required, metavar="DIR", help="folder for the recorded fixture files")
+    parser.add_argument("--upstream-key-env", metavar="NAME", help="send this variable's key upstream (never written)")
+    parser.add_argument("--redact", metavar="FILE", help="YAML with redact: {headers, paths, patterns}")
+    parser.add_argument("--redact-header", action="append", default=[], metavar="NAME", help="never write it")
+    parser.add_argument("--redact-path", action="append", default=[], metavar="PATH", help="JSON body path (a.*.b)")
+    parser.add_argument("--redact-pattern", action="append", default=[], metavar="REGEX", help="replace matches")
+
+
+def _record_settings(args: argparse.Namespace, mode: str) -> RecordSettings:
+    """The recording settings from the flags (and the --redact file); raises MockgwError on a mistake."""
+    if not args.upstream or not args.out:
+        raise ConfigError("recording needs --upstream URL and --out DIR")
+    key = None
+    if args.upstream_key_env:
+        key = os.environ.get(args.upstream_key_env)
+        if not key:
+            raise ConfigError(f"--upstream-key-env {args.upstream_key_env}: the variable is not set")
+    rules: dict[str, list[str]] = {"headers": [], "paths": [], "patterns": []}
+    if args.redact:
+        loaded = yaml.safe_load(Path(args.redact).read_text(encoding="utf-8")) or {}
+        section = loaded.get("redact", loaded) if isinstance(loaded, dict) else {}
+        for name in rules:
+            rules[name] = [str(v) for v in section.get(name, [])]
+    try:
+        redaction = Redaction.of(
+            [*rules["headers"], *args.redact_header],
+            [*rules["paths"], *args.redact_path],
+            [*rules["patterns"], *args.redact_pattern],
+        )
+    except re.error as exc:
+        raise ConfigError(f"a redact pattern is not a valid regular expression: {exc}") from None
+    return RecordSettings(args.upstream, args.out, mode, key, redaction)
 
 
 def _log_requests() -> None:
@@ -86,21 +204,30 @@ def serve(args: argparse.Namespace) -> int:
     flags = {
         "host": args.host,
         "port": args.port,
-        "fixtures": args.fixtures,
+        "fixtures": getattr(args, "fixtures", None),
         "seed": args.seed,
-        "strict": args.strict,
-        "log_requests": args.log_requests,
+        "strict": getattr(args, "strict", None),
+        "log_requests": getattr(args, "log_requests", None),
     }
     try:
-        flags["clock"] = config.parse_clock(args.clock) if args.clock else None
-        gateway = MockGateway(config.resolve(flags, args.config))
+        clock = getattr(args, "clock", None)
+        flags["clock"] = config.parse_clock(clock) if clock else None
+        recording = None
+        mode = args.mode if args.command == "record" else args.record
+        if mode != "none":
+            recording = _record_settings(args, mode)
+            # the out folder's recordings answer what they match (modes once and new)
+            recorded = _recorded_files(args.out, mode)
+            if recorded and recorded[0] not in (flags["fixtures"] or []):
+                flags["fixtures"] = [*(flags["fixtures"] or []), *recorded]
+        gateway = MockGateway(config.resolve(flags, getattr(args, "config", None)), recording)
     except MockgwError as exc:
         print(f"mockgw: {exc}", file=sys.stderr)
         return 2
     try:
         if gateway.settings.log_requests:
             _log_requests()
-        asyncio.run(_serve(gateway, args.journal_out))
+        asyncio.run(_serve(gateway, getattr(args, "journal_out", None)))
     except KeyboardInterrupt:
         pass
     except OSError as exc:
@@ -110,6 +237,13 @@ def serve(args: argparse.Namespace) -> int:
         )
         return 2
     return 0
+
+
+def _recorded_files(out: str, mode: str) -> list[str] | None:
+    folder = Path(out)
+    if mode in ("all", "proxy") or not folder.is_dir() or not any(folder.glob("*.yaml")):
+        return None
+    return [out]
 
 
 def check(paths: Sequence[str]) -> int:
@@ -127,14 +261,25 @@ def check(paths: Sequence[str]) -> int:
         except MockgwError as exc:
             failures += 1
             print(f"error: {exc}")
+            continue
+        errors, warnings = review(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
+        for warning in warnings:
+            print(f"warning: {warning}")
+        for error in errors:
+            print(f"error: {error}")
+        failures += bool(errors)
     print(f"{len(files)} files, {total} fixtures, {failures} with errors")
     return 1 if failures else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "serve":
+    if args.command in ("serve", "record"):
         return serve(args)
     if args.command == "verdict":
         return verdict(args)
+    if args.command == "export":
+        return export_command(args)
+    if args.command == "drift":
+        return drift_command(args)
     return check(args.paths)

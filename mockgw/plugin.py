@@ -32,6 +32,8 @@ from mockgw.handle import (
     Server,
     redact_key,
 )
+from mockgw.record.modes import RecordSettings
+from mockgw.server.runner import MockGateway
 from mockgw.verdict import marker as matrix_marker
 from mockgw.verdict.marker import mockgw_cell, pytest_generate_tests  # noqa: F401  (the mockgw_matrix marker)
 
@@ -53,6 +55,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type="bool",
         default=True,
     )
+
+    group = parser.getgroup("mockgw")
+    group.addoption(
+        "--mockgw-record",
+        choices=("none", "once", "new", "all"),
+        default="none",
+        help="mockgw: record each test's traffic to --mockgw-upstream into cassettes/<file>/<test>.yaml next to the "
+        "tests (none, the default, never touches the network and replays the cassettes that exist)",
+    )
+    group.addoption("--mockgw-upstream", metavar="URL", help="mockgw: the gateway to record (or MOCKGW_UPSTREAM)")
+    group.addoption("--mockgw-upstream-key-env", metavar="NAME", help="mockgw: the upstream key's variable")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -188,6 +201,15 @@ def mockgw(
             )
         # strict and seed are server-wide settings: a dedicated server (started in milliseconds) is the clean way.
         server = own = LocalServer.start(replace(mockgw_settings, **changes))
+    cassette = _cassette(request)
+    recording = _recording(request.config, cassette)
+    if recording is not None:  # record & replay (docs/record.md): a recording server of the test's own
+        settings = replace(mockgw_settings, **changes, port=0)
+        if recording.mode in ("once", "new") and cassette.is_file():
+            settings = replace(settings, fixtures=(*settings.fixtures, str(cassette)))
+        if own is not None:
+            own.close()
+        server = own = LocalServer(MockGateway(settings, recording).start())
     remote = isinstance(server, RemoteServer)
     session = _session_name(request.node.nodeid) if remote else ""
     handle = MockgwHandle(server, session, api_key(request.config))
@@ -195,6 +217,8 @@ def mockgw(
     if remote:  # a running server has its own files: the ini's fixtures go into this test's session
         ini_fixtures: list[FixtureSource] = list(request.config.getini("mockgw_fixtures"))
         _load(handle, ini_fixtures, _ini_dir(request.config), "of mockgw_fixtures")
+    if recording is None and cassette.is_file():  # a recorded cassette replays, without any network
+        _load(handle, [cassette], cassette.parent, "recorded for this test")
     _load(handle, list(options.fixtures), request.path.parent, "of @pytest.mark.mockgw")
     if request.config.getini("mockgw_patch_env"):
         for name, value in handle.env().items():
@@ -206,6 +230,25 @@ def mockgw(
         handle.reset()  # leave nothing behind on a shared server
     if own is not None:
         own.close()
+
+
+def _cassette(request: pytest.FixtureRequest) -> Path:
+    """The test's recording: cassettes/<test file>/<test name>.yaml beside the test file."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", request.node.name).strip("-")
+    return request.path.parent / "cassettes" / request.path.stem / f"{name}.yaml"
+
+
+def _recording(config: pytest.Config, cassette: Path) -> RecordSettings | None:
+    """What --mockgw-record asks for this test (None: replay only)."""
+    mode = config.getoption("--mockgw-record", "none")
+    if mode == "none":
+        return None
+    upstream = config.getoption("--mockgw-upstream") or os.environ.get("MOCKGW_UPSTREAM")
+    if not upstream:
+        pytest.fail("--mockgw-record needs --mockgw-upstream URL (or MOCKGW_UPSTREAM)", pytrace=False)
+    key_env = config.getoption("--mockgw-upstream-key-env")
+    key = os.environ.get(key_env) if key_env else None
+    return RecordSettings(upstream, str(cassette.parent), mode, key, file=cassette.name)
 
 
 @pytest.fixture

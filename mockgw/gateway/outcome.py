@@ -68,6 +68,7 @@ class Outcome:
     near_misses: tuple[Mapping[str, Any], ...] = ()
     summary: Mapping[str, Any] = field(default_factory=dict)  # for the journal; from `reply` when there is one
     reply: Reply | None = None
+    ending: str = "eof"  # how a stream ends when no fault says otherwise; "close": a recorded cut, replayed
 
 
 def error_outcome(error: ApiError, parsed: Any = None, **extra: Any) -> Outcome:

@@ -24,7 +24,18 @@ from mockgw.faults.kinds.error import ErrorFault
 from mockgw.faults.kinds.fallback import Fallback
 from mockgw.fixtures import matching, scenarios
 from mockgw.fixtures.load import Fixture, ReplySpec
-from mockgw.gateway import auth, compression, debug, edge_tools, edgee, endpoints, fallback, fault_rules, ratelimit
+from mockgw.gateway import (
+    auth,
+    compression,
+    debug,
+    edge_tools,
+    edgee,
+    endpoints,
+    fallback,
+    fault_rules,
+    ratelimit,
+    replay,
+)
 from mockgw.gateway import conversation_rules as rules
 from mockgw.gateway.auth import ApiKey
 from mockgw.gateway.bodies import dumps_compact, journal_body, parse_request
@@ -64,7 +75,9 @@ def choose_reply(session: SessionState, fixture: Fixture) -> ReplySpec:
 def handle_models(state: GatewayState, raw: RawRequest) -> Outcome:
     """`GET /v1/models`: the catalog (no key needed)."""
     body = json.dumps(state.settings.catalog.list_json(), separators=(",", ":")).encode()
-    outcome = Outcome(status=200, body=body, summary={"models": len(state.settings.catalog.models)})
+    outcome = replay.endpoint_recording(state, raw.session, "models", {}) or Outcome(
+        status=200, body=body, summary={"models": len(state.settings.catalog.models)}
+    )
     return with_rule_faults(state, raw, "models", outcome)
 
 
@@ -171,6 +184,8 @@ def pick(
         scenarios.advance(session.scenarios, selection.winner.fixture)
         spec = replies.render_templates(spec, conv, selection.winner.captures)
     name = fixture.name if fixture else None
+    if spec is not None and spec.recorded is not None:  # a recording: answer() replays its bytes
+        return Picked(name, spec, None, near)
     if spec is not None and spec.error is not None:
         return Picked(name, spec, None, near, replace(spec_error_outcome(spec.error, body, conv), fixture=name))
     rng = random.Random(key) if replies.draws_ids(spec) else None
@@ -219,6 +234,10 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
         picked = pick(state, raw, conv, body, f"{key}:{round_number}", words)
     if isinstance(picked, Outcome):
         return picked
+    if picked.spec is not None and picked.spec.recorded is not None and picked.fixture is not None:
+        return replay.recorded_outcome(
+            state, raw.session, sequence, picked.spec, ruled, dialect, body, conv, picked.fixture
+        )
     if picked.error is not None or picked.reply is None:
         assert picked.error is not None
         delivery = plan_delivery(state, raw.session, sequence, picked.spec, ruled, conv.stream, events=0)
@@ -361,6 +380,9 @@ def handle_json(
     if isinstance(accepted, Outcome):
         return accepted
     _, body = accepted
+    recording = replay.endpoint_recording(state, raw.session, endpoint, body)
+    if recording is not None:
+        return with_rule_faults(state, raw, endpoint, recording)
     result = compute(body, raw.headers)
     if isinstance(result, ApiError):
         return error_outcome(result, body)

@@ -29,8 +29,9 @@ from mockgw.gateway.outcome import Delivery, Outcome, RawRequest, error_outcome
 from mockgw.gateway.problems import request_problem
 from mockgw.gateway.state import GatewayState
 from mockgw.journal.calls import Call, reply_summary, request_line
+from mockgw.record.export import SCRIPTED, scripted
 from mockgw.server import clock, control, inject
-from mockgw.server.keys import CALL_LISTENERS, SESSION_PREFIX, STATE
+from mockgw.server.keys import CALL_LISTENERS, FORWARD, SESSION_PREFIX, STATE
 
 LOG = logging.getLogger("mockgw")
 REQUEST_LOG = logging.getLogger("mockgw.requests")
@@ -111,6 +112,12 @@ async def api(request: web.Request) -> web.StreamResponse:
             outcome = error_outcome(body)
             return await deliver(request, outcome)
         raw = RawRequest.received(method, path, headers, body)
+        forward = request.app.get(FORWARD)
+        if forward is not None:
+            forwarded = await forward(request, raw)
+            if forwarded is not None:
+                response, outcome = forwarded
+                return response
         try:
             outcome = routed(state, raw)
         except Exception as exc:  # a bug in mockgw: answer 500, log it, and keep it for the test to raise
@@ -222,7 +229,11 @@ class CallFacts:
             headers={name.lower(): redact(name, value) for name, value in raw.headers.items()},
             body=parsed,
             **Call.conversation_fields(conversation),
-            response={**reply_summary(self.reply), **self.summary} if self.reply is not None else self.summary,
+            response=(  # the whole reply under `scripted`, for export
+                {**reply_summary(self.reply), **self.summary, SCRIPTED: scripted(self.reply)}
+                if self.reply is not None
+                else self.summary
+            ),
             near_misses=self.near_misses,
             delivered=inject.delivered_json(self.delivery, sent),
         )

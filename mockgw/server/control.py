@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from mockgw.core.errors import ApiError, FixtureError, invalid_request, not_found
+from mockgw.core.errors import ApiError, FixtureError, MockgwError, invalid_request, not_found
 from mockgw.core.names import CONTROL_PREFIX, SESSION_HEADER
 from mockgw.core.version import VERSION as __version__
 from mockgw.faults import catalogue as faults
@@ -23,6 +23,7 @@ from mockgw.fixtures.load import parse_json_payload
 from mockgw.gateway.bodies import loads_strict
 from mockgw.gateway.fault_rules import FaultRule, parse_rules
 from mockgw.journal.calls import NO_STATUS, CallFilter
+from mockgw.record import export
 from mockgw.server.inject import HOLDS
 from mockgw.server.keys import CALL_LISTENERS, SESSION_PREFIX, STATE
 
@@ -358,6 +359,17 @@ def _code(summary: Any) -> Any:
     return error.get("code") if isinstance(error, Mapping) else None
 
 
+async def export_calls(request: web.Request) -> web.Response:
+    """`GET /__mockgw/export`: the session's calls (`?all` for every session) as a fixture file (YAML)."""
+    session = session_of(request)
+    where = CallFilter(session=session if (session or "all" not in request.query) else None)
+    try:
+        text = export.export(request.app[STATE].journal.query(where), "GET /__mockgw/export")
+    except MockgwError as exc:  # something key-shaped in a request or answer: not handed out as a fixture file
+        return _error(invalid_request(str(exc), code="secret_in_export"))
+    return web.Response(text=text, content_type="application/yaml")
+
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CALL_FILTERS = ("path", "model", "fixture", "tag", "text", "status", "limit", "all", "edgee_session_id")
 
@@ -408,6 +420,7 @@ ROUTES: tuple[tuple[str, str, Handler, tuple[str, ...]], ...] = (
     ("GET", "/scenarios", list_scenarios, ()),
     ("PUT", "/scenarios/{name}", set_scenario, ()),
     ("GET", "/near-misses", near_misses, ()),
+    ("GET", "/export", export_calls, ("all",)),
 )
 
 

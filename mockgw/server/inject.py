@@ -300,8 +300,9 @@ async def _deliver_stream(request: web.Request, outcome: Outcome, sent: Sent) ->
         why = await _hold(request, outcome, "stall", None, sent)
         if why != "release":
             return _left(request, sent, why)
-    if plan.ending != "eof":
-        return _end(request, sent, plan.ending)
+    ending = plan.ending if plan.ending != "eof" else outcome.ending
+    if ending != "eof":
+        return _end(request, sent, ending)
     try:
         await response.write_eof()
     except ConnectionError:

@@ -17,6 +17,7 @@ from aiohttp import web
 from mockgw.fixtures.load import load_paths
 from mockgw.gateway.config import Settings
 from mockgw.gateway.state import GatewayState
+from mockgw.record.modes import RecordSettings
 from mockgw.server.app import make_app
 
 T = TypeVar("T")
@@ -29,8 +30,9 @@ BACKLOG = 4096
 class MockGateway:
     """A running (or ready to run) mock Edgee gateway."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, record: RecordSettings | None = None) -> None:
         self.settings = settings or Settings()
+        self.record = record  # forward to an upstream and record (server/proxy.py), or None
         self.state = GatewayState(self.settings, load_paths(self.settings.fixtures))
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -49,7 +51,12 @@ class MockGateway:
 
     async def start_async(self) -> None:
         """Serve in the running event loop (port 0 picks a free port)."""
-        self._runner = web.AppRunner(make_app(self.state), access_log=None, handle_signals=False)
+        app = make_app(self.state)
+        if self.record is not None:
+            from mockgw.server import proxy
+
+            proxy.install(app, self.record)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port, reuse_address=True, backlog=BACKLOG)
         await site.start()
