@@ -1,4 +1,4 @@
-"""The command line: `mockgw serve` runs the gateway, `mockgw check` lints fixture files."""
+"""The command line: `mockgw serve` runs the gateway, `mockgw check` lints fixture and config files."""
 
 from __future__ import annotations
 
@@ -10,14 +10,16 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import yaml
 
-from mockgw.core.errors import ConfigError, MockgwError
+from mockgw.core.errors import ConfigError, FixtureError, MockgwError
+from mockgw.core.explain import Problem
+from mockgw.core.frozen import frozen
 from mockgw.core.version import VERSION as __version__
-from mockgw.fixtures.load import fixture_files, load_file
+from mockgw.fixtures.load import Fixture, file_problems, fixture_files, load_paths, read_yaml
 from mockgw.gateway import config
 from mockgw.record.modes import MODES, RecordSettings
 from mockgw.record.review import review
@@ -46,8 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--record", choices=("none", *MODES), default="none", help="forward to --upstream and record")
     _record_flags(serve, required=False)
-    check = commands.add_parser("check", help="lint fixture files; exit 1 on errors")
-    check.add_argument("paths", nargs="+", metavar="PATH")
+    check = commands.add_parser("check", help="lint fixture and config files; exit 1 on errors")
+    check.add_argument("paths", nargs="*", metavar="PATH", help="fixture or config files (told by their keys), folders")
+    check.add_argument("--config", action="append", metavar="FILE", help="check FILE as a config file (repeatable)")
     add_verdict_parser(commands)
     record = commands.add_parser("record", help="forward to an upstream gateway and record fixture files")
     record.add_argument("--host", help="address to listen on (default 127.0.0.1)")
@@ -222,7 +225,8 @@ def serve(args: argparse.Namespace) -> int:
                 flags["fixtures"] = [*(flags["fixtures"] or []), *recorded]
         gateway = MockGateway(config.resolve(flags, getattr(args, "config", None)), recording)
     except MockgwError as exc:
-        print(f"mockgw: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines():  # every mistake of every file, one per line
+            print(f"mockgw: {line}", file=sys.stderr)
         return 2
     try:
         if gateway.settings.log_requests:
@@ -246,29 +250,74 @@ def _recorded_files(out: str, mode: str) -> list[str] | None:
     return [out]
 
 
-def check(paths: Sequence[str]) -> int:
-    """Load every file on its own and report each broken one; 0 when all load."""
-    try:
-        files = fixture_files(paths)
-    except MockgwError as exc:
-        print(f"error: {exc}")
-        return 1
-    failures = 0
-    total = 0
-    for path in files:
+def _looks_like_config(document: object) -> bool:
+    """A config file by its keys: any setting but `fixtures`, or `fixtures:` listing paths; a fixture file has
+    `version:` and fixture objects."""
+    if not isinstance(document, Mapping) or "version" in document:
+        return False
+    if set(document) & (config.CONFIG_KEYS - {"fixtures"}):
+        return True
+    listed = document.get("fixtures")
+    return isinstance(listed, list) and bool(listed) and all(isinstance(item, str) for item in listed)
+
+
+@frozen
+class _Checked:
+    """What checking one file found."""
+
+    is_config: bool
+    fixtures: int
+    problems: tuple[Problem, ...]
+    errors: tuple[str, ...] = ()  # the recording review's (something key-shaped in the file)
+    warnings: tuple[str, ...] = ()  # the recording review's (a reply and its recording disagree)
+
+
+def _check_config(path: Path, document: object) -> _Checked:
+    """A config file: its settings and fault rules, then the fixture files it names (as `serve` would load them)."""
+    problems = config.config_problems(document, str(path))
+    fixtures: tuple[Fixture, ...] = ()
+    if not problems and isinstance(document, Mapping):
         try:
-            total += len(load_file(path))
-        except MockgwError as exc:
-            failures += 1
+            fixtures = load_paths(str(path.parent / p) for p in document.get("fixtures", ()))
+        except FixtureError as exc:
+            problems = list(exc.problems)
+    return _Checked(True, len(fixtures), tuple(problems))
+
+
+def _check_file(path: Path, as_config: bool) -> _Checked:
+    document, problems = read_yaml(path)
+    if problems:
+        return _Checked(as_config, 0, tuple(problems))
+    if as_config or _looks_like_config(document):
+        return _check_config(path, document)
+    fixtures, problems = file_problems(path)
+    if problems:
+        return _Checked(False, 0, tuple(problems))
+    errors, warnings = review(document, str(path))
+    return _Checked(False, len(fixtures), (), tuple(errors), tuple(warnings))
+
+
+def check(paths: Sequence[str], configs: Sequence[str] = ()) -> int:
+    """Check every file (fixture files, and config files told by their keys or `--config`) and report every
+    mistake of every one; 0 when all load."""
+    todo: list[tuple[Path, bool]] = [(Path(c), True) for c in configs]
+    missing = 0
+    for entry in paths:
+        try:
+            todo.extend((path, False) for path in fixture_files([entry]))
+        except FixtureError as exc:
+            missing += 1
             print(f"error: {exc}")
-            continue
-        errors, warnings = review(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
-        for warning in warnings:
+    results = [_check_file(path, as_config) for path, as_config in todo]
+    for result in results:
+        for warning in result.warnings:
             print(f"warning: {warning}")
-        for error in errors:
+        for error in (*(p.line() for p in result.problems), *result.errors):
             print(f"error: {error}")
-        failures += bool(errors)
-    print(f"{len(files)} files, {total} fixtures, {failures} with errors")
+    failures = missing + sum(1 for r in results if r.problems or r.errors)
+    configs_seen = sum(r.is_config for r in results)
+    files = f"{len(results)} files" + (f" ({configs_seen} config)" if configs_seen else "")
+    print(f"{files}, {sum(r.fixtures for r in results)} fixtures, {failures} with errors")
     return 1 if failures else 0
 
 
@@ -282,4 +331,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return export_command(args)
     if args.command == "drift":
         return drift_command(args)
-    return check(args.paths)
+    if not args.paths and not args.config:
+        _parser().error("check: give fixture or config files (PATH...), or --config FILE")
+    return check(args.paths, args.config or ())

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import field
 from typing import Any
 
+from mockgw.core.explain import Problem, lines
 from mockgw.core.frozen import frozen
 
 # The gateway's own code, type and message for an error status when a fixture gives only the status.
@@ -100,20 +101,38 @@ class MockgwError(Exception):
 
 
 class FixtureError(MockgwError):
-    """A fixture file or fixture object that cannot be loaded: says where and how to fix it."""
+    """Fixtures or fault rules that cannot be loaded: every mistake, each as `source: path: message`.
 
-    def __init__(self, source: str, fixture: str | None, field_path: str, problem: str) -> None:
+    `source`, `fixture` (the fixture's name, or `fault rule NAME`), `field_path` (inside that fixture) and `problem`
+    describe the first mistake; `problems` holds them all.
+    """
+
+    def __init__(
+        self, source: str, fixture: str | None, field_path: str, problem: str, problems: Sequence[Problem] = ()
+    ) -> None:
+        kind = "fixture" if fixture and not fixture.startswith("fault rule ") else ""
+        self.problems = tuple(problems) or (Problem(source, field_path, problem, fixture, field_path, kind),)
         self.source = source
         self.fixture = fixture
         self.field_path = field_path
         self.problem = problem
-        where = source
-        if fixture is not None:
-            where += f", fixture {fixture!r}"
-        if field_path:
-            where += f", field {field_path}"
-        super().__init__(f"{where}: {problem}")
+        super().__init__(lines(self.problems))
+
+    @classmethod
+    def of(cls, problems: Sequence[Problem]) -> FixtureError:
+        """The error of a document with these (one or more) problems."""
+        first = problems[0]
+        item = f"{first.kind} {first.item}" if first.kind == "fault rule" else first.item
+        return cls(first.source, item, first.field, first.message, problems)
 
 
 class ConfigError(MockgwError):
-    """A configuration file or option that cannot be used."""
+    """A configuration file or option that cannot be used; `problems` holds every mistake of a config file."""
+
+    def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
+        self.problems = tuple(problems)
+        super().__init__(message)
+
+    @classmethod
+    def of(cls, problems: Sequence[Problem]) -> ConfigError:
+        return cls(lines(problems), problems)

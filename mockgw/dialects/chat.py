@@ -210,3 +210,58 @@ class ChatDialect:
 
 
 CHAT = ChatDialect()
+
+
+def _any_str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _any_function(call: Mapping[str, Any]) -> Mapping[str, Any]:
+    function = call.get("function")
+    return function if isinstance(function, Mapping) else {}
+
+
+def _any_message(raw: Mapping[str, Any]) -> Message:
+    raw_calls = raw.get("tool_calls")
+    calls = tuple(
+        ToolCall(
+            _any_str(c.get("id")), _any_str(_any_function(c).get("name")), _any_str(_any_function(c).get("arguments"))
+        )
+        for c in (raw_calls if isinstance(raw_calls, list) else ())
+        if isinstance(c, Mapping)
+    )
+    return Message(
+        role=_any_str(raw.get("role")) or "user",
+        text=content_text(raw.get("content")),
+        tool_calls=calls,
+        tool_call_id=raw.get("tool_call_id") if isinstance(raw.get("tool_call_id"), str) else None,
+    )
+
+
+def _any_tools(value: Any) -> tuple[Tool, ...]:
+    tools = []
+    for tool in value if isinstance(value, list) else ():
+        fn = tool.get("function") if isinstance(tool, Mapping) else None
+        if isinstance(fn, Mapping):
+            params = fn.get("parameters")
+            tools.append(
+                Tool(
+                    _any_str(fn.get("name")),
+                    _any_str(fn.get("description")),
+                    params if isinstance(params, Mapping) else {},
+                )
+            )
+    return tuple(tools)
+
+
+def chat_conversation(body: Mapping[str, Any], headers: Mapping[str, str]) -> Conversation:
+    """A chat-completions-shaped body as a Conversation, tolerating any JSON: for the endpoints that take such
+    bodies without validating them as chat (count_tokens, compress). `CHAT.parse` is the fast one, for bodies
+    the chat schema accepted."""
+    raw_messages = body.get("messages")
+    messages = (
+        tuple(_any_message(m) for m in raw_messages if isinstance(m, Mapping)) if isinstance(raw_messages, list) else ()
+    )
+    return Conversation(
+        "chat", _any_str(body.get("model")), messages, tools=_any_tools(body.get("tools")), headers=headers, body=body
+    )

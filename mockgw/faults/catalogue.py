@@ -7,12 +7,9 @@ carries the plans out on the socket. Nothing here knows about sockets or event l
 
 from __future__ import annotations
 
-import functools
 import random
 from collections.abc import Mapping, Sequence
 from typing import Any
-
-import jsonschema_rs
 
 from mockgw.core.codec import StreamCodec
 from mockgw.core.frozen import frozen
@@ -20,7 +17,6 @@ from mockgw.faults.kind import FaultKind
 from mockgw.faults.kinds.error import error_fields
 from mockgw.faults.plan import KEEPALIVE, Part, StreamPlan, stream_waits, timed_parts
 from mockgw.faults.registry import REGISTRY, kinds_of
-from mockgw.faults.schema import FAULT_TYPES
 from mockgw.faults.timing import (
     NO_TIMING,
     NO_WAIT,
@@ -56,7 +52,6 @@ __all__ = [
     "describe",
     "draw_timing",
     "error_fields",
-    "fault_problem",
     "fixed_timing",
     "is_jittered",
     "parse_distribution",
@@ -71,27 +66,6 @@ Fault = FaultKind  # any fault type of the registry
 CATALOGUE: Mapping[str, type[Fault]] = REGISTRY
 STREAM_FAULTS = frozenset(kinds_of("stream"))
 FIXTURE_FAULTS = kinds_of("connection", "stream")  # what a fixture's `reply.fault` may be; rules take every kind
-
-
-@functools.cache
-def _validator(kind: str) -> Any:
-    """The compiled schema of one fault type, compiled on first use (compiling them all would slow every import)."""
-    return jsonschema_rs.validator_for(FAULT_TYPES[kind])
-
-
-def fault_problem(raw: Any, rules: bool) -> tuple[str, str] | None:
-    """(field path inside the fault, message) when a fault spec is broken; `rules` allows every kind."""
-    if not isinstance(raw, Mapping):
-        return "", "a fault is an object with a `type`"
-    allowed = sorted(REGISTRY if rules else FIXTURE_FAULTS)
-    kind = raw.get("type")
-    if kind not in allowed:
-        return "type", f"unknown fault type {kind!r}; use one of {', '.join(allowed)}"
-    errors = sorted(_validator(kind).iter_errors(raw), key=lambda e: (-len(e.instance_path), e.message))
-    if not errors:
-        return None
-    where = ".".join(str(p) for p in errors[0].instance_path)
-    return where, errors[0].message
 
 
 def parse_fault(raw: Mapping[str, Any]) -> Fault:

@@ -11,7 +11,7 @@ from mockgw.faults.timing import DISTRIBUTION, MS
 
 __all__ = ["DISTRIBUTION", "ERROR", "FAULT", "FAULT_TYPES", "MS", "RULE_FAULT"]
 
-# Each fault type's own schema, so a broken fault gets a precise message instead of "not valid under oneOf".
+# Each fault type's own schema: the branches of the oneOfs below (the explainer reports inside the one `type` names).
 FAULT_TYPES: dict[str, dict[str, Any]] = {kind: schema_of(cls) for kind, cls in REGISTRY.items()}
 
 # A fixture reply's `fault`: the connection and stream faults (the file schema's `$defs/fault`).

@@ -14,11 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
-import yaml
 
+from mockgw.core import explain
 from mockgw.core.errors import ConfigError
+from mockgw.core.explain import Problem
 from mockgw.core.frozen import frozen
 from mockgw.core.names import TRUE_WORDS
+from mockgw.fixtures.check import match_issues
+from mockgw.fixtures.load import read_yaml
 from mockgw.fixtures.schema import FAULT_RULE, FILE_SCHEMA
 from mockgw.gateway import edge_tools
 from mockgw.gateway.auth import KEY_STATES, ApiKey
@@ -158,20 +161,50 @@ class Settings:
     log_requests: bool = False  # one line per call on the "mockgw.requests" logger (serve prints it on stdout)
 
 
+CONFIG_KEYS = frozenset(CONFIG_SCHEMA["properties"])
+
+
+def config_problems(document: Any, source: str) -> list[Problem]:
+    """Every mistake of a config document: its schema's, and those of its fault rules beyond their schema."""
+    if document is None:
+        return []  # an empty file: every default
+    if not isinstance(document, Mapping):
+        return [Problem(source, "", f"a config file is a mapping of settings ({', '.join(sorted(CONFIG_KEYS))})")]
+    issues = explain.check(_config_validator(), CONFIG_SCHEMA, document)
+    if isinstance(document.get("clock"), str):
+        try:
+            parse_clock(document["clock"])
+        except ConfigError as exc:  # said here too, so that `mockgw check` and the file's other mistakes show it
+            issues.append(explain.Issue(("clock",), str(exc).removeprefix("clock: ")))
+    rules: list[Any] = document["faults"] if isinstance(document.get("faults"), list) else []
+    for index, rule in enumerate(rules):
+        if isinstance(rule, Mapping):
+            issues += match_issues(rule.get("match"), ("faults", index, "match"))
+    problems: list[Problem] = []
+    for issue in issues:
+        # a mistake inside a named fault rule names the rule, as the rules sent at run time do
+        at = issue.path[1] if issue.path[:1] == ("faults",) and len(issue.path) > 2 else None
+        rule = rules[at] if isinstance(at, int) else None
+        name = rule.get("name") if isinstance(rule, Mapping) else None
+        if isinstance(name, str) and name:
+            problems += explain.problems_of(source, [issue], name, 2, "fault rule")
+        else:
+            problems += explain.problems_of(source, [issue])
+    return problems
+
+
 def read_config(path: str | Path) -> dict[str, Any]:
-    """A config file checked against the config schema; raises ConfigError naming the field at fault."""
+    """A config file checked against the config schema; raises ConfigError with every mistake, each as
+    `file: path: message`."""
     path = Path(path)
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read the config file: {exc}") from None
-    errors = sorted(_config_validator().iter_errors(document), key=lambda e: -len(e.instance_path))
-    if errors:
-        where = ".".join(str(p) for p in errors[0].instance_path) or "(top level)"
-        raise ConfigError(f"{path}: field {where}: {errors[0].message}")
+    document, problems = read_yaml(path)
+    problems = problems or config_problems(document, str(path))
+    if problems:
+        raise ConfigError.of(problems)
+    document = dict(document or {})
     if "fixtures" in document:
         document["fixtures"] = [str(path.parent / p) for p in document["fixtures"]]
-    return dict(document)
+    return document
 
 
 def settings_from(document: Mapping[str, Any], base: Settings | None = None) -> Settings:

@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mockgw.answers import build as replies
-from mockgw.core.conversation import Conversation, Message, Tool, ToolCall
+from mockgw.core.conversation import Conversation
 from mockgw.core.errors import ApiError, invalid_request
-from mockgw.dialects.chat import content_text
+from mockgw.dialects.chat import chat_conversation
 from mockgw.dialects.messages import MESSAGES, parse_messages_body
 from mockgw.dialects.responses import RESPONSES
 from mockgw.gateway import compression
@@ -32,55 +32,6 @@ def refuse_stream(conv: Conversation, resolved: Resolved) -> ApiError | None:
             code="streaming_not_supported",
         )
     return None
-
-
-def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _function(call: Mapping[str, Any]) -> Mapping[str, Any]:
-    function = call.get("function")
-    return function if isinstance(function, Mapping) else {}
-
-
-def _chat_message(raw: Mapping[str, Any]) -> Message:
-    raw_calls = raw.get("tool_calls")
-    calls = tuple(
-        ToolCall(_str(c.get("id")), _str(_function(c).get("name")), _str(_function(c).get("arguments")))
-        for c in (raw_calls if isinstance(raw_calls, list) else ())
-        if isinstance(c, Mapping)
-    )
-    return Message(
-        role=_str(raw.get("role")) or "user",
-        text=content_text(raw.get("content")),
-        tool_calls=calls,
-        tool_call_id=raw.get("tool_call_id") if isinstance(raw.get("tool_call_id"), str) else None,
-    )
-
-
-def _chat_tools(value: Any) -> tuple[Tool, ...]:
-    tools = []
-    for tool in value if isinstance(value, list) else ():
-        fn = tool.get("function") if isinstance(tool, Mapping) else None
-        if isinstance(fn, Mapping):
-            params = fn.get("parameters")
-            tools.append(
-                Tool(_str(fn.get("name")), _str(fn.get("description")), params if isinstance(params, Mapping) else {})
-            )
-    return tuple(tools)
-
-
-def chat_conversation(body: Mapping[str, Any], headers: Mapping[str, str]) -> Conversation:
-    """A chat-completions-shaped body as a Conversation, tolerating any JSON (unlike the validated chat route)."""
-    raw_messages = body.get("messages")
-    messages = (
-        tuple(_chat_message(m) for m in raw_messages if isinstance(m, Mapping))
-        if isinstance(raw_messages, list)
-        else ()
-    )
-    return Conversation(
-        "chat", _str(body.get("model")), messages, tools=_chat_tools(body.get("tools")), headers=headers, body=body
-    )
 
 
 def _anthropic_shaped(body: Mapping[str, Any]) -> bool:

@@ -15,19 +15,24 @@ from typing import Any
 
 import jsonschema_rs
 
+from mockgw.core import explain
 from mockgw.core.conversation import Conversation
 from mockgw.core.errors import FixtureError
+from mockgw.core.explain import Issue, Problem, Where
 from mockgw.core.frozen import frozen
 from mockgw.faults import catalogue as faults
-from mockgw.fixtures import matching
+from mockgw.fixtures import check, matching
 from mockgw.fixtures.load import Match, parse_match
 from mockgw.fixtures.schema import FAULT_RULE, FILE_SCHEMA
+
+RULE = "fault rule"
+RULE_SCHEMA: dict[str, Any] = {**FAULT_RULE, "$defs": FILE_SCHEMA["$defs"]}
 
 
 @functools.cache
 def _rule_validator() -> Any:
     """Compiled on first use, so that importing mockgw stays fast."""
-    return jsonschema_rs.validator_for({**FAULT_RULE, "$defs": FILE_SCHEMA["$defs"]})
+    return jsonschema_rs.validator_for(RULE_SCHEMA)
 
 
 @frozen
@@ -65,18 +70,18 @@ class Choice:
 NO_FAULT = Choice(None, None, {})  # no rule is active (counts are only read when a rule is)
 
 
-def parse_rule(raw: Any, source: str = "<runtime>", index: int = 0) -> FaultRule:
-    """One rule object, schema-checked; raises FixtureError naming the rule and the field at fault."""
-    label = raw.get("name") if isinstance(raw, Mapping) and isinstance(raw.get("name"), str) else f"#{index}"
-    if isinstance(raw, Mapping) and "fault" in raw:
-        problem = faults.fault_problem(raw["fault"], rules=True)
-        if problem is not None:
-            where = ".".join(p for p in ("fault", problem[0]) if p)
-            raise FixtureError(source, f"fault rule {label}", where, problem[1])
-    errors = sorted(_rule_validator().iter_errors(raw), key=lambda e: (-len(e.instance_path), e.message))
-    if errors:
-        where = ".".join(str(p) for p in errors[0].instance_path)
-        raise FixtureError(source, f"fault rule {label}", where, errors[0].message)
+def rule_issues(raw: Any, at: Where = ()) -> list[Issue]:
+    """Every mistake of one rule object at `at` in its document (empty when it loads)."""
+    match = raw.get("match") if isinstance(raw, Mapping) else None
+    return explain.check(_rule_validator(), RULE_SCHEMA, raw, at) + check.match_issues(match, (*at, "match"))
+
+
+def _label(raw: Any, index: int) -> str:
+    name = raw.get("name") if isinstance(raw, Mapping) else None
+    return name if isinstance(name, str) and name else f"#{index}"
+
+
+def _build(raw: Mapping[str, Any], source: str, index: int) -> FaultRule:
     nth = raw.get("nth")
     return FaultRule(
         name=raw.get("name", f"rule-{index + 1}"),
@@ -91,12 +96,45 @@ def parse_rule(raw: Any, source: str = "<runtime>", index: int = 0) -> FaultRule
     )
 
 
-def parse_rules(raw: Any, source: str = "<runtime>", first_index: int = 0) -> tuple[FaultRule, ...]:
-    """A list of rules, one rule, or `{faults: [...]}`."""
+def parse_rule(raw: Any, source: str = "<runtime>", index: int = 0) -> FaultRule:
+    """One rule object, schema-checked; raises FixtureError with every mistake, naming the rule and the field."""
+    problems = explain.problems_of(source, rule_issues(raw), _label(raw, index), kind=RULE)
+    if problems:
+        raise FixtureError.of(problems)
+    return _build(raw, source, index)
+
+
+def _items(raw: Any) -> tuple[list[Any], Where]:
+    """The rules of a payload and where its list sits: a list, one rule, or `{faults: [...]}`."""
     if isinstance(raw, Mapping) and "faults" in raw and "fault" not in raw:
-        raw = raw["faults"]
-    items = raw if isinstance(raw, list) else [raw]
-    return tuple(parse_rule(item, source, first_index + i) for i, item in enumerate(items))
+        return (raw["faults"] if isinstance(raw["faults"], list) else [raw["faults"]]), ("faults",)
+    if isinstance(raw, list):
+        return raw, ()
+    return [raw], ()
+
+
+def rules_problems(raw: Any, source: str = "<runtime>", first_index: int = 0, at: Where = ()) -> list[Problem]:
+    """Every mistake of every rule of a payload (a list of rules, one rule, or `{faults: [...]}`)."""
+    items, inside = _items(raw)
+    listed = isinstance(raw, list) or bool(inside)
+    problems: list[Problem] = []
+    for index, item in enumerate(items):
+        where = (*at, *inside, index) if listed else at
+        found = rule_issues(item, where)
+        problems += explain.problems_of(source, found, _label(item, first_index + index), len(where), RULE)
+    return problems
+
+
+def parse_rules(raw: Any, source: str = "<runtime>", first_index: int = 0, at: Where = ()) -> tuple[FaultRule, ...]:
+    """A list of rules, one rule, or `{faults: [...]}`; raises FixtureError with every mistake of every rule.
+
+    `at` is where the payload sits in a larger document (a config file's rules are at `faults`).
+    """
+    problems = rules_problems(raw, source, first_index, at)
+    if problems:
+        raise FixtureError.of(problems)
+    items, _ = _items(raw)
+    return tuple(_build(item, source, first_index + i) for i, item in enumerate(items))
 
 
 def rule_rng(seed: int, session: str, rule: str, matched: int) -> random.Random:

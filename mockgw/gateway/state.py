@@ -45,6 +45,21 @@ class SessionState:
         self.pending_used.clear()
 
 
+PROBLEMS_KEPT = 1000
+
+
+def _keep(problems: list[str], problem: str) -> None:
+    if len(problems) < PROBLEMS_KEPT:
+        problems.append(problem)
+        return
+    more = int(problems[-1].split()[1]) + 1 if len(problems) > PROBLEMS_KEPT else 1
+    line = f"... {more} more problem{'s' * (more != 1)} (the first {PROBLEMS_KEPT} are listed)"
+    if len(problems) > PROBLEMS_KEPT:
+        problems[-1] = line
+    else:
+        problems.append(line)
+
+
 class GatewayState:
     """Everything a running gateway knows; the web layer owns one and passes it to the pipeline."""
 
@@ -56,7 +71,9 @@ class GatewayState:
         clock: Callable[[], float] = time.monotonic,
     ):
         self.settings = settings
-        self.config_fault_rules: tuple[FaultRule, ...] = parse_rules(list(settings.faults), "config faults")
+        self.config_fault_rules: tuple[FaultRule, ...] = parse_rules(
+            list(settings.faults), "config faults", at=("faults",)
+        )
         self.rate_limiter = RateLimiter(clock)
         self.file_fixtures: tuple[Fixture, ...] = tuple(fixtures)
         self.validators = validators or Validators.load()
@@ -97,16 +114,21 @@ class GatewayState:
         new = list(fixtures)
         for fixture in new:
             if fixture.name in taken:
-                raise FixtureError(fixture.source, fixture.name, "name", "a fixture with this name is already loaded")
+                raise FixtureError(
+                    fixture.source, fixture.name, "name", f"a fixture named {fixture.name!r} is already loaded"
+                )
             taken.add(fixture.name)
         self.session(session).runtime_fixtures.extend(new)
 
     def add_problem(self, session: str, problem: str, *, server_wide: bool = True) -> None:
         """Keep something a test should fail on: in the session (`GET /__mockgw/problems`, raised by the pytest
-        plugin) and, unless it is only about one request of that session, server-wide (mockgw's own faults)."""
+        plugin) and, unless it is only about one request of that session, server-wide (mockgw's own faults).
+
+        Each list keeps the first PROBLEMS_KEPT problems and then counts the others in its last line: a client
+        that retries a refused request for ever makes a long-running server's memory grow by a number only."""
         if server_wide:
-            self.problems.append(problem)
-        self.session(session).problems.append(problem)
+            _keep(self.problems, problem)
+        _keep(self.session(session).problems, problem)
 
     def fault_rules(self, session: str) -> list[FaultRule]:
         """The config's fault rules, then the session's run-time ones, in the order they are tried."""
@@ -118,7 +140,9 @@ class GatewayState:
         new = list(rules)
         for rule in new:
             if rule.name in taken:
-                raise FixtureError(rule.source, f"fault rule {rule.name}", "name", "a rule with this name exists")
+                raise FixtureError(
+                    rule.source, f"fault rule {rule.name}", "name", f"a fault rule named {rule.name!r} exists"
+                )
             taken.add(rule.name)
         self.session(session).fault_rules.extend(new)
 

@@ -10,11 +10,13 @@ import difflib
 import functools
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
 
 from mockgw.core.errors import ApiError, FixtureError, MockgwError, invalid_request, not_found
+from mockgw.core.explain import lines
 from mockgw.core.names import CONTROL_PREFIX, SESSION_HEADER
 from mockgw.core.version import VERSION as __version__
 from mockgw.faults import catalogue as faults
@@ -70,6 +72,12 @@ def _timeout(request: web.Request) -> float | ApiError:
         return float(request.query.get("timeout", "5"))
     except ValueError:
         return invalid_request("Query parameter 'timeout' must be a number of seconds.", "timeout")
+
+
+def _refused(exc: FixtureError, route: str, code: str) -> ApiError:
+    """A refused payload as a 400: every mistake as `route: path: message`, `param` the first mistake's path."""
+    problems = [replace(p, source=route) if p.source == "<runtime>" else p for p in exc.problems]
+    return invalid_request(lines(problems), problems[0].path or None, code=code)
 
 
 async def health(request: web.Request) -> web.Response:
@@ -173,9 +181,10 @@ async def add_fixtures(request: web.Request) -> web.Response:
         fixtures = parse_json_payload(payload)
         state.add_fixtures(session_of(request), fixtures)
     except FixtureError as exc:
+        refused = _refused(exc, f"POST {PREFIX}/fixtures", "invalid_fixture")
         # Also kept as a problem: the test that sent it fails at teardown even if nobody reads this 400.
         state.add_problem(session_of(request), f"a fixture sent to POST {PREFIX}/fixtures was refused: {exc}")
-        return _error(invalid_request(str(exc), exc.field_path or None, code="invalid_fixture"))
+        return _error(refused)
     return _json({"added": [f.name for f in fixtures]}, status=201)
 
 
@@ -277,7 +286,7 @@ async def add_faults(request: web.Request) -> web.Response:
     except FixtureError as exc:
         # Kept as a problem too, like a refused fixture: the test fails even if nobody reads this 400.
         state.add_problem(session, f"a fault rule sent to POST {PREFIX}/faults was refused: {exc}")
-        return _error(invalid_request(str(exc), exc.field_path or None, code="invalid_fault"))
+        return _error(_refused(exc, f"POST {PREFIX}/faults", "invalid_fault"))
     return _json({"added": [r.name for r in rules]}, status=201)
 
 

@@ -81,38 +81,38 @@ BROKEN: list[tuple[str, str, str | None, str, str]] = [
         "unknown-key",
         "version: 1\nfixtures:\n  - name: typo\n    reply: {contnt: hi}\n",
         "typo",
-        "reply",
-        "'contnt' was unexpected",
+        "fixtures[0].reply",
+        "unknown key 'contnt'; did you mean 'content'?",
     ),
     (
         "second-fixture",
         GOOD + "  - name: slow\n    reply: {delay_ms: -5}\n",
         "slow",
-        "reply.delay_ms",
-        "-5",
+        "fixtures[1].reply.delay_ms",
+        "must be at least 0, got -5",
     ),
     (
         "arguments-not-json",
         "version: 1\nfixtures:\n  - name: call\n    reply:\n      tool_calls: [{name: f, arguments: '{x'}]\n",
         "call",
-        "reply.tool_calls[0].arguments",
+        "fixtures[0].reply.tool_calls[0].arguments",
         "not valid JSON",
     ),
     (
         "bad-regex",
         "version: 1\nfixtures:\n  - name: re\n    match: {last_user_message: {regex: '(('}}\n    reply: {content: x}\n",
         "re",
-        "match.last_user_message.regex",
+        "fixtures[0].match.last_user_message.regex",
         "invalid regular expression",
     ),
     (
         "no-reply",
         "version: 1\nfixtures:\n  - name: empty\n    match: {model: openai/*}\n",
         "empty",
-        "",
-        "",
+        "fixtures[0]",
+        "needs 'reply' or 'replies'",
     ),
-    ("wrong-version", "version: 2\nfixtures: []\n", None, "version", ""),
+    ("wrong-version", "version: 2\nfixtures: []\n", None, "version", "must be 1, got 2"),
     ("not-yaml", "version: 1\nfixtures: [\n", None, "", "not valid YAML"),
     ("not-a-mapping", "- just a list\n", None, "", "a fixture file is a mapping"),
 ]
@@ -129,9 +129,9 @@ def test_check_reports_file_fixture_and_field(
     (error,) = [line for line in out if line.startswith("error: ")]
     assert error.startswith(f"error: {bad}")
     if fixture is not None:
-        assert f"fixture '{fixture}'" in error
+        assert error.startswith(f"error: {bad}, fixture '{fixture}': ")
     if field:
-        assert f"field {field}:" in error
+        assert f": {field}: {problem}" in error
     assert problem in error
     assert out[-1] == "2 files, 1 fixtures, 1 with errors"
 
@@ -151,7 +151,10 @@ def test_check_in_a_subprocess() -> None:
     assert good.stdout.strip() == "1 files, 3 fixtures, 0 with errors"
     missing = run("check", "no/such/place.yaml")
     assert missing.returncode == 1
-    assert missing.stdout.strip() == "error: no/such/place.yaml: no such file or folder"
+    assert missing.stdout.splitlines() == [
+        "error: no/such/place.yaml: no such file or folder",
+        "0 files, 0 fixtures, 1 with errors",
+    ]
 
 
 def test_serve_answers_with_fixtures() -> None:
@@ -205,7 +208,7 @@ def test_serve_refuses_a_broken_fixture_file(tmp_path: Path, name: str, text: st
     assert "Traceback" not in result.stderr
     (line,) = result.stderr.splitlines()
     assert line.startswith(f"mockgw: {bad}, fixture ")
-    assert f"field {field}: " in line and problem in line
+    assert f": {field}: " in line and problem in line
     # the same words as `mockgw check`
     assert line.removeprefix("mockgw: ") in run("check", str(bad)).stdout
 
@@ -215,18 +218,20 @@ def test_serve_refuses_duplicate_names_across_files(tmp_path: Path) -> None:
     write(tmp_path / "b.yaml", GOOD)
     result = run("serve", "--port", "0", "--fixtures", str(tmp_path))
     assert result.returncode == 2
-    assert "fixture 'ping', field name: duplicate fixture name" in result.stderr
+    assert f"{tmp_path / 'b.yaml'}, fixture 'ping': duplicate fixture name 'ping' (also in {tmp_path / 'a.yaml'})" in (
+        result.stderr
+    )
     assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ("strict: maybe\n", "field strict"),
-        ("keys:\n  - {key: k, state: paused}\n", "field keys.0.state"),
-        ("max_body_bytes: 0\n", "field max_body_bytes"),
-        ("unknown_option: 1\n", "unknown_option"),
-        ("seed: [\n", "cannot read the config file"),
+        ("strict: maybe\n", ": strict: expected true or false, got the string 'maybe'"),
+        ("keys:\n  - {key: k, state: paused}\n", ": keys[0].state: must be one of 'active', 'inactive', 'expired'"),
+        ("max_body_bytes: 0\n", ": max_body_bytes: must be at least 1, got 0"),
+        ("unknown_option: 1\n", ": unknown key 'unknown_option'; the keys are seed, strict"),
+        ("seed: [\n", ": not valid YAML: line 2, column 1: "),
     ],
     ids=["strict-not-boolean", "unknown-key-state", "zero-body-limit", "unknown-option", "not-yaml"],
 )
@@ -244,7 +249,7 @@ def test_serve_refuses_a_broken_config_in_a_subprocess(tmp_path: Path) -> None:
     path = write(tmp_path / "mockgw.yaml", "strict: maybe\n")
     result = run("serve", "--port", "0", "--config", str(path))
     assert result.returncode == 2
-    assert result.stderr.startswith(f"mockgw: {path}: field strict")
+    assert result.stderr.startswith(f"mockgw: {path}: strict: expected true or false")
     assert "Traceback" not in result.stderr
 
 

@@ -110,7 +110,7 @@ def test_a_fixture_the_server_refuses_fails_the_test_loudly(remote: pytest.Pytes
     result.stdout.fnmatch_lines(
         [
             "*mockgw: the fixtures of @pytest.mark.mockgw (*) could not be loaded into this test's session on http*",
-            "*answered 400*a fixture with this name is already loaded*",
+            "*answered 400*a fixture named 'server-wide' is already loaded*",
         ]
     )
 

@@ -39,7 +39,7 @@ def test_config_rules_are_parsed_in_order(tmp_path: Path) -> None:
 def test_broken_config_rules_are_refused(tmp_path: Path, rule: str) -> None:
     path = tmp_path / "mockgw.yaml"
     path.write_text(f"faults:\n  - {rule}\n")
-    with pytest.raises(ConfigError, match=r"field faults\.0"):
+    with pytest.raises(ConfigError, match=r": faults\[0\]"):
         read_config(path)
 
 

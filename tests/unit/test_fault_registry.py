@@ -14,7 +14,9 @@ import pytest
 from mockgw.faults import catalogue as faults
 from mockgw.faults.kind import FaultKind
 from mockgw.faults.registry import REGISTRY, TABLE_END, TABLE_START, discover, fault_table, kinds_of, schema_of
+from mockgw.fixtures.load import fixture_problems
 from mockgw.fixtures.schema import FAULT_RULE, FILE_SCHEMA
+from mockgw.gateway.fault_rules import rule_issues
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMAS = REPO / "mockgw" / "schemas"
@@ -94,10 +96,11 @@ def minimal_spec(cls: type[FaultKind]) -> dict[str, Any]:
 @pytest.mark.parametrize("kind", list(REGISTRY))
 def test_each_kind_parses_from_its_spec_and_describes_back(kind: str) -> None:
     spec = minimal_spec(REGISTRY[kind])
-    assert faults.fault_problem(spec, rules=True) is None
+    assert rule_issues({"fault": spec}) == []
     fault = faults.parse_fault(spec)
     assert isinstance(fault, REGISTRY[kind]) and fault.describe() == {**spec, **fault.describe()}
-    assert (faults.fault_problem(spec, rules=False) is None) == (REGISTRY[kind].scope != "answer")
+    in_fixture = fixture_problems({"name": "f", "reply": {"fault": spec}}, "f.yaml")
+    assert (in_fixture == []) == (REGISTRY[kind].scope != "answer")
 
 
 def test_an_error_rule_describes_its_own_type_under_error_type() -> None:

@@ -160,10 +160,10 @@ def test_stream_faults_only_touch_streams(fault: faults.Fault, stream: bool, app
     [
         ({"fault": {"type": "explode"}}, "reply.fault.type", "unknown fault type"),
         ({"fault": {"type": "cut"}}, "reply.fault", "after_events"),
-        ({"fault": {"type": "malformed", "at_event": 0}}, "reply.fault.at_event", "minimum"),
+        ({"fault": {"type": "malformed", "at_event": 0}}, "reply.fault.at_event", "must be at least 1, got 0"),
         ({"fault": {"type": "error", "status": 500}}, "reply.fault.type", "unknown fault type"),
-        ({"delay_ms": {"uniform": [1]}}, "reply.delay_ms", ""),
-        ({"hold": {"timeout": 5}}, "reply.hold", ""),
+        ({"delay_ms": {"uniform": [1]}}, "reply.delay_ms.uniform", "needs at least 2 items, got 1"),
+        ({"hold": {"timeout": 5}}, "reply.hold", "unknown key 'timeout'; did you mean 'timeout_ms'?"),
     ],
 )
 def test_broken_fixture_faults_name_the_field(reply: dict[str, Any], field: str, words: str) -> None:

@@ -137,8 +137,8 @@ def write(tmp_path: Path, text: str) -> Path:
             "set_state",
             "`set_state` needs `scenario: NAME`",
         ),
-        ("{name: greet, scenario: '', reply: {content: ok}}", "scenario", '"" is shorter than 1 character'),
-        ("{name: greet, match: {turn: -1}, reply: {content: ok}}", "match.turn", ""),
+        ("{name: greet, scenario: '', reply: {content: ok}}", "scenario", "must not be empty"),
+        ("{name: greet, match: {turn: -1}, reply: {content: ok}}", "match.turn", "must be at least 0, got -1"),
         ("{name: greet, match: {turn: {min: 3, max: 1}}, reply: {content: ok}}", "match.turn", "min is greater"),
         (
             "{name: greet, match: {tool_result: {contains: a, regex: b}}, reply: {content: ok}}",
@@ -158,4 +158,4 @@ def test_fixture_load_errors_name_file_fixture_and_field(
     error = raised.value
     assert (error.source, error.fixture, error.field_path) == (str(path), "greet", field)
     assert error.problem.startswith(problem)
-    assert str(error).startswith(f"{path}, fixture 'greet', field {field}: ")
+    assert str(error).startswith(f"{path}, fixture 'greet': fixtures[0].{field}: ")

@@ -194,49 +194,62 @@ def test_fixtures_crud(gw: MockGateway) -> None:
     assert names == ["greeting", "weather-tool-call", "rate-limited-then-ok"]
 
 
-# (id, payload, fixture named in the message, field path)
-BROKEN: list[tuple[str, Any, str | None, str]] = [
-    ("unknown-reply-key", {"name": "typo", "reply": {"contnt": "x"}}, "typo", "reply"),
+# (id, payload, the whole message, param)
+BROKEN: list[tuple[str, Any, str, str | None]] = [
+    (
+        "unknown-reply-key",
+        {"name": "typo", "reply": {"contnt": "x"}},
+        "POST /__mockgw/fixtures, fixture 'typo': reply: unknown key 'contnt'; did you mean 'content'?",
+        "reply",
+    ),
     (
         "tool-arguments-not-json",
         {"name": "args", "reply": {"tool_calls": [{"name": "f", "arguments": "{nope"}]}},
-        "args",
+        "POST /__mockgw/fixtures, fixture 'args': reply.tool_calls[0].arguments: not valid JSON: "
+        "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
         "reply.tool_calls[0].arguments",
     ),
     (
         "bad-regex",
         {"name": "re", "match": {"system": {"regex": "("}}, "reply": {"content": "x"}},
-        "re",
+        "POST /__mockgw/fixtures, fixture 're': match.system.regex: invalid regular expression: "
+        "missing ), unterminated subpattern at position 0",
         "match.system.regex",
     ),
-    ("status-out-of-range", {"name": "st", "reply": {"error": {"status": 200}}}, "st", "reply.error.status"),
+    (
+        "status-out-of-range",
+        {"name": "st", "reply": {"error": {"status": 200}}},
+        "POST /__mockgw/fixtures, fixture 'st': reply.error.status: must be at least 400, got 200",
+        "reply.error.status",
+    ),
     (
         "second-fixture-of-document",
         {
             "version": 1,
             "fixtures": [{"name": "ok", "reply": {"content": "x"}}, {"name": "bad", "reply": {"delay_ms": -1}}],
         },
-        "bad",
-        "reply.delay_ms",
+        "POST /__mockgw/fixtures, fixture 'bad': fixtures[1].reply.delay_ms: must be at least 0, got -1",
+        "fixtures[1].reply.delay_ms",
     ),
-    ("document-without-version", {"fixtures": []}, None, ""),
+    ("document-without-version", {"fixtures": []}, "POST /__mockgw/fixtures: missing required key 'version'", None),
+    (
+        "every-mistake",
+        {"name": "two", "match": {"modle": "x"}, "reply": {"content": 5}},
+        "POST /__mockgw/fixtures, fixture 'two': match: unknown key 'modle'; did you mean 'model'?\n"
+        "POST /__mockgw/fixtures, fixture 'two': reply.content: expected a string or null, got 5",
+        "match",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("payload", "fixture", "field"), [r[1:] for r in BROKEN], ids=[r[0] for r in BROKEN])
-def test_broken_fixture_is_400_naming_file_fixture_field(
-    gw: MockGateway, payload: Any, fixture: str | None, field: str
+@pytest.mark.parametrize(("payload", "message", "param"), [r[1:] for r in BROKEN], ids=[r[0] for r in BROKEN])
+def test_broken_fixture_is_400_with_every_mistake_and_the_path_as_param(
+    gw: MockGateway, payload: Any, message: str, param: str | None
 ) -> None:
     answer = control_answer(gw, "POST", "fixtures", payload)
     assert answer.status == 400
-    error = answer.error
-    assert error["code"] == "invalid_fixture"
-    assert error["message"].startswith("<runtime>")
-    if fixture is not None:
-        assert f"fixture '{fixture}'" in error["message"]
-    if field:
-        assert f"field {field}" in error["message"]
-        assert error["param"] == field
+    error = {"code": "invalid_fixture", "message": message, "type": "invalid_request_error", "param": param}
+    assert answer.error == error
     assert len(control_answer(gw, "GET", "fixtures").json()["fixtures"]) == 3  # nothing half-added
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import openai
 import pytest
 
+from mockgw.gateway import state as gateway_state
 from mockgw.gateway.config import Settings
 from mockgw.handle import LocalServer, MockgwHandle
 from tests.conftest import API_KEY
@@ -147,3 +148,19 @@ def test_an_unknown_query_parameter_is_a_400_naming_the_valid_ones(
 def test_the_typo_of_session_gets_a_did_you_mean(strict: LocalServer) -> None:
     _, error = refusal(f"{strict.url}/__mockgw/calls?sesion=job-3")
     assert "Did you mean 'session'?" in error["message"]
+
+
+def test_a_client_retrying_for_ever_does_not_grow_the_problems_without_bound(
+    strict: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handle = MockgwHandle(strict, "retrying")
+    handle.reset()
+    monkeypatch.setattr(gateway_state, "PROBLEMS_KEPT", 3)
+    for _ in range(5):
+        with pytest.raises(openai.NotFoundError):
+            client(strict.url, "retrying").chat.completions.create(
+                model="openai/gpt-4o", messages=[{"role": "user", "content": "again"}]
+            )
+    problems = handle.problems()
+    assert len(problems) == 4
+    assert problems[-1] == "... 2 more problems (the first 3 are listed)"
