@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,8 @@ def verdict(args: argparse.Namespace) -> int:
     except (MockgwError, OSError, ValueError) as exc:
         print(f"mockgw verdict: {exc}", file=sys.stderr)
         return 2
+    # SIGTERM ends the verdict like Ctrl-C: the running command's process group is killed on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     print(f"mockgw verdict: baseline, then {len(matrix.cells)} cells ({matrix.source})", file=sys.stderr, flush=True)
     try:
         report = run_verdict(

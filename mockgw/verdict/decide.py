@@ -43,6 +43,13 @@ def fired_by(cell: Cell, call: CallFacts) -> bool:
     return call.fault_source == f"rule '{RULE_PREFIX}{cell.name}'"
 
 
+def _last_line(output: str, width: int = 160) -> str:
+    """The command's last words (often the exception that ended it), shortened."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    last = lines[-1] if lines else ""
+    return last if len(last) <= width else last[: width - 3] + "..."
+
+
 def _ids(calls: Sequence[CallFacts]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(c.id for c in calls))
 
@@ -105,8 +112,11 @@ def decide(cell: Cell, evidence: Evidence, timeout: float | None = None) -> Verd
             _ids(fired),
         )
     if evidence.exit_code != 0:
+        said = _last_line(evidence.output)
         return Verdict(
-            "failed_clean", f"exit {evidence.exit_code} after the fault hit {hits}", _ids([*fired, *retried])
+            "failed_clean",
+            f"exit {evidence.exit_code} after the fault hit {hits}" + (f": {said}" if said else ""),
+            _ids([*fired, *retried]),
         )
     if retried:
         return Verdict(

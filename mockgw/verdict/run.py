@@ -85,8 +85,9 @@ def run_command(
             timed_out = False
         except subprocess.TimeoutExpired:
             code, timed_out = None, True
-        duration = time.monotonic() - started
-        _kill_tree(process)  # also what a finished command left running in the background
+        finally:  # also what a finished command left running, and everything when the verdict is interrupted
+            duration = time.monotonic() - started
+            _kill_tree(process)
         output.seek(0)
         text = output.read().decode("utf-8", "replace")[-OUTPUT_TAIL:]
     return code, duration, timed_out, text

@@ -124,3 +124,9 @@ def test_regressions_list_cells_that_got_worse() -> None:
     (found,) = regressions([CellResult(RESET, (bad,))], previous)
     assert (found.name, found.before, found.after, found.was_passing) == ("reset", "survived", "failed_clean", True)
     assert regressions([CellResult(RESET, (bad,))], {"cells": [{"name": "reset", "verdict": "hung"}]}) == ()
+
+
+def test_failed_clean_quotes_the_last_words_of_the_command() -> None:
+    output = "Traceback (most recent call last):\n  ...\nopenai.RateLimitError: Error code: 429\n\n"
+    found = decide(LIMITED, Evidence.of(1, 1.0, False, [call(1, 1, rule="limited", status=429)], output))
+    assert found.reason == "exit 1 after the fault hit call-1: openai.RateLimitError: Error code: 429"
