@@ -106,4 +106,4 @@ def test_app(mockgw_cell):
     )
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function")
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*matrix.yaml, cell 'x', field fault: \"after_events\" is a required property*"])
+    result.stdout.fnmatch_lines(["*matrix.yaml, cell 'x', field fault: missing required key 'after_events'*"])

@@ -179,7 +179,9 @@ def test_command_line_mistakes_exit_2_with_a_message(tmp_path: Path) -> None:
     assert "give the command to judge after --" in run_verdict().stderr
     bad = _matrix(tmp_path, "{name: x, fault: {type: cut}}")
     result = run_verdict("--matrix", bad, "--", "true")
-    assert result.returncode == 2 and f"{bad}, cell 'x', field fault: \"after_events\"" in result.stderr
+    assert (
+        result.returncode == 2 and f"{bad}, cell 'x', field fault: missing required key 'after_events'" in result.stderr
+    )
     missing = run_verdict("--", str(tmp_path / "no-such-program"))
     assert missing.returncode == 2 and "cannot run" in missing.stderr
     assert os.path.exists(bad)
