@@ -19,6 +19,7 @@ from mockgw.core.errors import ConfigError, FixtureError, MockgwError
 from mockgw.core.explain import Problem
 from mockgw.core.frozen import frozen
 from mockgw.core.version import VERSION as __version__
+from mockgw.fixtures import lint
 from mockgw.fixtures.load import Fixture, file_problems, fixture_files, load_paths, read_yaml
 from mockgw.gateway import config
 from mockgw.record.modes import MODES, RecordSettings
@@ -294,6 +295,7 @@ def _check_file(path: Path, as_config: bool) -> _Checked:
     if problems:
         return _Checked(False, 0, tuple(problems))
     errors, warnings = review(document, str(path))
+    warnings = [*warnings, *lint.regex_warnings(fixtures)]
     return _Checked(False, len(fixtures), (), tuple(errors), tuple(warnings))
 
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from mockgw.answers import generate
+from mockgw.answers.budget import Limits
 from mockgw.core import tokens
 from mockgw.core.conversation import Conversation, ToolCall
 from mockgw.core.errors import ApiError, gateway_error
@@ -91,12 +92,17 @@ NO_SPEC = ReplySpec()  # no fixture: everything generated
 
 
 def build(
-    spec: ReplySpec | None, conv: Conversation, rng: random.Random | None, seed: int, generated_words: int
+    spec: ReplySpec | None,
+    conv: Conversation,
+    rng: random.Random | None,
+    seed: int,
+    generated_words: int,
+    limits: Limits | None = None,
 ) -> Reply:
     """The reply to send: the fixture's, completed (ids, finish reason, usage), or a generated one.
 
     `rng` draws the tool-call ids; it may be None when `draws_ids(spec)` is False (seeding one is not free:
-    docs/bench.md).
+    docs/bench.md). A generated answer past `limits` raises budget.BudgetExceeded (the pipeline answers its 400).
     """
     spec = spec or NO_SPEC
     generated_calls: tuple[tuple[str, str], ...]
@@ -104,7 +110,7 @@ def build(
     if scripted(spec):  # the fixture says what to answer: nothing to generate
         content, generated_calls, warnings = spec.content, (), ()
     else:
-        made = generate.answer(conv, seed, generated_words, spec.generate)
+        made = generate.answer(conv, seed, generated_words, spec.generate, limits)
         content, generated_calls, warnings = made.content, made.tool_calls, made.warnings
     calls: tuple[ToolCall, ...] = ()
     if spec.tool_calls or generated_calls:

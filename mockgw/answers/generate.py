@@ -10,24 +10,27 @@ never a 500.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import math
 import random
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from fractions import Fraction
 from typing import Any
 
 import jsonschema_rs
 
 from mockgw.answers import patterns
+from mockgw.answers.budget import Budget, BudgetExceeded, Limits
 from mockgw.core.conversation import Conversation, Tool
 from mockgw.core.frozen import frozen
 from mockgw.fixtures.load import GenerateSpec
 
 MAX_DEPTH = 5  # nesting beyond which only required properties, minItems and null branches are generated
+MAX_NESTING = 64  # nesting that only a schema requiring itself without end reaches (answered 400)
 ATTEMPTS = 8  # fresh draws tried before settling for a value the schema refuses
 JSON_OBJECT_WORDS = 12  # words in the `answer` of a `json_object` reply
 TOOL_CHOICE_NAMED = ("function", "tool")  # OpenAI names the function, Anthropic the tool
@@ -160,11 +163,18 @@ def text(rng: random.Random, words: int) -> str:
     return " ".join(out)
 
 
+_FILLER_WORDS = 200  # past this, a long string repeats its words (a 1 MiB minLength costs one join, not 170k draws)
+
+
 def words_between(rng: random.Random, min_length: int, max_length: int | None) -> str:
     """Lower-case words, no punctuation, between `min_length` and `max_length` characters long."""
     value = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(1, 4)))
-    while len(value) < min_length:
+    for _ in range(_FILLER_WORDS):
+        if len(value) >= min_length:
+            break
         value += " " + rng.choice(_WORDS)
+    if len(value) < min_length:
+        value = " ".join([value] * (min_length // (len(value) + 1) + 1))
     if max_length is not None and len(value) > max_length:
         value = value[:max_length]
         if len(value.rstrip()) >= min_length:
@@ -187,29 +197,40 @@ class _Unsatisfiable(ValueError):
     """The schema points somewhere this generator cannot follow (a remote or broken `$ref`)."""
 
 
-def structured(schema: Any, rng: random.Random) -> Any:
-    """A value built to satisfy `schema` (best effort, unchecked; see `satisfying`)."""
-    return _Builder(schema, rng).value(schema, 0)
+def structured(schema: Any, rng: random.Random, budget: Budget | None = None) -> Any:
+    """A value built to satisfy `schema` (best effort, unchecked; see `satisfying`).
+
+    Raises BudgetExceeded when the value would break the budget's caps (default: 1 MiB, 20,000 values)."""
+    return _Builder(schema, rng, budget or Budget()).value(schema, 0)
 
 
-def arguments_for(schema: Mapping[str, Any], rng: random.Random) -> Generated:
+def arguments_for(schema: Mapping[str, Any], rng: random.Random, budget: Budget | None = None) -> Generated:
     """Arguments for a tool call: a JSON object valid against the tool's `parameters` (best effort), with the warnings;
     a schema that does not describe an object gives `{}`."""
     shaped = schema if "type" in schema else {"type": "object", **schema}  # `{}` means "no parameters"
-    made = satisfying(schema, rng, shaped)
+    made = satisfying(schema, rng, shaped, budget)
     if isinstance(made.value, dict):
         return made
     return Generated({}, (*made.warnings, "the parameters schema does not describe an object; sent {}"))
 
 
-def satisfying(schema: Any, rng: random.Random, build_from: Any = None) -> Generated:
-    """A value checked against `schema`: up to ATTEMPTS draws, else the first draw with the schema's complaint."""
+def satisfying(schema: Any, rng: random.Random, build_from: Any = None, budget: Budget | None = None) -> Generated:
+    """A value checked against `schema`: up to ATTEMPTS draws, else the first draw with the schema's complaint.
+
+    Every draw spends from one budget: past its work cap, the first draw is sent (or BudgetExceeded raised when
+    there is none)."""
+    budget = budget or Budget()
     check = checker(schema)
     source = schema if build_from is None else build_from
     first: Generated | None = None
     for _ in range(ATTEMPTS):
+        budget.new_draw()
         try:
-            value = structured(source, rng)
+            value = structured(source, rng, budget)
+        except BudgetExceeded:
+            if first is not None:  # an earlier draw is the best attempt there is
+                return first
+            raise
         except Exception as exc:  # a client's schema, however odd, must not turn into a 500
             return Generated({} if isinstance(source, Mapping) else None, (f"cannot generate for this schema: {exc}",))
         problems = check(value)
@@ -233,7 +254,7 @@ def checker(schema: Any) -> Callable[[Any], list[str]]:
 
     try:
         jsonschema_rs.meta.validate(schema)  # the same check as `cls.check_schema`, in Rust
-        cls = jsonschema.validators.validator_for(schema, default=Draft202012Validator)
+        cls = _time_limited(jsonschema.validators.validator_for(schema, default=Draft202012Validator))
         # an empty registry: a client's `$ref` to a URL must never make mockgw fetch it
         validator = cls(schema, format_checker=cls.FORMAT_CHECKER, registry=referencing.Registry())
     except Exception as exc:
@@ -248,6 +269,18 @@ def checker(schema: Any) -> Callable[[Any], list[str]]:
         return [f"{e.json_path}: {e.message}" for e in errors]
 
     return problems
+
+
+@functools.cache
+def _time_limited(cls: Any) -> Any:
+    """`cls` with `pattern` searched under regexes' time limit (the client's pattern, our `re` would backtrack)."""
+    import jsonschema
+
+    def pattern(validator: Any, expected: str, instance: Any, schema: Any) -> Iterator[Any]:
+        if validator.is_type(instance, "string") and not patterns.matches(expected, instance):
+            yield jsonschema.ValidationError(f"{instance!r} does not match {expected!r}")
+
+    return jsonschema.validators.extend(cls, {"pattern": pattern})
 
 
 _NUMBER_MIN = ("minimum", "minLength", "minItems", "minProperties", "exclusiveMinimum", "minContains")
@@ -291,11 +324,32 @@ def _merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
 class _Builder:
     """Walks one schema with one generator; `root` resolves `$ref`s."""
 
-    def __init__(self, root: Any, rng: random.Random) -> None:
+    def __init__(self, root: Any, rng: random.Random, budget: Budget) -> None:
         self.root = root
         self.rng = rng
+        self.budget = budget
+        self.path: list[str | int] = []  # where in the schema the builder is (for BudgetExceeded)
 
     def value(self, schema: Any, depth: int) -> Any:
+        if depth > MAX_NESTING:
+            raise BudgetExceeded(
+                self.path[:6],  # the first turns of the cycle
+                f"{MAX_NESTING} levels of nesting",
+                "the schema requires values nested without end (a $ref cycle through required properties or items)",
+            )
+        made = self._value(schema, depth)
+        self.budget.spend(self.path, len(made) + 2 if isinstance(made, str) else 6)  # containers: their parts
+        return made
+
+    def at(self, keys: tuple[str | int, ...], schema: Any, depth: int) -> Any:
+        """The value of `schema`, found under `keys` of the current one."""
+        self.path.extend(keys)
+        try:
+            return self.value(schema, depth)
+        finally:
+            del self.path[len(self.path) - len(keys) :]
+
+    def _value(self, schema: Any, depth: int) -> Any:
         if schema is False:
             raise _Unsatisfiable("the schema is `false`: no value is valid")
         if not isinstance(schema, Mapping):
@@ -309,12 +363,12 @@ class _Builder:
             merged = {k: v for k, v in schema.items() if k != "allOf"}
             for part in schema["allOf"]:
                 merged = _merge(merged, self.resolve(part) if isinstance(part, Mapping) else {})
-            return self.value(merged, depth)
+            return self._value(merged, depth)
         for key in ("oneOf", "anyOf"):
             if isinstance(schema.get(key), list) and schema[key]:
                 rest = {k: v for k, v in schema.items() if k != key}
                 branch = self.branch(schema[key], depth)
-                return self.value(_merge(rest, self.resolve(branch) if isinstance(branch, Mapping) else {}), depth)
+                return self._value(_merge(rest, self.resolve(branch) if isinstance(branch, Mapping) else {}), depth)
         kind = self.kind(schema, depth)
         if kind == "object":
             return self.object(schema, depth)
@@ -396,6 +450,7 @@ class _Builder:
             if name not in chosen and depth < MAX_DEPTH and self.rng.random() < 0.5:
                 chosen.append(name)
         at_least = _whole_number(schema, "minProperties") or 0
+        self.budget.ensure([*self.path, "minProperties"], at_least * 6, f"minProperties: {at_least}")
         spare = [name for name in properties if name not in chosen]
         while len(chosen) < at_least and spare:
             chosen.append(spare.pop(0))
@@ -408,13 +463,23 @@ class _Builder:
         if at_most is not None and len(chosen) > at_most:
             chosen = chosen[: max(at_most, len(required))]
         ordered = [name for name in properties if name in chosen] + [n for n in chosen if n not in properties]
-        out = {name: self.value(self.property_schema(schema, name), depth + 1) for name in ordered}
+        out = {}
+        for name in ordered:
+            self.budget.spend(self.path, len(name) + 4)
+            out[name] = self.at(self.property_path(schema, name), self.property_schema(schema, name), depth + 1)
         dependent = schema.get("dependentRequired")
         if isinstance(dependent, Mapping):
             for name, needs in dependent.items():
                 for need in needs if name in out else ():
-                    out.setdefault(need, self.value(self.property_schema(schema, need), depth + 1))
+                    if need not in out:
+                        sub = self.property_schema(schema, need)
+                        out[need] = self.at(self.property_path(schema, need), sub, depth + 1)
         return out
+
+    @staticmethod
+    def property_path(schema: Mapping[str, Any], name: str) -> tuple[str, ...]:
+        properties = schema.get("properties")
+        return ("properties", name) if isinstance(properties, Mapping) and name in properties else ("properties",)
 
     @staticmethod
     def property_schema(schema: Mapping[str, Any], name: str) -> Any:
@@ -435,6 +500,7 @@ class _Builder:
         prefix = prefix if isinstance(prefix, list) else []
         low = _whole_number(schema, "minItems") or 0
         high = _whole_number(schema, "maxItems")
+        self.budget.ensure([*self.path, "minItems"], low * 2, f"minItems: {low}")
         if items is False:
             high = len(prefix) if high is None else min(high, len(prefix))
         if depth >= MAX_DEPTH:
@@ -449,26 +515,31 @@ class _Builder:
             sub = prefix[index] if index < len(prefix) else (items if isinstance(items, Mapping) else {})
             if index == 0 and isinstance(contains, Mapping):
                 sub = _merge(self.resolve(sub), self.resolve(contains)) if isinstance(sub, Mapping) else contains
-            element = self.value(sub, depth + 1)
+            where: tuple[str | int, ...] = ("prefixItems", index) if index < len(prefix) else ("items",)
+            element = self.at(where, sub, depth + 1)
             for _ in range(10 if schema.get("uniqueItems") is True else 0):
                 if _key(element) not in seen:
                     break
-                element = self.value(sub, depth + 1)
+                element = self.at(where, sub, depth + 1)
             seen.add(_key(element))
             out.append(element)
         if isinstance(contains, Mapping) and not out and (high is None or high > 0):
-            out.append(self.value(contains, depth + 1))
+            out.append(self.at(("contains",), contains, depth + 1))
         return out
 
     def string(self, schema: Mapping[str, Any]) -> str:
         low = _whole_number(schema, "minLength") or 0
         high = _whole_number(schema, "maxLength")
+        self.budget.ensure([*self.path, "minLength"], low, f"minLength: {low}")
         pattern = schema.get("pattern")
         if isinstance(pattern, str):
             for _ in range(10):
                 try:
-                    value = patterns.sample(pattern, self.rng)
-                except (ValueError, re.error, RecursionError):
+                    value = patterns.sample(pattern, self.rng, self.budget.bytes_left)
+                except patterns.TooLong as exc:
+                    limit = f"{self.budget.limits.max_bytes} bytes"
+                    raise BudgetExceeded([*self.path, "pattern"], limit, str(exc)) from None
+                except (ValueError, re.error, RecursionError, OverflowError):
                     break
                 if patterns.matches(pattern, value) and low <= len(value) <= (len(value) if high is None else high):
                     return value
@@ -607,29 +678,42 @@ def response_schema(conv: Conversation) -> Mapping[str, Any] | None:
     return schema if isinstance(schema, Mapping) else None
 
 
-def answer(conv: Conversation, seed: int, words: int, request: GenerateSpec | None = None) -> Answer:
-    """The generated answer to `conv`, of the kind the fixture's `generate:` asks for or the request implies."""
+_RESPONSE_SCHEMA_AT = {"chat": "response_format.json_schema.schema", "responses": "text.format.schema"}
+_TOOL_SCHEMA_AT = {"chat": "function.parameters", "messages": "input_schema", "responses": "parameters"}
+
+
+def answer(
+    conv: Conversation, seed: int, words: int, request: GenerateSpec | None = None, limits: Limits | None = None
+) -> Answer:
+    """The generated answer to `conv`, of the kind the fixture's `generate:` asks for or the request implies.
+
+    Raises BudgetExceeded (its `prefix` set to where the schema is in the request) past the limits."""
     kind = request.kind if request is not None else implied_kind(conv)
     warnings: tuple[str, ...] = ()
     if kind == "tool_call":
-        made = _tool_call(conv, seed, request.tool if request else None)
+        made = _tool_call(conv, seed, request.tool if request else None, limits)
         if made.tool_calls:
             return made
         warnings = made.warnings
     if kind == "json":
+        from_fixture = request is not None and request.schema is not None
         schema = request.schema if request is not None and request.schema is not None else response_schema(conv)
         rng = request_rng(seed, conv, "json")
         if schema is None:
             value: Any = {"answer": text(rng, min(words, JSON_OBJECT_WORDS))}
         else:
-            generated = satisfying(schema, rng)
+            try:
+                generated = satisfying(schema, rng, budget=Budget(limits))
+            except BudgetExceeded as exc:
+                exc.prefix = "generate.json_schema" if from_fixture else _RESPONSE_SCHEMA_AT.get(conv.endpoint, "")
+                raise
             value, warnings = generated.value, (*warnings, *generated.warnings)
         return Answer(json.dumps(value, ensure_ascii=False, separators=(",", ":")), (), warnings)
     count = request.words if request is not None and request.words else words
     return Answer(text(request_rng(seed, conv), count), (), warnings)
 
 
-def _tool_call(conv: Conversation, seed: int, named: str | None) -> Answer:
+def _tool_call(conv: Conversation, seed: int, named: str | None, limits: Limits | None) -> Answer:
     choice = conv.tool_choice
     if named is None and choice is not None and choice.mode in TOOL_CHOICE_NAMED:
         named = choice.name
@@ -640,6 +724,10 @@ def _tool_call(conv: Conversation, seed: int, named: str | None) -> Answer:
         if named:
             return Answer(None, ((named, "{}"),), (f"tool {named!r} is not among the tools offered; arguments {{}}",))
         return Answer(None, (), ("a tool call was asked for but the request offers no tools; generated text",))
-    made = arguments_for(tool.parameters, request_rng(seed, conv, f"tool:{tool.name}"))
+    try:
+        made = arguments_for(tool.parameters, request_rng(seed, conv, f"tool:{tool.name}"), Budget(limits))
+    except BudgetExceeded as exc:
+        exc.prefix = f"tools[{conv.tools.index(tool)}].{_TOOL_SCHEMA_AT.get(conv.endpoint, 'parameters')}"
+        raise
     arguments = json.dumps(made.value, ensure_ascii=False, separators=(",", ":"))
     return Answer(None, ((tool.name, arguments),), tuple(f"tool {tool.name!r}: {w}" for w in made.warnings))

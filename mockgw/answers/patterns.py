@@ -2,21 +2,25 @@
 
 Walks the parse tree of Python's own regex parser. Literals, classes (`[a-z]`, `[^…]`, `\\d \\w \\s`), `.`,
 groups, alternation, repeats and anchors are supported; back-references and look-arounds are not (the caller
-checks the sample with `re.search` and falls back). Unbounded repeats (`*`, `+`, `{n,}`) add at most 3.
+checks the sample with `re.search` and falls back). Every repeat adds at most 3 to its minimum (`*`, `+`,
+`{n,}`, `{0,1000000}`), and a long repeat (`a{1000000}`) is one sample repeated, not a million draws. A pattern
+whose shortest match is longer than the caller allows raises TooLong before anything is built.
 """
 
 from __future__ import annotations
 
 import importlib
 import random
-import re
 import string
 from typing import Any
+
+from mockgw.core import regexes
 
 # `re._parser` has no type stubs (and `sre_parse` warns it is deprecated), so it is reached as Any.
 _PARSER: Any = importlib.import_module("re._parser")
 
 _EXTRA_REPEATS = 3
+_DRAWN_REPEATS = 64  # a repeat of more than this many copies repeats one drawn sample
 _PRINTABLE = string.ascii_letters + string.digits + " -_.,:;!?@#/+="
 _CATEGORY_CHARS = {
     "CATEGORY_DIGIT": string.digits,
@@ -32,17 +36,27 @@ class Unsupported(ValueError):
     """The pattern uses a construct this sampler cannot produce (back-reference, look-around, …)."""
 
 
-def sample(pattern: str, rng: random.Random) -> str:
-    """A string drawn to match `pattern`; raises Unsupported (or re.error for a broken pattern)."""
-    return _sequence(_PARSER.parse(pattern), rng)
+class TooLong(Exception):
+    """Every string the pattern matches is longer than the caller allows."""
+
+
+def sample(pattern: str, rng: random.Random, max_length: int | None = None) -> str:
+    """A string drawn to match `pattern`; raises Unsupported (or re.error for a broken pattern), and TooLong when
+    the shortest match is longer than `max_length` characters."""
+    parsed = _PARSER.parse(pattern)
+    shortest = parsed.getwidth()[0]
+    if max_length is not None and shortest > max_length:
+        raise TooLong(f"pattern {_short(pattern)} matches only strings of {shortest} characters or more")
+    return _sequence(parsed, rng)
+
+
+def _short(pattern: str) -> str:
+    return repr(pattern if len(pattern) <= 60 else pattern[:57] + "...")
 
 
 def matches(pattern: str, value: str) -> bool:
-    """JSON Schema's `pattern` semantics: a search, not a full match."""
-    try:
-        return re.search(pattern, value) is not None
-    except re.error:
-        return False
+    """JSON Schema's `pattern` semantics: a search, not a full match (with regexes' time limit)."""
+    return regexes.matches(pattern, value)
 
 
 def _sequence(items: Any, rng: random.Random) -> str:
@@ -60,8 +74,10 @@ def _item(op: str, arg: Any, rng: random.Random) -> str:
         return _class(arg, rng)
     if op in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
         low, high, items = arg
-        upper = low + _EXTRA_REPEATS if high == _PARSER.MAXREPEAT else high
-        return "".join(_sequence(items, rng) for _ in range(rng.randint(low, max(low, upper))))
+        count = rng.randint(low, max(low, min(high, low + _EXTRA_REPEATS)))
+        if count > _DRAWN_REPEATS:
+            return _sequence(items, rng) * count
+        return "".join(_sequence(items, rng) for _ in range(count))
     if op == "SUBPATTERN":
         return _sequence(arg[-1], rng)
     if op == "ATOMIC_GROUP":

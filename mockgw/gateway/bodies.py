@@ -8,6 +8,7 @@ library's.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import orjson
@@ -24,7 +25,50 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
-_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+class OutOfRange(ValueError):
+    """A number beyond a double's range (serde_json, the real gateway's parser, refuses it); `path` names it."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"the number at '{path}' is out of range for a 64-bit float (serde_json: number out of range)")
+        self.path = path
+
+
+_DOUBLE_MAX = 1.7976931348623157e308
+
+
+class _Overflow:
+    """Stands for a number out of range while parsing; `_overflow_path` finds where it sits."""
+
+
+_OVERFLOW = _Overflow()
+
+
+def _parse_float(text: str) -> Any:
+    value = float(text)
+    return _OVERFLOW if value in (math.inf, -math.inf) else value
+
+
+def _parse_int(text: str) -> Any:
+    value = int(text)
+    # serde_json reads an integer beyond 64 bits as a double: past the double range it refuses it
+    return _OVERFLOW if len(text) > 300 and abs(value) > _DOUBLE_MAX else value
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_parse_float, parse_int=_parse_int)
+
+
+def _overflow_path(value: Any) -> str | None:
+    """Where the first out-of-range number sits (`a.b[0]`), or None when there is none."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        node, path = stack.pop()
+        if node is _OVERFLOW:
+            return path or "(the body)"
+        if isinstance(node, dict):
+            stack.extend((child, f"{path}.{key}" if path else str(key)) for key, child in reversed(node.items()))
+        elif isinstance(node, list):
+            stack.extend((child, f"{path}[{i}]") for i, child in reversed(list(enumerate(node))))
+    return None
 
 
 def _too_deep(value: Any, limit: int) -> bool:
@@ -40,8 +84,14 @@ def _too_deep(value: Any, limit: int) -> bool:
 
 
 def _loads_stdlib(data: bytes) -> Any:
+    # serde_json (the real gateway) reads UTF-8 only, and no byte order mark: json.loads would take both
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise ValueError("a UTF-8 byte order mark starts the body; the gateway's JSON parser refuses it")
+    encoding = json.detect_encoding(data)
+    if encoding != "utf-8":
+        raise ValueError(f"the body is {encoding.upper()}, not UTF-8; the gateway's JSON parser reads UTF-8 only")
     # json.loads(data, parse_constant=...) without the new JSONDecoder it builds per call when given options
-    return _DECODER.decode(data.decode(json.detect_encoding(data), "surrogatepass"))
+    return _DECODER.decode(data.decode(encoding, "surrogatepass"))
 
 
 def _refuse_lone_surrogates(value: Any) -> None:
@@ -66,6 +116,10 @@ def loads_strict(data: bytes) -> Any:
             # 64 bits or double range): the standard library decides, and words the error
             by_orjson = False
             value = _loads_stdlib(data)
+            if b"e" in data or b"E" in data or len(data) > 300:  # only then can a number overflow a double
+                where = _overflow_path(value)
+                if where is not None:
+                    raise OutOfRange(where) from None
     except RecursionError:
         value = None
         too_deep = True
@@ -89,6 +143,7 @@ def parse_request(raw: RawRequest) -> dict[str, Any] | ApiError:
         detail = str(exc) if raw.body.strip() else "the body is empty"
         return invalid_request(
             f"The request body is not valid JSON ({detail}). Send a JSON object with Content-Type: application/json.",
+            exc.path if isinstance(exc, OutOfRange) else None,
             code="invalid_json",
         )
     if not isinstance(body, dict):

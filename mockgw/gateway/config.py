@@ -50,6 +50,11 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "description": "Request and response bytes the journal keeps at most (oldest calls dropped first).",
         },
         "generated_words": {"type": "integer", "minimum": 1, "description": "Length of generated answers."},
+        "max_answer_bytes": {
+            "type": "integer",
+            "minimum": 1024,
+            "description": "Bytes one generated answer may hold (JSON content, tool arguments); past it, a 400.",
+        },
         "stream_usage": {
             "enum": ["final_chunk", "separate_chunk"],
             "description": "Where streamed usage goes: in the finish chunk (Edgee's example) or a choices:[] chunk.",
@@ -149,6 +154,7 @@ class Settings:
     journal_limit: int = 1000
     journal_max_bytes: int = 64 * 1024 * 1024
     generated_words: int = 24
+    max_answer_bytes: int = 1024 * 1024  # a generated answer's cap (answers/budget.py)
     stream_usage: str = "final_chunk"
     catalog: Catalog = field(default_factory=lambda: Catalog.from_config(None))
     keys: tuple[ApiKey, ...] = ()
@@ -219,6 +225,7 @@ def settings_from(document: Mapping[str, Any], base: Settings | None = None) -> 
         "journal_max_bytes",
         "generated_words",
         "stream_usage",
+        "max_answer_bytes",
     ):
         if name in document:
             changes[name] = document[name]

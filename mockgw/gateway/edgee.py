@@ -62,7 +62,7 @@ def read(
     pending: dict[str, edge_tools.Pending],
     used: set[str],
 ) -> Features | ApiError:
-    """The request's features, or the 400 that names what to fix. A valid pending id is taken from `pending`."""
+    """The request's features, or the 400 that names what to fix (an unknown or used pending id among them)."""
     active = active_tools(key, settings)
     ids = edge_tools.requested_ids(body)
     refused = edge_tools.check_ids(ids, active)
@@ -74,13 +74,19 @@ def read(
     pending_id = body.get("edgee_pending_id")
     stored: edge_tools.Pending | None = None
     if isinstance(pending_id, str) and pending_id:
-        stored = pending.pop(pending_id, None)
+        stored = pending.get(pending_id)  # taken when the request is answered (`take_pending`): a 429 can retry
         if stored is None:
             return edge_tools.unknown_pending(pending_id, pending_id in used)
-        used.add(pending_id)
     else:
         pending_id = None
     return Features(ids, active, pending_id, stored, settings_or_error, debug.wanted(body, headers))
+
+
+def take_pending(features: Features, pending: dict[str, edge_tools.Pending], used: set[str]) -> None:
+    """The request's pending id is used up: answered once, a second use is a 400."""
+    if features.pending_id is not None:
+        pending.pop(features.pending_id, None)
+        used.add(features.pending_id)
 
 
 def add_to_body(rendered: dict[str, Any], extras: Mapping[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from dataclasses import replace
 from typing import Any
 
 from mockgw.answers import build as replies
+from mockgw.answers.budget import MAX_STREAM_EVENTS, BudgetExceeded, Limits
+from mockgw.core import regexes
 from mockgw.core.conversation import Conversation, ToolCall
 from mockgw.core.errors import ApiError, not_found
 from mockgw.core.frozen import frozen
@@ -97,7 +99,11 @@ def handle_completion(state: GatewayState, raw: RawRequest, dialect: Dialect = C
     admitted = admit(state, raw, dialect)
     if isinstance(admitted, Outcome):
         return admitted
-    return answer(state, raw, dialect, admitted)
+    with regexes.collecting() as timed_out:  # a fixture's or schema's regex out of time: a problem of the session
+        outcome = answer(state, raw, dialect, admitted)
+    for problem in timed_out:
+        state.add_problem(raw.session, problem)
+    return outcome
 
 
 def accept(
@@ -189,7 +195,11 @@ def pick(
     if spec is not None and spec.error is not None:
         return Picked(name, spec, None, near, replace(spec_error_outcome(spec.error, body, conv), fixture=name))
     rng = random.Random(key) if replies.draws_ids(spec) else None
-    reply = replies.build(spec, conv, rng, state.settings.seed, words)
+    try:
+        limits = Limits(max_bytes=state.settings.max_answer_bytes)
+        reply = replies.build(spec, conv, rng, state.settings.seed, words, limits)
+    except BudgetExceeded as exc:  # a client's schema asks for more than an answer may hold or cost
+        return error_outcome(exc.error(), body, conversation=conv, fixture=name)
     return Picked(name, spec, reply, near)
 
 
@@ -232,6 +242,10 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
             break
         conv = edge_tools.answered(conv, calls, ran)
         picked = pick(state, raw, conv, body, f"{key}:{round_number}", words)
+    else:  # every round called Edge Tools again: the last answer goes out as it is, and the journal says why
+        if not isinstance(picked, Outcome) and picked.reply is not None and picked.reply.tool_calls:
+            warning = f"Edge Tools were called {edge_tools.MAX_ROUNDS} rounds in a row; the last calls were not run"
+            picked = replace(picked, reply=replace(picked.reply, warnings=(*picked.reply.warnings, warning)))
     if isinstance(picked, Outcome):
         return picked
     if picked.spec is not None and picked.spec.recorded is not None and picked.fixture is not None:
@@ -252,6 +266,7 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
     )
     if isinstance(route, ApiError):
         return error_outcome(route, body, conversation=conv)
+    edgee.take_pending(features, session.pending, session.pending_used)
     reply, info = compressed(reply, spec, features, body, raw, dialect)
     extras: dict[str, Any] = {}
     if info is not None:
@@ -265,7 +280,7 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
         created=int(state.now()),
         model=route.model or conv.model,
         include_usage=conv.include_usage,
-        chunk_tokens=(spec.chunk_tokens if spec and spec.chunk_tokens else 1),
+        chunk_tokens=stream_chunk_tokens(spec.chunk_tokens if spec and spec.chunk_tokens else 1, reply),
         separate_usage_chunk=state.settings.stream_usage == "separate_chunk",
     )
     headers = {**route.headers(), **(spec.headers if spec else {})}
@@ -312,6 +327,12 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
         summary=summary,
         **body_or_events,
     )
+
+
+def stream_chunk_tokens(asked: int, reply: Reply) -> int:
+    """Tokens per streamed event: as asked, but a huge answer streams in at most MAX_STREAM_EVENTS events (a
+    1 MiB generated answer would otherwise be ~200,000 events, built while every other request waits)."""
+    return max(asked, -(-reply.usage.completion_tokens // MAX_STREAM_EVENTS))
 
 
 def edge_calls(picked: Picked, conv: Conversation, features: edgee.Features, key: str) -> tuple[ToolCall, ...]:

@@ -30,7 +30,7 @@ from mockgw.gateway.problems import request_problem
 from mockgw.gateway.state import GatewayState
 from mockgw.journal.calls import Call, reply_summary, request_line
 from mockgw.record.export import SCRIPTED, scripted
-from mockgw.server import clock, control, inject
+from mockgw.server import clock, control, inject, offload
 from mockgw.server.keys import CALL_LISTENERS, FORWARD, SESSION_PREFIX, STATE
 
 LOG = logging.getLogger("mockgw")
@@ -119,7 +119,8 @@ async def api(request: web.Request) -> web.StreamResponse:
                 response, outcome = forwarded
                 return response
         try:
-            outcome = routed(state, raw)
+            run = partial(routed, state, raw)
+            outcome = await request.app[offload.OFFLOADER].run(offload.is_heavy(raw.body), run)
         except Exception as exc:  # a bug in mockgw: answer 500, log it, and keep it for the test to raise
             LOG.exception("mockgw failed on %s %s", raw.method, raw.path)
             state.add_problem(raw.session, f"internal error on {raw.method} {raw.path}: {exc!r}")
@@ -260,6 +261,7 @@ def make_app(state: GatewayState) -> web.Application:
     app[STATE] = state
     app[CALL_LISTENERS] = []
     inject.setup(app)
+    offload.setup(app)
     control.add_routes(app)
     clock.add_routes(app)
     control.add_session_routes(app)

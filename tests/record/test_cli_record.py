@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -15,13 +16,10 @@ from tests.record.conftest import KEY
 from tests.record.foreign import ForeignGateway
 
 
-def _start(*args: str) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mockgw", *args, "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def _start(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
+    command = [sys.executable, "-m", "mockgw", *args, "--port", "0"]
+    environment = {**os.environ, **(env or {})}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
     assert process.stdout is not None
     line = process.stdout.readline()
     assert " serving " in line, line
@@ -44,7 +42,11 @@ def _stop(process: subprocess.Popen[str]) -> None:
 
 def test_each_capture_is_on_disk_as_soon_as_it_is_answered(foreign: ForeignGateway, tmp_path: Path) -> None:
     out = tmp_path / "recordings"
-    process, base_url = _start("record", "--upstream", foreign.url, "--out", str(out))
+    process, base_url = _start(
+        "record",
+        *("--upstream", foreign.url, "--out", str(out), "--upstream-key-env", "UPSTREAM_KEY"),
+        env={"UPSTREAM_KEY": "upstream-key-from-the-environment"},
+    )
     try:
         assert _ask(base_url, "hello there") == "Bonjour from the foreign gateway"
         first = yaml.safe_load((out / "recorded.yaml").read_text())  # before the server stops
@@ -53,7 +55,10 @@ def test_each_capture_is_on_disk_as_soon_as_it_is_answered(foreign: ForeignGatew
     finally:
         _stop(process)
     assert process.returncode == 0
-    names = [f["name"] for f in yaml.safe_load((out / "recorded.yaml").read_text())["fixtures"]]
+    assert {seen["Authorization"] for seen in foreign.seen} == {"Bearer upstream-key-from-the-environment"}
+    text = (out / "recorded.yaml").read_text()
+    assert "upstream-key-from-the-environment" not in text
+    names = [f["name"] for f in yaml.safe_load(text)["fixtures"]]
     assert names == ["chat-hello-there", "chat-and-again"]
     assert cli.check([str(out)]) == 0
 

@@ -149,3 +149,24 @@ def test_one_file_per_session_and_the_folder_serves_as_a_whole(
         model=MODEL, messages=[{"role": "user", "content": "hello there"}]
     )
     assert answer.id == "chatcmpl-foreign-json"
+
+
+def test_once_replays_an_existing_file_and_refuses_what_it_does_not_hold(
+    foreign: ForeignGateway, recorder_factory: Callable[..., MockGateway], tmp_path: Path
+) -> None:
+    out = tmp_path / "recordings"
+    first = recorder_factory(foreign.url, out, mode="once")
+    _client(first).chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hello there"}])
+    first.stop()
+    assert len(foreign.seen) == 1  # no file yet: recorded
+
+    again = recorder_factory(foreign.url, out, mode="once", fixtures=(str(out),))
+    replayed = _client(again).chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "hello there"}]
+    )
+    assert replayed.id == "chatcmpl-foreign-json"
+    with pytest.raises(openai.NotFoundError) as missing:
+        _client(again).chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "never seen"}])
+    assert missing.value.code == "not_recorded"
+    assert "--mode new" in missing.value.message
+    assert len(foreign.seen) == 1  # the file exists: nothing went upstream

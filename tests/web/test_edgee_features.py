@@ -440,3 +440,76 @@ def test_messages_stream_carries_features_in_message_delta(gateway: MockGateway)
     assert deltas and deltas[0].model_extra is not None
     assert deltas[0].model_extra["compression"]["saved_tokens"] == 0
     assert deltas[0].model_extra["debug"]["provider"] == "anthropic"
+
+
+def test_edge_tool_rounds_stop_after_four(gateway: MockGateway) -> None:
+    control(
+        gateway,
+        "POST",
+        "fixtures",
+        {
+            "name": "uuid-forever",
+            "match": {"last_user_message": "loop"},
+            "reply": {"tool_calls": [{"name": "edgee_generate_uuid"}]},
+        },
+    )
+    completion = client_for(gateway).chat.completions.create(
+        model="openai/gpt-4o", messages=[{"role": "user", "content": "loop"}]
+    )
+    assert completion.model_extra is not None and len(completion.model_extra["edgee_tools_executed"]) == 4
+    assert [c.function.name for c in completion.choices[0].message.tool_calls or []] == ["edgee_generate_uuid"]  # type: ignore[union-attr]
+    warnings = gateway.state.journal.calls()[-1].response["warnings"]
+    assert "4 rounds in a row" in warnings[0]
+
+
+def test_a_fault_after_the_first_event_is_not_retried(
+    gateway_factory: Callable[..., MockGateway], tmp_path: Path
+) -> None:
+    (tmp_path / "cut.yaml").write_text(
+        "version: 1\nfixtures:\n  - name: cut\n"
+        "    reply: {content: 'one two three four five six', fault: {type: cut, after_events: 3}}\n"
+    )
+    gateway = gateway_factory(fixtures=(str(tmp_path),), outages=("openai",))
+    raw = client_for(gateway).chat.completions.with_raw_response.create(
+        model="openai/gpt-4o", messages=ASK_TIME, stream=True
+    )
+    assert raw.headers["x-edgee-fallback-used"] == "1" and raw.headers["x-edgee-provider"] == "azure"
+    with pytest.raises(openai.APIError):
+        list(raw.parse())  # the stream breaks; the gateway does not try another provider
+    calls = gateway.state.journal.calls()
+    assert len(calls) == 1 and calls[0].fault == "cut"
+
+
+def test_edgee_sdk_streams_past_the_feature_fields(edge_gateway: MockGateway, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDGEE_BASE_URL", edge_gateway.url)
+    chunks = list(Edgee(API_KEY).stream(model="openai/gpt-4o", input="What time is it?"))
+    assert "".join(c.text or "" for c in chunks).startswith("The clock says {")
+    assert chunks[-1].finish_reason == "stop"
+
+
+def test_a_pending_id_survives_a_refused_attempt(edge_gateway: MockGateway) -> None:
+    client = client_for(edge_gateway)
+    messages: list[Any] = [{"role": "user", "content": "weather and time please"}]
+    first = client.chat.completions.create(
+        model="openai/gpt-4o",
+        messages=messages,
+        tools=[WEATHER_TOOL],
+        extra_body={"edgee_tool_ids": []},  # type: ignore[list-item]
+    )
+    assert first.model_extra is not None
+    call = (first.choices[0].message.tool_calls or [])[0]
+    messages += [
+        first.choices[0].message.model_dump(exclude_none=True),
+        {"role": "tool", "tool_call_id": call.id, "content": "18 C"},
+    ]
+    busy = {
+        "name": "busy",
+        "match": {"tool_result": {"name": "get_weather"}},
+        "fault": {"type": "error", "status": 429},
+    }
+    control(edge_gateway, "POST", "faults", {**busy, "nth": 1})
+    resume = {"edgee_pending_id": first.model_extra["edgee_pending_id"]}
+    with pytest.raises(openai.RateLimitError):
+        client.chat.completions.create(model="openai/gpt-4o", messages=messages, extra_body=resume)
+    second = client.chat.completions.create(model="openai/gpt-4o", messages=messages, extra_body=resume)
+    assert second.choices[0].message.content == "Weather 18 C at the time asked."
