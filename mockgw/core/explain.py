@@ -328,7 +328,7 @@ class _Walker:
                     return [Issue(at, f"missing required key {key!r}; use one of {_quoted(kinds)}")]
                 given = value[key]
                 if isinstance(given, str | int | float) and not isinstance(given, bool) and given in kinds:
-                    return results[kinds[given]]
+                    return [_naming(issue, at, f"{key} {show(given)}") for issue in results[kinds[given]]]
                 guess = _nearest(str(value[key]), kinds) if isinstance(value[key], str) else None
                 hint = f"did you mean {guess!r}?" if guess else f"use one of {_quoted(kinds)}"
                 what = f"{at[-1]} {key}" if at and isinstance(at[-1], str) else key  # `unknown fault type`
@@ -343,6 +343,19 @@ class _Walker:
             return (-shared, len(results[index]))
 
         return results[min(typed, key=score)]
+
+
+def _naming(issue: Issue, at: Where, branch: str) -> Issue:
+    """An issue of the branch a discriminator picked, naming that branch where the words do not already show it:
+    `missing required key 'after_events' for type 'cut'` (a did-you-mean needs no more)."""
+    if issue.path != at or "did you mean" in issue.message:
+        return issue
+    if issue.message.startswith("missing required key "):
+        return Issue(issue.path, f"{issue.message} for {branch}")
+    if issue.message.startswith("unknown key ") and ";" in issue.message:
+        head, tail = issue.message.split(";", 1)
+        return Issue(issue.path, f"{head} for {branch};{tail}")
+    return issue
 
 
 def _either(types: Sequence[str]) -> str:

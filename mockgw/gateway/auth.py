@@ -8,6 +8,7 @@ import fnmatch
 import functools
 from collections.abc import Mapping, Sequence
 
+from mockgw.core.credentials import CREDENTIAL_HEADERS
 from mockgw.core.errors import ApiError, forbidden, unauthorized
 from mockgw.core.frozen import frozen
 
@@ -84,7 +85,7 @@ def model_allowed(key: ApiKey, model_id: str) -> ApiError | None:
 def redact(name: str, value: str) -> str:
     """A header value safe to keep in the journal."""
     lowered = name.lower()
-    if lowered in ("authorization", "x-api-key", "x-edgee-api-key", "proxy-authorization"):
+    if lowered in CREDENTIAL_HEADERS:  # one list with near-miss reports (core/credentials.py)
         scheme, _, rest = value.partition(" ")
         if rest and lowered.endswith("authorization"):
             return f"{scheme} [redacted]"

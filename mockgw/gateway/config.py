@@ -276,14 +276,26 @@ def enabled_rules(value: bool | Mapping[str, bool]) -> tuple[str, ...]:
     return tuple(name for name in RULE_NAMES if value.get(name, True))
 
 
+def _env_int(env: Mapping[str, str], name: str, low: int | None = None, high: int | None = None) -> int:
+    """An integer variable, or a ConfigError naming it (`serve` prints one line and exits 2)."""
+    text = env[name]
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(f"{name}={text!r} is not an integer") from None
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ConfigError(f"{name}={value} is out of range ({low} to {high})")
+    return value
+
+
 def _env_flags(env: Mapping[str, str]) -> dict[str, Any]:
     flags: dict[str, Any] = {}
     if env.get("MOCKGW_HOST"):
         flags["host"] = env["MOCKGW_HOST"]
     if env.get("MOCKGW_PORT"):
-        flags["port"] = int(env["MOCKGW_PORT"])
+        flags["port"] = _env_int(env, "MOCKGW_PORT", 0, 65535)
     if env.get("MOCKGW_SEED"):
-        flags["seed"] = int(env["MOCKGW_SEED"])
+        flags["seed"] = _env_int(env, "MOCKGW_SEED")
     if env.get("MOCKGW_STRICT"):
         flags["strict"] = env["MOCKGW_STRICT"].lower() in TRUE_WORDS
     if env.get("MOCKGW_FIXTURES"):

@@ -149,6 +149,7 @@ def record(
     outcome = outcome or error_outcome(internal_error())
     conv = outcome.conversation
     size = len(raw.body) + len(outcome.body) + sum(map(len, outcome.events or ()))
+    size += sum(len(name) + len(value) for name, value in raw.headers.items())  # the byte cap counts headers too
     facts = CallFacts(
         state.journal.total + 1,
         time.time(),

@@ -179,6 +179,16 @@ RULE_TYPOS: list[tuple[str, Any, list[str]]] = [
         ["<runtime>: [1].fault: unknown key 'every_event'; did you mean 'every_events'?"],
     ),
     (
+        "required-key-of-the-type-named",  # the oneOf branch the user meant, by its `type`
+        {"fault": {"type": "cut"}},
+        ["<runtime>: fault: missing required key 'after_events' for type 'cut'"],
+    ),
+    (
+        "key-no-type-takes",
+        {"name": "drop", "fault": {"type": "reset", "colour": "red"}},
+        ["<runtime>, fault rule 'drop': fault: unknown key 'colour' for type 'reset'; the keys are type"],
+    ),
+    (
         "error-status-and-key",
         {"faults": [{"fault": {"type": "error", "staus": 503}}]},
         ["<runtime>: faults[0].fault: unknown key 'staus'; did you mean 'status'?"],
