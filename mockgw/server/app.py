@@ -30,7 +30,7 @@ from mockgw.gateway.problems import request_problem
 from mockgw.gateway.state import GatewayState
 from mockgw.journal.calls import Call, reply_summary, request_line
 from mockgw.record.export import SCRIPTED, scripted
-from mockgw.server import clock, control, inject, offload
+from mockgw.server import clock, control, guard, inject, offload
 from mockgw.server.keys import CALL_LISTENERS, FORWARD, SESSION_PREFIX, STATE
 
 LOG = logging.getLogger("mockgw")
@@ -258,7 +258,8 @@ async def session_api(request: web.Request) -> web.StreamResponse:
 
 def make_app(state: GatewayState) -> web.Application:
     """The aiohttp application: the control routes under /__mockgw/, everything else through `api`."""
-    app = web.Application(client_max_size=state.settings.max_body_bytes + 1)
+    allowed = frozenset({state.settings.host.lower()})  # beside loopback names and IP literals (server/guard.py)
+    app = web.Application(client_max_size=state.settings.max_body_bytes + 1, middlewares=[guard.middleware(allowed)])
     app[STATE] = state
     app[CALL_LISTENERS] = []
     inject.setup(app)

@@ -82,7 +82,7 @@ def test_compression_never_adds_tokens_and_agrees_with_v1_compress(
     assert usage["prompt_tokens"] + info["saved_tokens"] == uncompressed
     assert abs(info["reduction"] - (100 * info["saved_tokens"] / uncompressed)) < 1e-9
     assert 0 <= info["reduction"] <= 100
-    assert abs(report["compression_rate"] - info["reduction"] / 100) <= 0.00005
+    assert abs(report["compression_rate"] - info["reduction"] / 100) <= 0.00005 + 1e-12  # rounded to 4 places
     assert info["time_ms"] == report["compression_time_ms"]
 
 

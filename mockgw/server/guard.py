@@ -1,0 +1,110 @@
+"""The control endpoint cannot be driven from a web page: DNS rebinding and CSRF are refused.
+
+`/__mockgw/` can plant fixtures, wipe the journal and read it. A page open in the developer's browser could
+reach it two ways:
+- DNS rebinding: a hostile name resolving to 127.0.0.1 reads the journal. Such a request carries the hostile
+  name in `Host`: only loopback names (`localhost`, `*.localhost`), IP literals (no rebinding without a name)
+  and the name the server was told to bind are accepted.
+- CSRF: a page posts a form (or `text/plain`) to `/__mockgw/reset`. A browser marks it with a foreign `Origin`
+  (or `Sec-Fetch-Site: cross-site`), and a form body can only be `application/x-www-form-urlencoded`,
+  `multipart/form-data` or `text/plain`: such state-changing requests from a browser are refused. A bare
+  `curl -X POST .../__mockgw/reset`, `curl -d @fixture.json` and urllib (form-urlencoded by default, but no
+  browser headers) and every JSON client still work.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from mockgw.core.errors import ApiError
+from mockgw.core.names import CONTROL_PREFIX
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+STATE_CHANGING = frozenset(("POST", "PUT", "PATCH", "DELETE"))
+FORM_TYPES = frozenset(("application/x-www-form-urlencoded", "multipart/form-data", "text/plain"))
+
+
+def _is_control(path: str) -> bool:
+    if path.startswith(CONTROL_PREFIX + "/"):
+        return True
+    return path.startswith("/s/") and f"{CONTROL_PREFIX}/" in path
+
+
+def _host_allowed(host: str, allowed: frozenset[str]) -> bool:
+    name = host.lower()
+    if name.startswith("["):  # [::1]:8080
+        name = name[1 : name.find("]")] if "]" in name else name
+    elif name.count(":") == 1:
+        name = name.rsplit(":", 1)[0]
+    if name in ("localhost", "") or name.endswith(".localhost") or name in allowed:
+        return True
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True  # an IP literal: nothing to rebind
+
+
+def _from_browser(request: web.Request) -> bool:
+    """Whether a browser sent it: it always adds Origin, Referer or Sec-Fetch-* on a form post, and says Mozilla.
+    curl -d and urllib send form-urlencoded by default with none of these: scripts keep working."""
+    headers = request.headers
+    return any(name in headers for name in ("Origin", "Referer", "Sec-Fetch-Site", "Sec-Fetch-Mode")) or headers.get(
+        "User-Agent", ""
+    ).startswith("Mozilla/")
+
+
+def _refusal(code: str, message: str) -> web.Response:
+    error = ApiError(403, code, message, "permission_error")
+    return web.Response(status=403, body=error.body(), content_type="application/json")
+
+
+def refusal(request: web.Request, allowed: frozenset[str]) -> web.Response | None:
+    """The 403 a control request gets from a browser page, or None when it may go through."""
+    host = request.headers.get("Host")
+    if host is not None and not _host_allowed(host, allowed):
+        return _refusal(
+            "forbidden_host",
+            f"The control endpoint answers only loopback names and the server's own host, not Host: {host!r} "
+            "(a web page could reach it through DNS rebinding). Use 127.0.0.1 or localhost.",
+        )
+    if request.method not in STATE_CHANGING:
+        return None
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != "null":
+        origin_host = urlsplit(origin).netloc
+        if not _host_allowed(origin_host, allowed) or (host is not None and origin_host.lower() != host.lower()):
+            return _refusal(
+                "forbidden_origin",
+                f"State-changing control requests from a web page of another origin ({origin}) are refused "
+                "(cross-site request forgery). Send them from a test, curl or a script.",
+            )
+    if origin == "null" or request.headers.get("Sec-Fetch-Site", "").lower() == "cross-site":
+        return _refusal("forbidden_origin", "State-changing control requests from another site are refused.")
+    kind = request.content_type.lower() if request.headers.get("Content-Type") else ""
+    if kind in FORM_TYPES and _from_browser(request):
+        return _refusal(
+            "forbidden_content_type",
+            f"Control requests with a {kind} body are refused (what a web form can send). Send JSON "
+            "(Content-Type: application/json), or no body.",
+        )
+    return None
+
+
+def middleware(allowed_hosts: frozenset[str]) -> Middleware:
+    """An aiohttp middleware applying `refusal` to the control routes (the API routes are not guarded)."""
+
+    @web.middleware
+    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if _is_control(request.path):
+            refused = refusal(request, allowed_hosts)
+            if refused is not None:
+                return refused
+        return await handler(request)
+
+    return guard
