@@ -9,7 +9,7 @@ SERVE_STAMP := $(VENV)/.installed-serve
 STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: serve test lint schemas check bench dist clean
+.PHONY: serve test lint schemas check bench dist clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,8 +47,14 @@ $(NODE_EXAMPLE)/node_modules: $(NODE_EXAMPLE)/package.json
 	cd $(NODE_EXAMPLE) && npm install --no-audit --no-fund --no-package-lock --silent
 	touch $@
 
-test: $(STAMP) $(CI_EXAMPLE)/node_modules $(NODE_EXAMPLE)/node_modules
+test: $(STAMP) $(CI_EXAMPLE)/node_modules $(NODE_EXAMPLE)/node_modules chromium
 	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
+
+# The web inspector's browser tests drive the system's chromium (Playwright's own browser download is not used).
+chromium:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "the inspector's browser tests need chromium: sudo apt-get install -y chromium"; exit 1; fi; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check mockgw scripts tests bench examples

@@ -41,6 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, help="seed for every random choice (default 0)")
     serve.add_argument("--strict", action="store_true", default=None, help="unmatched requests get 404")
     serve.add_argument(
+        "--ui-write",
+        action="store_true",
+        default=None,
+        help="let the web inspector change state (release holds, delete fault rules, reset)",
+    )
+    serve.add_argument(
         "--log-requests", action="store_true", default=None, help="print one line per call (or MOCKGW_LOG=requests)"
     )
     serve.add_argument("--journal-out", metavar="FILE", help="write the journal as JSONL here when the server stops")
@@ -188,6 +194,8 @@ async def _serve(gateway: MockGateway, journal_out: str | None = None) -> None:
         f"mockgw {__version__} serving {gateway.base_url} ({count} fixtures, seed {gateway.settings.seed})",
         flush=True,
     )
+    mode = "read-write" if gateway.settings.ui_write else "read-only"
+    print(f"inspector: {gateway.url}/__mockgw/ui/ ({mode})", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):  # both end the same clean way, exit 0 (CI does `kill $pid`)
@@ -211,6 +219,7 @@ def serve(args: argparse.Namespace) -> int:
         "fixtures": getattr(args, "fixtures", None),
         "seed": args.seed,
         "strict": getattr(args, "strict", None),
+        "ui_write": getattr(args, "ui_write", None),
         "log_requests": getattr(args, "log_requests", None),
     }
     try:

@@ -8,6 +8,7 @@ check=...)`. Settings: ini options `mockgw_*` < MOCKGW_* environment < the marke
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -54,6 +55,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "mockgw: point EDGEE_/OPENAI_/ANTHROPIC_ BASE_URL and API_KEY at the mockgw fixture",
         type="bool",
         default=True,
+    )
+    parser.addoption(
+        "--mockgw-ui",
+        action="store_true",
+        default=False,
+        help="mockgw: when a test fails, print the web inspector's URL and keep its server alive until Enter",
     )
 
     group = parser.getgroup("mockgw")
@@ -324,3 +331,32 @@ def _refused_keys(item: pytest.Item) -> str:
                 "option or the MOCKGW_API_KEY environment variable."
             )
     return "\n".join(lines)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    """With --mockgw-ui, a failed test stops here (its servers still up) until Enter: look at it in the inspector."""
+    report = yield
+    if report.when == "call" and report.failed and item.config.getoption("mockgw_ui"):
+        _pause_for_inspector(item)
+    return report
+
+
+def _pause_for_inspector(item: pytest.Item) -> None:
+    urls = dict.fromkeys(
+        handle.server.url + "/__mockgw/ui/" + (f"?session={handle.session}" if handle.session else "")
+        for handle in item.stash.get(HANDLES, [])
+    )
+    if not urls:
+        return
+    capture = item.config.pluginmanager.getplugin("capturemanager")
+    if capture is not None:
+        capture.suspend_global_capture(in_=True)  # the real stdin too, for the Enter
+    try:
+        print(f"\n{item.nodeid} failed. mockgw inspector: {', '.join(urls)}", flush=True)
+        print("Press Enter to go on (the server stays up until then)...", flush=True)
+        with contextlib.suppress(EOFError, OSError):  # no input to read (CI, an xdist worker): go on at once
+            input()
+    finally:
+        if capture is not None:
+            capture.resume_global_capture()

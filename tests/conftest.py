@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from mockgw.gateway.config import Settings
 from mockgw.server.runner import MockGateway
 
 API_KEY = "sk-edgee-test-key"
+
+# CI runs the property tests on a fixed sequence of examples (the same run every time, as mockgw's --seed promises);
+# on a developer's machine Hypothesis explores new examples and keeps the failing ones in .hypothesis/.
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture

@@ -562,11 +562,16 @@ class _Builder:
             return self.whole(low, low_open, high, high_open, step or 1)
         if step is not None and step > 0:
             first, last = math.ceil(low / step), math.floor(high / step)
-            for _ in range(10):
-                k = self.rng.randint(first, max(first, last))
-                for candidate in (round(k * step, 12), k * step):
-                    if _inside(candidate, low, low_open, high, high_open) and (candidate / step).is_integer():
-                        return candidate
+            start = self.rng.randint(first, max(first, last))
+            # Not every k * step divides back to a whole number in floating point (the check validators make), so
+            # walk out from a random k until one does: a few steps for steps like 0.01.
+            for offset in range(400):
+                for k in (start + offset, start - offset - 1):
+                    if not first <= k <= last:
+                        continue
+                    for candidate in (round(k * step, 12), k * step):
+                        if _inside(candidate, low, low_open, high, high_open) and (candidate / step).is_integer():
+                            return candidate
             return 0 if _inside(0, low, low_open, high, high_open) else low
         value = round(self.rng.uniform(low, high), 2)
         return value if _inside(value, low, low_open, high, high_open) else (low + high) / 2

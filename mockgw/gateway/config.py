@@ -50,6 +50,10 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "description": "Request and response bytes the journal keeps at most (oldest calls dropped first).",
         },
         "generated_words": {"type": "integer", "minimum": 1, "description": "Length of generated answers."},
+        "ui_write": {
+            "type": "boolean",
+            "description": "Let the web inspector change state: release holds, delete fault rules, reset.",
+        },
         "max_answer_bytes": {
             "type": "integer",
             "minimum": 1024,
@@ -161,6 +165,7 @@ class Settings:
     rate_limit: Mapping[str, int] = field(default_factory=dict)
     faults: tuple[Mapping[str, Any], ...] = ()
     conversation_rules: tuple[str, ...] = RULE_NAMES  # the conversation rules enforced (rules.RULES names)
+    ui_write: bool = False  # the web inspector may change state (release holds, delete fault rules, reset)
     edgee_tools: tuple[str, ...] = edge_tools.DEFAULT_IDS  # the Edge Tool catalog
     outages: tuple[str, ...] = ()  # providers simulated as down
     clock: float | None = None  # a fixed gateway time (Unix seconds); None: the real time
@@ -225,6 +230,7 @@ def settings_from(document: Mapping[str, Any], base: Settings | None = None) -> 
         "journal_max_bytes",
         "generated_words",
         "stream_usage",
+        "ui_write",
         "max_answer_bytes",
     ):
         if name in document:

@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from mockgw.core.codec import StreamCodec
 from mockgw.core.errors import ApiError, gateway_error, internal_error, invalid_request, not_found
 from mockgw.core.frozen import frozen
 from mockgw.core.names import CONTROL_PREFIX, SESSION_HEADER
@@ -27,10 +28,11 @@ from mockgw.gateway.auth import redact
 from mockgw.gateway.bodies import journal_body
 from mockgw.gateway.outcome import Delivery, Outcome, RawRequest, error_outcome
 from mockgw.gateway.problems import request_problem
+from mockgw.gateway.sent_answer import answer_json
 from mockgw.gateway.state import GatewayState
 from mockgw.journal.calls import Call, reply_summary, request_line
 from mockgw.record.export import SCRIPTED, scripted
-from mockgw.server import clock, control, guard, inject, offload
+from mockgw.server import clock, control, guard, inject, offload, ui
 from mockgw.server.keys import CALL_LISTENERS, FORWARD, SESSION_PREFIX, STATE
 
 LOG = logging.getLogger("mockgw")
@@ -166,6 +168,9 @@ def record(
         duration_s,
         state.settings.seed,
         sent,
+        outcome.body,
+        outcome.events,
+        outcome.codec if outcome.events is not None else None,
     )
     state.journal.append(facts.call, size)
     if state.settings.log_requests:  # off by default: the Call is only made when somebody reads it
@@ -182,10 +187,11 @@ def record(
 class CallFacts:
     """What the journal keeps of a call until somebody reads it.
 
-    Not the parsed body, the conversation or the answer's bytes, which can be derived again: a kept call holds a
-    few objects instead of dozens (the journal keeps 1,000 by default). The body is parsed again from `raw`, its
-    Conversation again by the dialect that parsed it (the same parser, not a second one), and the reply
-    summarised when the Call is made."""
+    Not the parsed body or the conversation, which can be derived again: a kept call holds a few objects instead of
+    dozens (the journal keeps 1,000 by default). The body is parsed again from `raw`, its Conversation again by the
+    dialect that parsed it (the same parser, not a second one), and the reply summarised when the Call is made. The
+    answer's bytes are kept by reference, for the inspector (their tuple exists already, and the journal's byte
+    budget counts them)."""
 
     number: int
     when: float  # time.time()
@@ -202,6 +208,10 @@ class CallFacts:
     duration_s: float
     seed: int
     sent: inject.Sent | None
+    # the answer's bytes (references, not copies: the journal's byte budget already counts them), for the inspector
+    answer: bytes = b""
+    events: tuple[bytes, ...] | None = None
+    codec: StreamCodec | None = None
 
     def call(self) -> Call:
         """The journal's Call for these facts."""
@@ -237,7 +247,10 @@ class CallFacts:
                 else self.summary
             ),
             near_misses=self.near_misses,
-            delivered=inject.delivered_json(self.delivery, sent),
+            delivered={
+                **inject.delivered_json(self.delivery, sent),
+                **answer_json(self.answer, self.events, self.delivery, self.codec),
+            },
         )
 
 
@@ -267,6 +280,7 @@ def make_app(state: GatewayState) -> web.Application:
     control.add_routes(app)
     clock.add_routes(app)
     control.add_session_routes(app)
+    ui.add_routes(app)  # after the session copies: the inspector is served once, at /__mockgw/ui/
     app.router.add_route("*", SESSION_PREFIX + "/{tail:.*}", session_api)
     for path in API_ROUTES:  # the same handler as the catch-all below, found by aiohttp's exact-path index
         app.router.add_route("*", path, api)

