@@ -38,7 +38,16 @@ $(CI_EXAMPLE)/node_modules: $(CI_EXAMPLE)/package.json
 	cd $(CI_EXAMPLE) && npm install --no-audit --no-fund --no-package-lock --silent
 	touch $@
 
-test: $(STAMP) $(CI_EXAMPLE)/node_modules chromium
+# The Node client of examples/resilience (tests/verdict) needs node and the npm `openai` package.
+NODE_EXAMPLE := examples/resilience/node
+$(NODE_EXAMPLE)/node_modules: $(NODE_EXAMPLE)/package.json
+	@command -v npm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nodejs npm; \
+	  else echo "the tests need node and npm: sudo apt-get install nodejs npm (or run make test as root)"; exit 1; fi; }
+	cd $(NODE_EXAMPLE) && npm install --no-audit --no-fund --no-package-lock --silent
+	touch $@
+
+test: $(STAMP) $(CI_EXAMPLE)/node_modules $(NODE_EXAMPLE)/node_modules chromium
 	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
 
 # The web inspector's browser tests drive the system's chromium (Playwright's own browser download is not used).

@@ -27,6 +27,7 @@ from mockgw.record.review import review
 from mockgw.record.secrets import Redaction
 from mockgw.server.loop import run as run_loop
 from mockgw.server.runner import MockGateway
+from mockgw.verdict.command import add_verdict_parser, verdict
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="lint fixture and config files; exit 1 on errors")
     check.add_argument("paths", nargs="*", metavar="PATH", help="fixture or config files (told by their keys), folders")
     check.add_argument("--config", action="append", metavar="FILE", help="check FILE as a config file (repeatable)")
+    add_verdict_parser(commands)
     record = commands.add_parser("record", help="forward to an upstream gateway and record fixture files")
     record.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     record.add_argument("--port", type=int, help="port to listen on (default 8080; 0 picks a free one)")
@@ -335,6 +337,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command in ("serve", "record"):
         return serve(args)
+    if args.command == "verdict":
+        return verdict(args)
     if args.command == "export":
         return export_command(args)
     if args.command == "drift":

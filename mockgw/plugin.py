@@ -35,6 +35,8 @@ from mockgw.handle import (
 )
 from mockgw.record.modes import RecordSettings
 from mockgw.server.runner import MockGateway
+from mockgw.verdict import marker as matrix_marker
+from mockgw.verdict.marker import mockgw_cell, pytest_generate_tests  # noqa: F401  (the mockgw_matrix marker)
 
 # Handles created during a test, checked for server-side problems once the test body has run.
 HANDLES = pytest.StashKey[list[MockgwHandle]]()
@@ -78,6 +80,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "mockgw(*fixtures, fixtures=..., strict=None, seed=None, check=True): configure the mockgw fixture for a test",
     )
+    matrix_marker.configure(config)
 
 
 def _ini_dir(config: pytest.Config) -> Path:
@@ -194,7 +197,7 @@ def mockgw(
     """A handle on the session's server, reset before the test; the SDKs' environment variables point at it."""
     options = MarkerOptions.of(request.node)
     server, own = mockgw_server, None
-    changes = options.changes(mockgw_settings)
+    changes = {**options.changes(mockgw_settings), **matrix_marker.settings_changes(request.node)}
     if changes:
         if isinstance(mockgw_server, RemoteServer):
             pytest.fail(

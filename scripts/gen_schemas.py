@@ -557,12 +557,16 @@ def format_schemas() -> dict[str, str]:
     sys.path.insert(0, str(REPO))
     from mockgw.fixtures.schema import FILE_SCHEMA
     from mockgw.gateway.config import CONFIG_SCHEMA
-    from mockgw.record.drift import REPORT_SCHEMA
+    from mockgw.record.drift import REPORT_SCHEMA as DRIFT_REPORT_SCHEMA
+    from mockgw.verdict.matrix import MATRIX_SCHEMA
+    from mockgw.verdict.schema import REPORT_SCHEMA as VERDICT_REPORT_SCHEMA
 
     return {
         "fixture.schema.json": render(FILE_SCHEMA),
         "config.schema.json": render(CONFIG_SCHEMA),
-        "drift_report.schema.json": render(REPORT_SCHEMA),
+        "matrix.schema.json": render(MATRIX_SCHEMA),
+        "verdict.schema.json": render(VERDICT_REPORT_SCHEMA),
+        "drift_report.schema.json": render(DRIFT_REPORT_SCHEMA),
     }
 
 
