@@ -18,7 +18,7 @@ import pytest
 from mockgw import cli
 from mockgw.gateway.config import Settings
 from mockgw.server.runner import MockGateway
-from tests.web.rawhttp import chat, request
+from tests.support.rawhttp import chat, request
 
 REPO = Path(__file__).resolve().parents[2]
 URL_LINE = re.compile(r"^mockgw 0\.1\.0 serving (http://127\.0\.0\.1:(\d+)/v1) \((\d+) fixtures, seed (-?\d+)\)$")

@@ -23,7 +23,7 @@ from mockgw.fixtures.load import FILE_SCHEMA, load_file, parse_fixture
 from mockgw.gateway.config import CONFIG_SCHEMA, Settings, read_config
 from mockgw.gateway.fault_rules import parse_rules
 from mockgw.server.runner import MockGateway
-from tests.web.control_client import control_answer
+from tests.support.control_client import control_answer
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -2,7 +2,7 @@
 
 Each row builds a fresh GatewayState (Settings + parsed fixtures), sends one RawRequest to the handler the server
 routes its path to (server/app.py), and checks the Outcome: status, error code and param, the fixture chosen,
-the answer's headers and key fields of its body. The socket-level tests (tests/web/) prove the same rules with
+the answer's headers and key fields of its body. The socket-level tests (tests/server/) prove the same rules with
 real clients; this table is where a rule is cheap to read and to add.
 """
 

@@ -14,10 +14,10 @@ import yaml
 from playwright.sync_api import Page, expect
 
 from mockgw.server.runner import MockGateway
-from tests.web.control_client import control
+from tests.support.control_client import control
 
 API_KEY = "sk-edgee-test-key"
-AGENT_FIXTURES = str(Path(__file__).parents[1] / "fixtures" / "agent_loop.yaml")
+AGENT_FIXTURES = str(Path(__file__).parents[1] / "data" / "agent_loop.yaml")
 WEATHER_TOOL = {
     "type": "function",
     "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}},

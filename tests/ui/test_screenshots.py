@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from mockgw.server.runner import MockGateway
+from tests.support.control_client import control
 from tests.ui.test_inspector import AGENT_FIXTURES, HELLO, WEATHER_TOOL, _agent_loop, ask, client
-from tests.web.control_client import control
 
 # A stream with waits, so that its timeline shows times.
 STREAM = """

@@ -16,7 +16,7 @@ from mockgw.gateway.validation import check_response
 from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY
 from tests.requests import WEATHER_TOOL
-from tests.web.rawhttp import chat, request, sse_events
+from tests.support.rawhttp import chat, request, sse_events
 
 GREETING = "Hello! How can I assist you today?"
 WEATHER_QUESTION = [{"role": "user", "content": "What is the weather in Paris?"}]

@@ -17,8 +17,8 @@ import pytest
 
 from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY
-from tests.web.control_client import control_answer
-from tests.web.rawhttp import chat, journal
+from tests.support.control_client import control_answer
+from tests.support.rawhttp import chat, journal
 
 HELLO: dict[str, Any] = {"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "hello"}]}
 

@@ -24,7 +24,7 @@ from edgee import Edgee
 
 from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY
-from tests.web.control_client import control
+from tests.support.control_client import control
 
 MODEL = "openai/gpt-4o"
 TEXT = "one two three four five"

@@ -19,7 +19,7 @@ from mockgw.gateway.config import parse_clock
 from mockgw.gateway.validation import check_response
 from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY
-from tests.web.test_edgee_features import AGENT_MESSAGES, EDGE_FIXTURES
+from tests.server.test_edgee_features import AGENT_MESSAGES, EDGE_FIXTURES
 
 LIMITED_KEY = "sk-limited-edge-key"
 MORE_FIXTURES = """

@@ -12,7 +12,7 @@ import pytest
 
 from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY
-from tests.web.control_client import control
+from tests.support.control_client import control
 
 
 def journal(gateway: MockGateway) -> list[dict[str, Any]]:

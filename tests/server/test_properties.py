@@ -17,7 +17,7 @@ from mockgw.core.names import SESSION_HEADER
 from mockgw.gateway.config import Settings
 from mockgw.gateway.validation import check_response
 from mockgw.server.runner import MockGateway
-from tests.web.rawhttp import Answer, chat, journal, sse_events
+from tests.support.rawhttp import Answer, chat, journal, sse_events
 
 EXAMPLES = settings(max_examples=40, deadline=None, database=None)
 

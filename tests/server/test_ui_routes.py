@@ -11,7 +11,7 @@ import anthropic
 import pytest
 
 from mockgw.server.runner import MockGateway
-from tests.web.control_client import control_answer
+from tests.support.control_client import control_answer
 
 
 def get(gateway: MockGateway, path: str) -> tuple[int, str, str]:

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY
-from tests.web.control_client import control
+from tests.support.control_client import control
 
 BOOKING: dict[str, Any] = {
     "type": "object",

@@ -16,7 +16,7 @@ from mockgw.gateway import config
 from mockgw.gateway.validation import check_response
 from mockgw.server.runner import MockGateway
 from tests.requests import INVALID_CHAT_REQUESTS, MESSAGE_FRAGMENTS, VALID_CHAT_REQUESTS, Row
-from tests.web.rawhttp import CHAT, Answer, chat, journal, request
+from tests.support.rawhttp import CHAT, Answer, chat, journal, request
 
 TYPES = {
     400: "invalid_request_error",

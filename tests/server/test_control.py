@@ -10,8 +10,8 @@ import pytest
 
 from mockgw.gateway.config import Settings
 from mockgw.server.runner import MockGateway
-from tests.web.control_client import control_answer
-from tests.web.rawhttp import CHAT, Answer, chat, journal, request
+from tests.support.control_client import control_answer
+from tests.support.rawhttp import CHAT, Answer, chat, journal, request
 
 CALL_FIELDS = {
     "id",

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from mockgw.server.runner import MockGateway
-from tests.web.control_client import control
+from tests.support.control_client import control
 
 
 def _send(gateway: MockGateway, method: str, path: str, headers: dict[str, str], body: bytes | None = None) -> int:

@@ -17,8 +17,8 @@ from mockgw.gateway.config import parse_clock
 from mockgw.gateway.validation import check_response
 from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY
-from tests.web.control_client import control
-from tests.web.tool_fixtures import WEATHER_PARAMETERS
+from tests.support.control_client import control
+from tests.support.tool_fixtures import WEATHER_PARAMETERS
 
 NEW_YEAR = "2026-01-01T00:00:00Z"
 WEATHER_TOOL: dict[str, Any] = {
@@ -188,7 +188,7 @@ def test_generated_answers_run_the_offered_tools_deterministically(
 
 
 def test_clock_control_refuses_bad_times(gateway: MockGateway) -> None:
-    from tests.web.control_client import control_answer
+    from tests.support.control_client import control_answer
 
     answer = control_answer(gateway, "PUT", "clock", {"now": "next tuesday"})
     assert answer.status == 400 and json.loads(answer.body)["error"]["param"] == "now"

@@ -1,4 +1,4 @@
-"""Agent loops driven by the openai SDK over a socket, scripted in tests/fixtures/agent_loop.yaml."""
+"""Agent loops driven by the openai SDK over a socket, scripted in tests/data/agent_loop.yaml."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 
 from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY
-from tests.web.control_client import control
+from tests.support.control_client import control
 
-AGENT_LOOP = Path(__file__).parent.parent / "fixtures" / "agent_loop.yaml"
+AGENT_LOOP = Path(__file__).parent.parent / "data" / "agent_loop.yaml"
 
 
 def tool(name: str, **properties: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from mockgw.gateway.auth import ApiKey
 from mockgw.gateway.validation import check_response
 from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY
-from tests.web.tool_fixtures import WEATHER_PARAMETERS, tool_gateway
+from tests.support.tool_fixtures import WEATHER_PARAMETERS, tool_gateway
 
 GREETING = "Hello! How can I assist you today?"
 WEATHER_TOOL = {

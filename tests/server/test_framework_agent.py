@@ -13,7 +13,7 @@ from pydantic_ai.providers.openai import OpenAIProvider
 
 from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY
-from tests.web.control_client import control
+from tests.support.control_client import control
 
 FIXTURES = """\
 version: 1

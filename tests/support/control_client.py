@@ -11,7 +11,7 @@ import urllib.request
 from typing import Any
 
 from mockgw.server.runner import MockGateway
-from tests.web import rawhttp
+from tests.support import rawhttp
 
 
 def control(gateway: MockGateway, method: str, path: str, payload: Any = None) -> Any:

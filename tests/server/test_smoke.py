@@ -8,7 +8,7 @@ from edgee import Edgee
 
 from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY
-from tests.web.control_client import control
+from tests.support.control_client import control
 
 
 def test_openai_sdk_gets_the_fixture_answer(gateway: MockGateway) -> None:

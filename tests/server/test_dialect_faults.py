@@ -22,7 +22,7 @@ import pytest
 
 from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY
-from tests.web.control_client import control
+from tests.support.control_client import control
 
 CLAUDE = "claude-sonnet-4.5"
 GPT = "openai/gpt-4o"

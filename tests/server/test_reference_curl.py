@@ -17,7 +17,7 @@ from mockgw.gateway.config import Settings
 from mockgw.gateway.validation import check_response
 from mockgw.server.runner import MockGateway
 from tests.requests import REFERENCE_BODY_TEXT
-from tests.web.rawhttp import CHAT, journal, request
+from tests.support.rawhttp import CHAT, journal, request
 
 # The example response printed under it on the page.
 REFERENCE_RESPONSE: dict[str, Any] = {
