@@ -222,7 +222,7 @@ class Reader:
             return self._console(block)
         if REMOTE.search(block.text) or all(_not_run(line) for line in lines if line.strip()):
             return []
-        return self._script(["bash", "-c", block.text], block)
+        return self._script(["bash", "-c", self.local(block.text)], block)
 
     _bash = _sh
 
