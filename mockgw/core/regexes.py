@@ -15,11 +15,9 @@ rely on the time limit alone.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import re
-from collections.abc import Iterator
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 import regex
@@ -131,15 +129,22 @@ def _compiled(pattern: str) -> Pattern:
     return found
 
 
-@contextlib.contextmanager
-def collecting() -> Iterator[TimedOut]:
-    """Collect what timed out in this block (one message per timed-out pattern and text)."""
-    found = TimedOut()
-    token = _TIMED_OUT.set(found)
-    try:
-        yield found
-    finally:
-        _TIMED_OUT.reset(token)
+class collecting:  # noqa: N801 - used as `with regexes.collecting() as timed_out:`, like a function
+    """Collect what timed out in this block (one message per timed-out pattern and text).
+
+    A class, not a generator-based context manager: it wraps every model request (docs/bench.md)."""
+
+    __slots__ = ("found", "token")
+    found: TimedOut
+    token: Token[TimedOut | None]
+
+    def __enter__(self) -> TimedOut:
+        self.found = TimedOut()
+        self.token = _TIMED_OUT.set(self.found)
+        return self.found
+
+    def __exit__(self, *_: object) -> None:
+        _TIMED_OUT.reset(self.token)
 
 
 def not_linear(pattern: str) -> str | None:
