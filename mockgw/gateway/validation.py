@@ -294,9 +294,12 @@ def _violations(validator: Any, schema: Mapping[str, Any], body: Any) -> list[_V
 class Validators:
     """Request schemas compiled once; `check` turns a body into `None` or one 400 `ApiError`."""
 
-    def __init__(self, schemas: Mapping[str, Mapping[str, Any]]) -> None:
+    def __init__(self, schemas: Mapping[str, Mapping[str, Any]], lazy: Iterable[str] = ()) -> None:
+        """`schemas` compiled now; the packaged schemas named in `lazy` when first used (a server compiles only the
+        schemas of the endpoints it is asked for: start-up, docs/bench.md)."""
         self._schemas = {kind: dict(schema) for kind, schema in schemas.items()}
         self._compiled = {kind: jsonschema_rs.Draft202012Validator(schema) for kind, schema in self._schemas.items()}
+        self._kinds = tuple(dict.fromkeys((*self._compiled, *lazy)))
 
     @classmethod
     def load(cls, kinds: Iterable[str] = REQUEST_KINDS) -> Validators:
@@ -309,11 +312,21 @@ class Validators:
 
     @property
     def kinds(self) -> tuple[str, ...]:
-        return tuple(self._compiled)
+        return self._kinds
+
+    def _validator(self, kind: str) -> Any:
+        validator = self._compiled.get(kind)
+        if validator is None:
+            if kind not in self._kinds:
+                raise KeyError(kind)
+            # two threads may compile the same schema once each: the same validator, either is kept
+            self._schemas[kind] = load_schema(kind)
+            validator = self._compiled[kind] = jsonschema_rs.Draft202012Validator(self._schemas[kind])
+        return validator
 
     def check(self, kind: str, body: Any) -> ApiError | None:
         """`None` if `body` is valid for `kind`, else a 400 `invalid_request` naming the most useful one."""
-        validator = self._compiled[kind]
+        validator = self._validator(kind)
         if validator.is_valid(body):
             return None
         schema = self._schemas[kind]
@@ -326,7 +339,7 @@ class Validators:
 
     def messages(self, kind: str, body: Any) -> list[str]:
         """Every violation of `body` against `kind`, as messages (empty when valid)."""
-        validator = self._compiled[kind]
+        validator = self._validator(kind)
         if validator.is_valid(body):
             return []
         schema = self._schemas[kind]
@@ -345,4 +358,4 @@ def check_response(kind: str, body: Any) -> list[str]:
 
 @functools.cache
 def _load_cached(kinds: tuple[str, ...]) -> Validators:
-    return Validators({kind: load_schema(kind) for kind in kinds})
+    return Validators({}, lazy=kinds)
