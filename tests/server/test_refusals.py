@@ -23,6 +23,7 @@ import openai
 import pytest
 
 from mockgw.gateway import config
+from mockgw.server.refusals import Head, read_head
 from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY
 from tests.support.rawhttp import chat, exchange, journal
@@ -241,3 +242,18 @@ def test_serve_prints_nothing_on_stderr_for_refusals_and_a_client_leaving() -> N
         _, err = process.communicate(timeout=30)
     assert err == ""
     assert process.returncode == 0
+
+
+def test_the_first_bytes_of_a_request_say_what_they_can() -> None:
+    assert read_head(None) == Head()
+    head = read_head(b"POST /s/job-3/v1/chat%20x?y=1 HTTP/1.1\r\nHost: a\r\nX-Mockgw-Session: other\r\nX-Cut: par")
+    assert (head.method, head.path, head.headers) == (
+        "POST",
+        "/s/job-3/v1/chat x",
+        (("Host", "a"), ("X-Mockgw-Session", "other")),  # the incomplete last line is left out
+    )
+    raw = head.request()
+    assert (raw.path, raw.session) == ("/v1/chat x", "job-3")  # the session in the path wins, as the routes do
+    long = read_head(b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\n\r\n")
+    assert long.path == "/" + "a" * 1023 + "..." and long.line_length == 5014 and long.line_complete
+    assert not read_head(b"GET /" + b"a" * 100).line_complete
