@@ -29,7 +29,14 @@ from mockgw.core.errors import ApiError, gateway_error
 from mockgw.core.names import CONTROL_PREFIX
 from mockgw.gateway.config import Settings
 from mockgw.gateway.outcome import RawRequest
-from mockgw.server.refusals import HEAD_SAMPLE, Head, parse_refusal, read_head, too_many_connections
+from mockgw.server.refusals import (
+    HEAD_SAMPLE,
+    Head,
+    http_refusal,
+    parse_refusal,
+    read_head,
+    too_many_connections,
+)
 
 LOG = logging.getLogger("mockgw")
 
@@ -147,6 +154,18 @@ class GatewayHandler(web_protocol.RequestHandler):
         if request.writer.output_size > 0:  # as aiohttp: an answer has begun, the connection is broken
             raise ConnectionError("Response is sent already, cannot send another response with the error message")
         return _answer(error)
+
+    async def finish_response(
+        self, request: web.BaseRequest, resp: web.StreamResponse, start_time: float | None
+    ) -> tuple[web.StreamResponse, bool]:
+        # aiohttp answers some requests itself, in plain text, outside mockgw's handlers and middlewares: a target
+        # no route takes (`OPTIONS *`), an unknown `Expect`, a control body over client_max_size. In the envelope.
+        if isinstance(resp, web.HTTPException) and resp.status >= 400:
+            error = http_refusal(resp.status, resp.text or "", request.raw_path, resp.headers.get("Allow"))
+            target = request.path or request.raw_path  # `CONNECT host:port` has no path
+            self._gateway.journal(Head(request.method, target, tuple(request.headers.items())).request(), error)
+            resp = _answer(error)
+        return await super().finish_response(request, resp, start_time)
 
     async def _refuse(self, request: web.BaseRequest) -> web.StreamResponse:
         """The one answer of a connection over the cap."""
