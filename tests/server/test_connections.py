@@ -149,6 +149,8 @@ def test_a_connection_over_the_cap_gets_503_in_the_envelope_and_is_journaled(
     assert raised.value.body["code"] == "too_many_connections"  # type: ignore[index]
     answer = _once_served(gateway)  # the held connections closed: served again
     assert answer.status == 200
+    for _ in range(10):  # and every closed connection gave its place back
+        assert exchange(gateway.port, MODELS_HEAD + b"Connection: close\r\n\r\n").status == 200
     calls = journal(gateway.port, session=session)
     assert [(c["method"], c["path"], c["status"], c["response"]["error"]["code"]) for c in calls] == [
         ("POST", "/v1/chat/completions", 503, "too_many_connections")
