@@ -84,8 +84,10 @@ def main() -> int:
             load = subprocess.Popen(
                 run.pinned(
                     options.load_cpu,
-                    ["wrk", "-t1", f"-c{options.connections}", f"-d{round(seconds) + 2}s", "-s", str(run.LUA)]
-                    + [f"http://127.0.0.1:{port}{run.CHAT_PATH}"],
+                    [
+                        *("wrk", "-t1", f"-c{options.connections}", f"-d{round(seconds) + 2}s", "-s", str(run.LUA)),
+                        f"http://127.0.0.1:{port}{run.CHAT_PATH}",
+                    ],
                 ),
                 env={**os.environ, "BENCH_STREAM": "1" if stream else "0"},
                 stdout=subprocess.DEVNULL,
