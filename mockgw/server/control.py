@@ -230,9 +230,8 @@ async def list_problems(request: web.Request) -> web.Response:
 async def list_sessions(request: web.Request) -> web.Response:
     """Every session the server knows (by its state or its kept calls), with its call and problem counts."""
     state = request.app[STATE]
-    calls: dict[str, int] = {}
-    for call in state.journal.calls():
-        calls[call.session] = calls.get(call.session, 0) + 1
+    state.sessions.sweep()  # a session idle too long is not listed, even when no new session came to drop it
+    calls = state.journal.session_counts()
     names = sorted({*state.sessions, *calls})
     return _json(
         {
