@@ -350,9 +350,10 @@ class Journal:
     def __iter__(self) -> Iterator[Call]:
         return iter(self.calls())
 
-    def query(self, where: CallFilter) -> list[Call]:
-        """The calls `where` accepts, oldest first; with a limit, only the newest calls are looked at."""
-        entries = self.entries(where.session)
+    def query(self, where: CallFilter, after: int | None = None, before: int | None = None) -> list[Call]:
+        """The calls `where` accepts (numbered after `after` and before `before`), oldest first; with a limit, only
+        the newest calls are looked at."""
+        entries = self.entries(where.session, after, before)
         if not where.limit:
             return [call for call in (entry.call() for entry in entries) if where.accepts(call)]
         found: list[Call] = []

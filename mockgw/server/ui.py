@@ -19,6 +19,7 @@ from mockgw.faults import catalogue as faults
 from mockgw.fixtures import scenarios
 from mockgw.gateway.bodies import loads_strict
 from mockgw.journal.calls import Call, CallFilter
+from mockgw.server import trim
 from mockgw.server.inject import HOLDS
 from mockgw.server.keys import CALL_LISTENERS, STATE
 from mockgw.ui import export, listing
@@ -280,7 +281,10 @@ async def reset(request: web.Request) -> web.Response:
     payload = await _action_body(request)
     if isinstance(payload, web.Response):
         return payload
-    request.app[STATE].reset(str(payload.get("session") or ""))
+    state = request.app[STATE]
+    before = trim.footprint(state)
+    state.reset(str(payload.get("session") or ""))
+    trim.after_freeing(state, before)
     for event in request.app[CALL_LISTENERS]:
         event.set()
     return _json({"reset": True})
