@@ -22,6 +22,7 @@ from mockgw.journal.calls import CallFilter, Entry, Journal
 
 CHUNK_BYTES = 256 * 1024  # an answer bigger than this is streamed (chunked transfer) as it is made
 SLICE_S = 0.005  # the loop gets its turn at least this often while calls are made and serialised
+TURN_S = 0.001  # and its turn lasts this long: an arriving request needs several loop iterations to be answered
 
 
 def cursor(request: web.Request, name: str) -> int | ApiError | None:
@@ -45,7 +46,7 @@ class Slicer:
 
     async def tick(self) -> None:
         if time.perf_counter() - self.since >= SLICE_S:
-            await asyncio.sleep(0)
+            await asyncio.sleep(TURN_S)
             self.since = time.perf_counter()
 
 
@@ -58,14 +59,17 @@ class JsonWriter:
         self.response: web.StreamResponse | None = None
 
     async def add(self, data: bytes) -> None:
-        self.buffer += data
-        if len(self.buffer) >= CHUNK_BYTES:
-            if self.response is None:
-                self.response = web.StreamResponse(headers={"Content-Type": "application/json"})
-                self.response.enable_chunked_encoding()
-                await self.response.prepare(self.request)
+        if len(self.buffer) + len(data) < CHUNK_BYTES:
+            self.buffer += data
+            return
+        if self.response is None:
+            self.response = web.StreamResponse(headers={"Content-Type": "application/json"})
+            self.response.enable_chunked_encoding()
+            await self.response.prepare(self.request)
+        if self.buffer:
             await self.response.write(bytes(self.buffer))  # waits while the client is slow to read (backpressure)
             self.buffer.clear()
+        await self.response.write(data)  # a big call as it is, not copied into the buffer first
 
     async def finish(self) -> web.StreamResponse:
         if self.response is None:
@@ -117,10 +121,12 @@ async def answer(
     first = True
     for entry in entries:
         call = entry.call()
+        await slicer.tick()  # a big call takes milliseconds to make, and as many to serialise
         if not chosen and not where.accepts(call):
-            await slicer.tick()
             continue
-        await writer.add((b"" if first else b",") + dumps_compact(call.to_json()))
+        if not first:
+            await writer.add(b",")
+        await writer.add(dumps_compact(call.to_json()))
         first = False
         await slicer.tick()
     await writer.add(b'],"held":' + dumps_compact(list(held)))
