@@ -7,8 +7,11 @@ be (the RSS of a `mockgw serve` process), and the work of a read as the calls it
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
+import subprocess
+import sys
 import threading
 import time
 import urllib.parse
@@ -237,39 +240,63 @@ def test_the_journal_is_read_page_by_page(gateway_factory: Callable[..., MockGat
     assert "call-12" in wrong.error["message"]
 
 
-def test_health_answers_within_100_ms_while_a_full_journal_is_read(tmp_path: Path) -> None:
-    """Four 3.9 MB bodies and 2,000 other calls: the read is ~50 MB of JSON, made and sent call by call.
+class LoopHeld:
+    """The longest the server's loop went without a turn for a 2 ms timer, in the loop thread's CPU time: the work
+    that held it, whatever the scheduler did to the process meanwhile."""
 
-    The bound is 100 ms plus the slowest of 20 health checks of the idle server just before: CI runs this on two
-    busy cores, where the scheduler alone can delay an answer by tens of milliseconds; what is measured is that
-    the read itself never holds the server (it held it for 28 s before)."""
-    with served(tmp_path, "journal_limit: 5000\n") as (port, _):
-        connection = Connection(port)
-        for index in range(4):
-            connection.send("POST", "/v1/chat/completions", hello(f"{index}" + "y" * 3_900_000))
-        for index in range(2000):
-            connection.send("POST", "/v1/chat/completions", hello(f"small {index}"))
+    def __init__(self, gateway: MockGateway) -> None:
+        self.longest_ms = 0.0
+        self.running = True
+        self.task = gateway.run_in_loop(lambda: asyncio.ensure_future(self.watch()))
 
-        def health_ms() -> float:
-            started = time.perf_counter()
-            assert request(port, "GET", "/__mockgw/health", key=None).status == 200
-            return (time.perf_counter() - started) * 1000
+    async def watch(self) -> None:
+        while self.running:
+            cpu = time.thread_time()
+            await asyncio.sleep(0.002)
+            self.longest_ms = max(self.longest_ms, (time.thread_time() - cpu) * 1000)
 
-        idle = max(health_ms() for _ in range(20))
-        read: dict[str, Any] = {}
 
-        def read_all() -> None:
-            read["body"] = Connection(port).send("GET", "/__mockgw/calls")
+READER = "import sys, urllib.request; sys.stdout.buffer.write(urllib.request.urlopen(sys.argv[1], timeout=300).read())"
 
-        reader = threading.Thread(target=read_all)
-        reader.start()
-        during = []
-        while reader.is_alive():
-            during.append(health_ms())
-            time.sleep(0.01)
-        reader.join()
-        connection.close()
-    calls = json.loads(read["body"])["calls"]
+
+def test_health_answers_within_100_ms_while_a_full_journal_is_read(gateway_factory: Callable[..., MockGateway]) -> None:
+    """Four 3.9 MB bodies and 2,000 other calls: the read is ~50 MB of JSON, made and sent call by call (it held the
+    server for 28 s before).
+
+    The bound of 100 ms is asserted on the loop's own CPU time (`LoopHeld`): CI runs this on two busy cores, where the
+    scheduler alone can keep a process off the CPU for longer than that, so wall-clock checks of `/__mockgw/health`
+    would fail for reasons that are not mockgw's. They are still made, from outside (the reader is another process,
+    so that it does not compete with them for the interpreter): every one is answered, half of them within 100 ms
+    plus the slowest of 20 checks of the idle server, and none after a second."""
+    gateway = gateway_factory(journal_limit=5000)
+    port = gateway.port
+    connection = Connection(port)
+    for index in range(4):
+        connection.send("POST", "/v1/chat/completions", hello(f"{index}" + "y" * 3_900_000))
+    for index in range(2000):
+        connection.send("POST", "/v1/chat/completions", hello(f"small {index}"))
+    connection.close()
+
+    def health_ms() -> float:
+        started = time.perf_counter()
+        assert request(port, "GET", "/__mockgw/health", key=None).status == 200
+        return (time.perf_counter() - started) * 1000
+
+    idle = max(health_ms() for _ in range(20))
+    held = LoopHeld(gateway)
+    reader = subprocess.Popen([sys.executable, "-c", READER, f"{gateway.url}/__mockgw/calls"], stdout=subprocess.PIPE)
+    body: list[bytes] = []
+    read = threading.Thread(target=lambda: body.append(reader.communicate()[0]))
+    read.start()
+    checks = []
+    while read.is_alive():
+        checks.append(health_ms())
+        time.sleep(0.01)
+    read.join()
+    held.running = False
+    calls = json.loads(body[0])["calls"]
     assert len(calls) == 2004 and calls[3]["last_user_message"].endswith("y" * 1000)
-    assert len(during) >= 3, "the read ended before the health checks could overlap it"
-    assert max(during) < 100 + idle, f"health took {max(during):.0f} ms during the read (idle: {idle:.0f} ms)"
+    assert held.longest_ms < 100, f"the loop was held for {held.longest_ms:.0f} ms of CPU"
+    assert len(checks) >= 3, "the read ended before the health checks could overlap it"
+    assert sorted(checks)[len(checks) // 2] < 100 + idle, (checks, idle)
+    assert max(checks) < 1000, (checks, idle)
