@@ -22,7 +22,7 @@ S = TypeVar("S")
 
 
 class Sessions(Generic[S]):
-    """Session name -> its state, ordered by last use; `get` makes a missing one (dropping the stale ones first)."""
+    """Session name -> its state, ordered by last use; `use` makes a missing one (dropping the stale ones first)."""
 
     def __init__(
         self,
@@ -41,7 +41,7 @@ class Sessions(Generic[S]):
         self._on_drop = on_drop
         self.dropped = 0  # sessions dropped as stale, for the docs' "how many" and the tests
 
-    def get(self, name: str) -> S:
+    def use(self, name: str) -> S:
         """The session's state, marked as just used (made when missing)."""
         states = self._states
         found = states.get(name)

@@ -88,7 +88,7 @@ class GatewayState:
 
     def session(self, name: str) -> SessionState:
         """The session's state, marked as used (made when missing; stale sessions are dropped then)."""
-        return self.sessions.get(name)
+        return self.sessions.use(name)
 
     def fixtures(self, session: str) -> list[Fixture]:
         """The file fixtures, then the session's run-time ones, in load order."""

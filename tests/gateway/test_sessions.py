@@ -119,7 +119,7 @@ def test_the_table_is_o1_per_use() -> None:
     clock = Clock()
     sessions: Sessions[dict[str, int]] = Sessions(dict, limit=100, idle_s=3600, clock=clock)
     for index in range(100_000):
-        sessions.get(f"s{index}")["n"] = index
+        sessions.use(f"s{index}")["n"] = index
         clock.now += 0.001
     assert len(sessions) == 100
     assert sessions.dropped == 100_000 - 100
