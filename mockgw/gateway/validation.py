@@ -54,7 +54,7 @@ COMPRESS_BRANCHES: Mapping[str, str] = {
 }
 
 # The request headers the OpenAPI types, with the values it allows (a boolean header is `true` or `false`).
-# tests/gateway/test_header_rules.py checks this table against the vendored OpenAPI document.
+# tests/gateway/test_spec_rules.py checks this table against the vendored OpenAPI document.
 HEADER_VALUES: Mapping[str, tuple[str, ...]] = {
     "x-edgee-debug": ("true", "false"),
     "x-edgee-compression-model": ("claude", "opencode", "cursor", "codex"),
@@ -316,9 +316,9 @@ class Validators:
     def __init__(self, schemas: Mapping[str, Mapping[str, Any]]) -> None:
         self._schemas = {kind: dict(schema) for kind, schema in schemas.items()}
         self._compiled = {kind: jsonschema_rs.Draft202012Validator(schema) for kind, schema in self._schemas.items()}
-        # /v1/compress auto-detects the body's format (its description) and reads it as that format, so a body is
-        # checked against the detected format's schema (an Anthropic body valid only as chat is refused, and the
-        # message names what is wrong in that format, not in whichever branch of the anyOf failed last).
+        # /v1/compress accepts a body valid in any of the three formats (the OpenAPI's anyOf) and auto-detects
+        # which one it is (its description): a refused body is explained in the detected format's terms, not in
+        # whichever branch of the anyOf failed last.
         for kind, schema in list(self._schemas.items()):
             if kind == COMPRESS_KIND:
                 for fmt, name in COMPRESS_BRANCHES.items():
@@ -342,11 +342,12 @@ class Validators:
 
     def check(self, kind: str, body: Any) -> ApiError | None:
         """`None` if `body` is valid for `kind`, else a 400 `invalid_request` naming the most useful one."""
-        if kind == COMPRESS_KIND and isinstance(body, dict) and f"{kind}#chat" in self._compiled:
-            kind = f"{kind}#{detect_format(body)}"
         validator = self._compiled[kind]
         if validator.is_valid(body):
             return None
+        branch = f"{kind}#{detect_format(body)}" if isinstance(body, dict) else ""
+        if branch in self._compiled and not self._compiled[branch].is_valid(body):
+            kind, validator = branch, self._compiled[branch]
         schema = self._schemas[kind]
         violations = _violations(validator, schema, body)
         if not violations:  # pragma: no cover - is_valid and iter_errors disagree
