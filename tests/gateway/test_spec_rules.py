@@ -1,4 +1,4 @@
-"""Rules beyond the request schemas: the typed headers (the table agrees with the OpenAPI) and /v1/compress's messages."""
+"""Rules beyond the request schemas: the typed headers (as the OpenAPI types them) and /v1/compress's messages."""
 
 from __future__ import annotations
 
