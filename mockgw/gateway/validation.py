@@ -54,7 +54,7 @@ COMPRESS_BRANCHES: Mapping[str, str] = {
 }
 
 # The request headers the OpenAPI types, with the values it allows (a boolean header is `true` or `false`).
-# tests/gateway/test_spec_rules.py checks this table against the vendored OpenAPI document.
+# tests/gateway/test_header_rules.py checks this table against the vendored OpenAPI document.
 HEADER_VALUES: Mapping[str, tuple[str, ...]] = {
     "x-edgee-debug": ("true", "false"),
     "x-edgee-compression-model": ("claude", "opencode", "cursor", "codex"),
@@ -313,19 +313,26 @@ def _violations(validator: Any, schema: Mapping[str, Any], body: Any) -> list[_V
 class Validators:
     """Request schemas compiled once; `check` turns a body into `None` or one 400 `ApiError`."""
 
-    def __init__(self, schemas: Mapping[str, Mapping[str, Any]]) -> None:
+    def __init__(self, schemas: Mapping[str, Mapping[str, Any]], lazy: Iterable[str] = ()) -> None:
+        """`schemas` compiled now; the packaged schemas named in `lazy` when first used (a server compiles only the
+        schemas of the endpoints it is asked for: start-up, docs/bench.md)."""
         self._schemas = {kind: dict(schema) for kind, schema in schemas.items()}
         self._compiled = {kind: jsonschema_rs.Draft202012Validator(schema) for kind, schema in self._schemas.items()}
+        self._kinds = tuple(dict.fromkeys((*self._compiled, *lazy)))
+        for kind in list(self._schemas):
+            self._add_branches(kind)
+
+    def _add_branches(self, kind: str) -> None:
         # /v1/compress accepts a body valid in any of the three formats (the OpenAPI's anyOf) and auto-detects
         # which one it is (its description): a refused body is explained in the detected format's terms, not in
         # whichever branch of the anyOf failed last.
-        for kind, schema in list(self._schemas.items()):
-            if kind == COMPRESS_KIND:
-                for fmt, name in COMPRESS_BRANCHES.items():
-                    branch = {k: v for k, v in schema.items() if k not in ("anyOf", "title", "description")}
-                    branch["$ref"] = f"#/$defs/{name}"
-                    self._schemas[f"{kind}#{fmt}"] = branch
-                    self._compiled[f"{kind}#{fmt}"] = jsonschema_rs.Draft202012Validator(branch)
+        if kind == COMPRESS_KIND:
+            schema = self._schemas[kind]
+            for fmt, name in COMPRESS_BRANCHES.items():
+                branch = {k: v for k, v in schema.items() if k not in ("anyOf", "title", "description")}
+                branch["$ref"] = f"#/$defs/{name}"
+                self._schemas[f"{kind}#{fmt}"] = branch
+                self._compiled[f"{kind}#{fmt}"] = jsonschema_rs.Draft202012Validator(branch)
 
     @classmethod
     def load(cls, kinds: Iterable[str] = REQUEST_KINDS) -> Validators:
@@ -338,14 +345,25 @@ class Validators:
 
     @property
     def kinds(self) -> tuple[str, ...]:
-        return tuple(kind for kind in self._compiled if "#" not in kind)
+        return self._kinds
+
+    def _validator(self, kind: str) -> Any:
+        validator = self._compiled.get(kind)
+        if validator is None:
+            if kind not in self._kinds:
+                raise KeyError(kind)
+            # two threads may compile the same schema once each: the same validator, either is kept
+            self._schemas[kind] = load_schema(kind)
+            self._add_branches(kind)
+            validator = self._compiled[kind] = jsonschema_rs.Draft202012Validator(self._schemas[kind])
+        return validator
 
     def check(self, kind: str, body: Any) -> ApiError | None:
         """`None` if `body` is valid for `kind`, else a 400 `invalid_request` naming the most useful one."""
-        validator = self._compiled[kind]
+        validator = self._validator(kind)
         if validator.is_valid(body):
             return None
-        branch = f"{kind}#{detect_format(body)}" if isinstance(body, dict) else ""
+        branch = f"{kind}#{detect_format(body)}" if kind == COMPRESS_KIND and isinstance(body, dict) else ""
         if branch in self._compiled and not self._compiled[branch].is_valid(body):
             kind, validator = branch, self._compiled[branch]
         schema = self._schemas[kind]
@@ -358,7 +376,7 @@ class Validators:
 
     def messages(self, kind: str, body: Any) -> list[str]:
         """Every violation of `body` against `kind`, as messages (empty when valid)."""
-        validator = self._compiled[kind]
+        validator = self._validator(kind)
         if validator.is_valid(body):
             return []
         schema = self._schemas[kind]
@@ -395,4 +413,4 @@ def check_response(kind: str, body: Any) -> list[str]:
 
 @functools.cache
 def _load_cached(kinds: tuple[str, ...]) -> Validators:
-    return Validators({kind: load_schema(kind) for kind in kinds})
+    return Validators({}, lazy=kinds)
