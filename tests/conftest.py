@@ -11,6 +11,7 @@ import pytest
 from hypothesis import settings
 
 from mockgw.gateway.config import Settings
+from mockgw.handle import MockgwHandle, RemoteServer
 from mockgw.server.runner import MockGateway
 
 API_KEY = "sk-edgee-test-key"
@@ -41,3 +42,9 @@ def gateway_factory() -> Iterator[Callable[..., MockGateway]]:
 def gateway(gateway_factory: Callable[..., MockGateway]) -> MockGateway:
     """A gateway with the bundled fixtures folder loaded."""
     return gateway_factory(fixtures=("fixtures",))
+
+
+def handle_on(gateway: MockGateway, session: str = "") -> MockgwHandle:
+    """The product's own handle on a session of `gateway`, driving it through the control endpoint as a remote
+    server (so the journal a test reads has gone through its JSON, like a CI job's)."""
+    return MockgwHandle(RemoteServer(gateway.url), session)

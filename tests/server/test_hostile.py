@@ -24,8 +24,7 @@ import openai
 import pytest
 
 from mockgw.server.runner import MockGateway
-from tests.conftest import API_KEY
-from tests.support.control_client import control
+from tests.conftest import API_KEY, handle_on
 
 USER: list[Any] = [{"role": "user", "content": "hi"}]
 
@@ -250,7 +249,8 @@ def test_hostile_generation_is_bounded(shared_gateway: Served, extras: dict[str,
 def test_a_catastrophic_fixture_regex_fails_fast_and_is_a_problem(gateway_factory: Callable[..., MockGateway]) -> None:
     gateway = gateway_factory()
     fixture = {"name": "backtracker", "match": {"last_user_message": {"regex": "^(a+)+$"}}, "reply": {"content": "x"}}
-    control(gateway, "POST", "fixtures", fixture)
+    mockgw = handle_on(gateway)
+    mockgw.add(fixture)
     client = openai.OpenAI(base_url=gateway.base_url, api_key=API_KEY, max_retries=0, timeout=10)
     started = time.perf_counter()
     completion = client.chat.completions.create(
@@ -261,6 +261,6 @@ def test_a_catastrophic_fixture_regex_fails_fast_and_is_a_problem(gateway_factor
     # ~15 ms on an idle machine (the search gets 10 ms of CPU); without the limit it would not end in a lifetime.
     # The bound is loose because the suite shares two cores with other processes (CPU time is not wall time).
     assert elapsed < 0.5, f"answered after {elapsed * 1000:.0f} ms"
-    (problem,) = control(gateway, "GET", "problems")["problems"]
+    (problem,) = mockgw.problems()
     assert "'^(a+)+$' ran out of its 10 ms" in problem
     assert "10001 characters" in problem
