@@ -31,6 +31,7 @@ from mockgw.core.errors import MockgwError
 from mockgw.fixtures.load import parse_document
 from mockgw.gateway.config import CONFIG_SCHEMA, read_config
 from tests.support.docblocks import Block, Command, blocks, commands
+from tests.support.lean_pytest import LEAN
 
 REPO = Path(__file__).resolve().parents[2]
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -86,6 +87,8 @@ class Reader:
         self.status = 0
         self.stale: list[tuple[str, str]] = []  # (what the page shows, what was printed) for DOCS_UPDATE
         self.env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": str(REPO)}
+        # the page's pytest runs (its test files, `$ pytest` and the commands `mockgw verdict` judges) as a reader's
+        self.env["PYTEST_ADDOPTS"] = " ".join([*LEAN, self.env.get("PYTEST_ADDOPTS", "")]).strip()
 
     def close(self) -> None:
         for server in self.servers:
@@ -206,12 +209,7 @@ class Reader:
         """A test file of the page, run by pytest with the mockgw plugin, as the reader would."""
         (self.folder / name).write_text(self.local(block.text, start=False))
         argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "asyncio_mode=strict", name]
-        # The reader's pytest finds mockgw's plugin by its entry point (tests/cli/test_install.py proves that in a
-        # fresh venv). This venv also holds the plugins of hypothesis, langsmith, anyio...: loading them all cost
-        # ~2 s of CPU per run, so a page's tests get only the plugins a reader of the page installs.
-        argv[3:3] = ["-p", "mockgw.plugin", "-p", "pytest_asyncio.plugin"]
-        env = {**self.env, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-        done = subprocess.run(argv, cwd=self.folder, env=env, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(argv, cwd=self.folder, env=self.env, capture_output=True, text=True, timeout=300)
         return [] if done.returncode == 0 else [f"pytest {name} failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}"]
 
     def _console(self, block: Block) -> list[str]:
