@@ -14,25 +14,18 @@ reach it two ways:
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 
 from mockgw.core.errors import ApiError
-from mockgw.core.names import CONTROL_PREFIX
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 STATE_CHANGING = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 FORM_TYPES = frozenset(("application/x-www-form-urlencoded", "multipart/form-data", "text/plain"))
-
-
-def _is_control(path: str) -> bool:
-    if path.startswith(CONTROL_PREFIX + "/"):
-        return True
-    return path.startswith("/s/") and f"{CONTROL_PREFIX}/" in path
 
 
 def _host_allowed(host: str, allowed: frozenset[str]) -> bool:
@@ -96,15 +89,20 @@ def refusal(request: web.Request, allowed: frozenset[str]) -> web.Response | Non
     return None
 
 
-def middleware(allowed_hosts: frozenset[str]) -> Middleware:
-    """An aiohttp middleware applying `refusal` to the control routes (the API routes are not guarded)."""
+ALLOWED_HOSTS: web.AppKey[frozenset[str]] = web.AppKey("guard_allowed_hosts", frozenset)
 
-    @web.middleware
-    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if _is_control(request.path):
-            refused = refusal(request, allowed_hosts)
-            if refused is not None:
-                return refused
+
+def guarded(handler: Handler) -> Handler:
+    """`handler` behind `refusal`: every control route is registered through this (the API routes are not guarded).
+
+    A wrapper per control route rather than an aiohttp middleware: a middleware runs on every API request too
+    (docs/bench.md). The server's own host name is read from `app[ALLOWED_HOSTS]`."""
+
+    @functools.wraps(handler)
+    async def guard(request: web.Request) -> web.StreamResponse:
+        refused = refusal(request, request.app[ALLOWED_HOSTS])
+        if refused is not None:
+            return refused
         return await handler(request)
 
     return guard
