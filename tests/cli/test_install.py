@@ -16,6 +16,8 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+from tests.conftest import network_env
+
 REPO = Path(__file__).resolve().parents[2]
 PIP = ["-m", "pip", "--disable-pip-version-check", "--quiet"]
 
@@ -34,7 +36,8 @@ def test_answers(mockgw):
 
 
 def _run(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=600, check=False)
+    argv = [str(a) for a in args]
+    result = subprocess.run(argv, cwd=cwd, env=network_env(), capture_output=True, text=True, timeout=600, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     return result
 
