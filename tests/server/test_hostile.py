@@ -7,7 +7,6 @@ with the openai SDK as a client would send them, plus more of the same families.
 
 from __future__ import annotations
 
-import resource
 import threading
 import time
 import urllib.request
@@ -19,7 +18,7 @@ import pytest
 
 from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY, handle_on
-from tests.support.serve import Served, served
+from tests.support.serve import Served, rss_mib, served
 
 USER: list[Any] = [{"role": "user", "content": "hi"}]
 
@@ -107,11 +106,6 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
         "ok",
     ),
 ]
-
-
-def rss_mib(server: Served) -> float:
-    with open(f"/proc/{server.pid}/statm") as statm:
-        return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
 
 
 class _Prober:

@@ -21,7 +21,11 @@ class Served:
 
     url: str
     line: str
-    pid: int
+    process: subprocess.Popen[str]
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
 
     @property
     def port(self) -> int:
@@ -51,7 +55,7 @@ def served(*args: str, cwd: Path | None = None) -> Iterator[Served]:
         line = process.stdout.readline().rstrip("\n")
         found = URL_LINE.search(line)
         assert found, (line, process.stderr.read() if process.poll() is not None else "")  # type: ignore[union-attr]
-        yield Served(found.group(1), line, process.pid)
+        yield Served(found.group(1), line, process)
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -69,3 +73,18 @@ def mockgw_serve(*args: str, cwd: Path | None = None) -> Iterator[str]:
     """`served(...)`, for the tests that need only the server's root URL."""
     with served(*args, cwd=cwd) as server:
         yield server.url
+
+
+@contextmanager
+def mockgw_process(*args: str, cwd: Path | None = None) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`served(...)`, yielding the root URL and the process (for its memory)."""
+    with served(*args, cwd=cwd) as server:
+        yield server.url, server.process
+
+
+def rss_mib(process: subprocess.Popen[str] | Served) -> float:
+    """The process's resident memory, in MiB (Linux)."""
+    for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS line")
