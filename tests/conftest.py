@@ -16,7 +16,7 @@ import pytest
 from hypothesis import settings
 
 from mockgw.gateway.config import Settings
-from mockgw.handle import MockgwHandle, RemoteServer
+from mockgw.handle import LocalServer, MockgwHandle, RemoteServer
 from mockgw.server.runner import MockGateway
 
 API_KEY = "sk-edgee-test-key"
@@ -83,3 +83,19 @@ def handle_on(gateway: MockGateway, session: str = "") -> MockgwHandle:
     """The product's own handle on a session of `gateway`, driving it through the control endpoint as a remote
     server (so the journal a test reads has gone through its JSON, like a CI job's)."""
     return MockgwHandle(RemoteServer(gateway.url), session)
+
+
+@pytest.fixture(scope="session")
+def shared_server() -> Iterator[LocalServer]:
+    """One in-process gateway with default settings, for the tests that each work in a session of their own."""
+    server = LocalServer.start(Settings(port=0))
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def session_handle(shared_server: LocalServer, request: pytest.FixtureRequest) -> MockgwHandle:
+    """The handle of a session of the shared server named after the test, reset: a fresh gateway, as a test sees it."""
+    handle = MockgwHandle(shared_server, re.sub(r"[^A-Za-z0-9._-]+", "-", request.node.name)[:60])
+    handle.reset()
+    return handle

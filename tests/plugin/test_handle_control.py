@@ -4,28 +4,19 @@ test already holds, scoped to its session, the same for a server in this process
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import openai
 import pytest
 
 from mockgw import MockgwHandle
 from mockgw.core.errors import MockgwError
-from mockgw.gateway.config import Settings
 from mockgw.handle import LocalServer, RemoteServer
 from tests.conftest import API_KEY
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LocalServer]:
-    started = LocalServer.start(Settings(port=0))
-    yield started
-    started.close()
-
-
 @pytest.mark.parametrize("where", ["local", "remote"])
-def test_a_held_answer_is_listed_and_released_in_the_handles_session(server: LocalServer, where: str) -> None:
-    target = server if where == "local" else RemoteServer(server.url)
+def test_a_held_answer_is_listed_and_released_in_the_handles_session(shared_server: LocalServer, where: str) -> None:
+    target = shared_server if where == "local" else RemoteServer(shared_server.url)
     mockgw, other = MockgwHandle(target, f"held-{where}"), MockgwHandle(target, f"other-{where}")
     mockgw.add({"name": "slow", "reply": {"content": "finally", "hold": True}})
     client = openai.OpenAI(base_url=mockgw.url, api_key=API_KEY, max_retries=0)
@@ -47,11 +38,11 @@ def test_a_held_answer_is_listed_and_released_in_the_handles_session(server: Loc
     assert mockgw.last_call.delivered["released_by"] == "release"
 
 
-def test_a_refused_control_request_raises_with_the_status_and_the_servers_error(server: LocalServer) -> None:
-    mockgw = MockgwHandle(server, "clock")
+def test_a_refused_control_request_raises_with_the_status_and_the_servers_error(shared_server: LocalServer) -> None:
+    mockgw = MockgwHandle(shared_server, "clock")
     with pytest.raises(MockgwError) as refused:
         mockgw.control("PUT", "/clock", {"now": "next tuesday"})
     message = str(refused.value)
-    assert f"mockgw at {server.url}: PUT /__mockgw/clock answered 400: " in message
+    assert f"mockgw at {shared_server.url}: PUT /__mockgw/clock answered 400: " in message
     assert '"param":"now"' in message.replace(" ", "")
     assert mockgw.control("PUT", "/clock", {"now": None})["fixed"] is False
