@@ -214,9 +214,10 @@ class LocalServer:
 class RemoteServer:
     """An already running `mockgw serve`, driven through its control endpoint."""
 
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, timeout: float = 10.0, control_token: str | None = None) -> None:
         self._url = url.rstrip("/")
         self.timeout = timeout
+        self.control_token = control_token  # sent as `Authorization: Bearer` when the server requires one
 
     @property
     def url(self) -> str:
@@ -230,6 +231,8 @@ class RemoteServer:
         data = None if payload is None else json.dumps(payload).encode()
         request = urllib.request.Request(f"{self._url}{CONTROL_PREFIX}{path}", data=data, method=method)
         request.add_header(SESSION_HEADER, session)
+        if self.control_token:
+            request.add_header("Authorization", f"Bearer {self.control_token}")
         if data is not None:
             request.add_header("Content-Type", "application/json")
         try:

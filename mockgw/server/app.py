@@ -272,7 +272,10 @@ async def session_api(request: web.Request) -> web.StreamResponse:
 def make_app(state: GatewayState) -> web.Application:
     """The aiohttp application: the control routes under /__mockgw/, everything else through `api`."""
     allowed = frozenset({state.settings.host.lower()})  # beside loopback names and IP literals (server/guard.py)
-    app = web.Application(client_max_size=state.settings.max_body_bytes + 1, middlewares=[guard.middleware(allowed)])
+    app = web.Application(
+        client_max_size=state.settings.max_body_bytes + 1,
+        middlewares=[guard.middleware(allowed, state.settings.control_token)],
+    )
     app[STATE] = state
     app[CALL_LISTENERS] = []
     inject.setup(app)

@@ -23,6 +23,7 @@ from aiohttp.typedefs import Middleware
 
 from mockgw.core.errors import ApiError
 from mockgw.core.names import CONTROL_PREFIX
+from mockgw.gateway import control_access
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 STATE_CHANGING = frozenset(("POST", "PUT", "PATCH", "DELETE"))
@@ -96,13 +97,43 @@ def refusal(request: web.Request, allowed: frozenset[str]) -> web.Response | Non
     return None
 
 
-def middleware(allowed_hosts: frozenset[str]) -> Middleware:
-    """An aiohttp middleware applying `refusal` to the control routes (the API routes are not guarded)."""
+def token_refusal(request: web.Request, token: str) -> web.Response | None:
+    """The 401 a control request without the control token gets (control_access decides), the inspector's
+    `?token=` sign-in (a redirect that sets its cookie), or None when it may go through."""
+    path = request.path
+    access = control_access.decide(
+        token,
+        path[path.find(CONTROL_PREFIX + "/") :],
+        request.method,
+        request.headers.get("Authorization"),
+        request.cookies.get(control_access.cookie_name(token)),
+        request.query.get(control_access.TOKEN_QUERY),
+    )
+    if access.error is not None:
+        error = access.error
+        return web.Response(
+            status=error.status, body=error.body(), content_type="application/json", headers=error.headers
+        )
+    if access.redirect:  # the token leaves the address bar (and the history) at once; the cookie carries it
+        query = {k: v for k, v in request.query.items() if k != control_access.TOKEN_QUERY}
+        answer = web.Response(status=303, headers={"Location": str(request.rel_url.with_query(query))})
+        answer.set_cookie(
+            control_access.cookie_name(token), token, path=CONTROL_PREFIX, httponly=True, samesite="Strict"
+        )
+        return answer
+    return None
+
+
+def middleware(allowed_hosts: frozenset[str], token: str | None = None) -> Middleware:
+    """An aiohttp middleware applying `refusal` (and the control token, when there is one) to the control
+    routes (the API routes are not guarded)."""
 
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         if _is_control(request.path):
             refused = refusal(request, allowed_hosts)
+            if refused is None and token is not None:
+                refused = token_refusal(request, token)
             if refused is not None:
                 return refused
         return await handler(request)
