@@ -17,6 +17,9 @@ MIN_INTERVAL_S = 0.005
 # runner), or another thread held the interpreter (the test's own, when the server runs in the test's process).
 # Those are logged, not reported: a test must not fail because its machine was busy.
 CPU_SHARE = 0.5
+# A step caught importing a module is not counted either: mockgw loads generation on its first generated answer
+# (and pytest's assertion rewriting makes that import slow in a test process). It happens once per process, it is
+# not something a request can make the server do again, and a test must not fail because it came first.
 
 
 def heartbeat_interval(threshold_s: float) -> float:
@@ -38,11 +41,13 @@ class Stall:
     threshold_ms: float
     request: str | None = None  # "POST /v1/chat/completions (call-12, session 'a')", when one was running
     where: str | None = None  # the step, from the loop thread's stack when the watchdog looked
+    importing: bool = False  # the loop's thread was importing a module when the watchdog looked
 
     @property
     def counts(self) -> bool:
         """A problem (mockgw's own work held the loop), not only a busy machine."""
-        return self.held_ms > self.threshold_ms and self.cpu_ms >= CPU_SHARE * self.threshold_ms
+        held = self.held_ms > self.threshold_ms and self.cpu_ms >= CPU_SHARE * self.threshold_ms
+        return held and not self.importing
 
     def text(self) -> str:
         """The problem's text (and the log line): how long, by what, where."""

@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
@@ -35,12 +36,13 @@ PACKAGE = str(Path(__file__).resolve().parents[1])  # mockgw's own frames are th
 class _Caught:
     """What the watchdog thread saw while the loop was held (one per late heartbeat)."""
 
-    __slots__ = ("beat", "call", "finished", "request", "where")
+    __slots__ = ("beat", "call", "finished", "importing", "request", "where")
 
-    def __init__(self, beat: float, request: web.Request | None, where: str | None) -> None:
+    def __init__(self, beat: float, request: web.Request | None, frame: FrameType | None) -> None:
         self.beat = beat  # the heartbeat it was late after
         self.request = request
-        self.where = where
+        self.where = _step(frame)
+        self.importing = _importing(frame)
         self.finished = False  # the request's handler has returned (its call is journaled, if it is an API call)
         self.call: int | None = None
 
@@ -50,6 +52,15 @@ def _where(frame: FrameType) -> str:
     if name.startswith(PACKAGE):
         name = "mockgw" + name[len(PACKAGE) :]
     return f"{name}:{frame.f_lineno} in {frame.f_code.co_name}"
+
+
+def _importing(frame: FrameType | None) -> bool:
+    """Whether the stack is inside an import (a module's first load: once per process, gateway/stalls.py)."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _step(frame: FrameType | None) -> str | None:
@@ -119,9 +130,15 @@ class Watchdog:
     def _settle(self, late: float, cpu: float) -> None:
         caught = self._caught if self._caught is not None and self._caught.beat == self._beat else None
         self._caught = None
-        stall = Stall(late * 1000, cpu * 1000, self.threshold * 1000, where=caught.where if caught else None)
+        stall = Stall(
+            late * 1000,
+            cpu * 1000,
+            self.threshold * 1000,
+            where=caught.where if caught else None,
+            importing=caught.importing if caught else False,
+        )
         if not stall.counts:
-            LOG.info("mockgw: not counted (the loop's thread was waiting, not computing): %s", stall.text())
+            LOG.info("mockgw: not a problem (importing, or the loop's thread was not computing): %s", stall.text())
             return
         request = caught.request if caught else None
         if request is None:
@@ -150,13 +167,13 @@ class Watchdog:
             if (caught is None or caught.beat != beat) and is_held(
                 time.monotonic() - beat, self.threshold, self.interval
             ):
-                frame = sys._current_frames().get(self._loop_thread)
-                self._caught = _Caught(beat, self.current, _step(frame))
+                # the frame is not kept (its locals would live on): _Caught takes what it needs at once
+                self._caught = _Caught(beat, self.current, sys._current_frames().get(self._loop_thread))
 
 
 def _blamed(stall: Stall, request: web.Request, call: int | None) -> Stall:
     described = describe_request(request.method, request.path, _session(request), call)
-    return Stall(stall.held_ms, stall.cpu_ms, stall.threshold_ms, described, stall.where)
+    return replace(stall, request=described)
 
 
 def _session(request: web.Request) -> str:

@@ -110,6 +110,7 @@ def test_stall_decisions() -> None:
     assert Stall(150, 140, 100).counts
     assert not Stall(150, 10, 100).counts  # waiting: a busy machine
     assert not Stall(90, 90, 100).counts
+    assert not Stall(150, 140, 100, importing=True).counts  # a module's first load: once per process
     text = Stall(150, 140, 100, "POST /v1/chat/completions (call-3)", "mockgw/x.py:1 in f").text()
     assert text == (
         "event loop held for 150 ms (watchdog limit 100 ms, 140 ms of CPU) by POST /v1/chat/completions (call-3): "
