@@ -10,7 +10,7 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import yaml
@@ -55,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--clock", metavar="TIME", help="fix the gateway clock at an ISO 8601 time (e.g. 2026-01-01T00:00:00Z)"
     )
+    _connection_flags(serve)
     serve.add_argument("--record", choices=("none", *MODES), default="none", help="forward to --upstream and record")
     serve.add_argument(
         "--control-token",
@@ -90,6 +91,39 @@ def _parser() -> argparse.ArgumentParser:
     drift.add_argument("--json", metavar="FILE", help="also write the report as JSON (schemas/drift_report)")
     drift.add_argument("--upstream-key-env", metavar="NAME", help="the key for the upstream (default: none)")
     return parser
+
+
+def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text} is not above 0")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in "invalid int value"
+    return parse
+
+
+def _connection_flags(parser: argparse.ArgumentParser) -> None:
+    """`serve`'s bounds on connections (server/connections.py)."""
+    parser.add_argument(
+        "--header-timeout",
+        type=_positive(float),
+        metavar="SECONDS",
+        help="close a connection whose request head is not whole SECONDS after it began (default 20)",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=_positive(float),
+        metavar="SECONDS",
+        help="close a keep-alive connection idle for SECONDS (default 75)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=_positive(int),
+        metavar="N",
+        help="serve at most N connections at once; more get 503 too_many_connections (default 4096)",
+    )
 
 
 def drift_command(args: argparse.Namespace) -> int:
@@ -245,6 +279,9 @@ def serve(args: argparse.Namespace) -> int:
         "log_requests": getattr(args, "log_requests", None),
         "control_token": getattr(args, "control_token", None),
         "watchdog_ms": getattr(args, "watchdog_ms", None),
+        "header_timeout_s": getattr(args, "header_timeout", None),
+        "idle_timeout_s": getattr(args, "idle_timeout", None),
+        "max_connections": getattr(args, "max_connections", None),
     }
     try:
         clock = getattr(args, "clock", None)

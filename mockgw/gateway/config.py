@@ -71,6 +71,23 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "minimum": 1024,
             "description": "Bytes one generated answer may hold (JSON content, tool arguments); past it, a 400.",
         },
+        "header_timeout_s": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "description": "Seconds a connection has to send a whole request head (from its accept, or from the first "
+            "byte of a later request); past it the connection is closed (slowloris).",
+        },
+        "idle_timeout_s": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "description": "Seconds an idle keep-alive connection is kept open between two requests.",
+        },
+        "max_connections": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "Connections served at once; past it a new connection's request gets 503 "
+            "too_many_connections.",
+        },
         "stream_usage": {
             "enum": ["final_chunk", "separate_chunk"],
             "description": "Where streamed usage goes: in the finish chunk (Edgee's example) or a choices:[] chunk.",
@@ -171,6 +188,10 @@ class Settings:
     journal_max_bytes: int = 64 * 1024 * 1024
     generated_words: int = 24
     max_answer_bytes: int = 1024 * 1024  # a generated answer's cap (answers/budget.py)
+    # Connections (server/connections.py): far above what a test suite or a 1,000-stream load needs.
+    header_timeout_s: float = 20.0  # to send a whole request head, else closed (slowloris)
+    idle_timeout_s: float = 75.0  # an idle keep-alive connection is closed after it (nginx's default)
+    max_connections: int = 4096  # served at once; more get 503 too_many_connections
     stream_usage: str = "final_chunk"
     catalog: Catalog = field(default_factory=lambda: Catalog.from_config(None))
     keys: tuple[ApiKey, ...] = ()
@@ -249,6 +270,9 @@ def settings_from(document: Mapping[str, Any], base: Settings | None = None) -> 
         "max_answer_bytes",
         "control_token",
         "watchdog_ms",
+        "header_timeout_s",
+        "idle_timeout_s",
+        "max_connections",
     ):
         if name in document:
             changes[name] = document[name]

@@ -52,7 +52,22 @@ API_ROUTES: dict[str, dict[str, Handler]] = {
 }
 
 
-async def _read_body(request: web.Request, limit: int) -> bytes | ApiError:
+@frozen
+class ClientLeft:
+    """The client closed the connection before sending the whole body: these bytes arrived."""
+
+    received: bytes
+
+
+def _client_left(request: web.Request, left: ClientLeft) -> Outcome:
+    """A call nobody answered: the journal shows `status: null`, `ending: client_disconnected`."""
+    request[inject.SENT_KEY] = inject.Sent(ending="client_disconnected", client_disconnected=True)
+    expected = f" of {request.content_length}" if request.content_length is not None else ""
+    message = f"The client closed the connection after {len(left.received)}{expected} body bytes; nothing was answered."
+    return Outcome(status=499, summary={"error": {"code": "client_disconnected", "message": message}})
+
+
+async def _read_body(request: web.Request, limit: int) -> bytes | ApiError | ClientLeft:
     if request.content_length is not None and request.content_length > limit:
         return gateway_error(413, message=f"Request body exceeds {limit} bytes. Send a smaller request.")
     body = bytearray()
@@ -66,7 +81,11 @@ async def _read_body(request: web.Request, limit: int) -> bytes | ApiError:
             body.extend(chunk)
             if len(body) > limit:
                 return gateway_error(413, message=f"Request body exceeds {limit} bytes. Send a smaller request.")
+    except ConnectionError:  # the client left mid-upload (aiohttp ends the body with ConnectionResetError)
+        return ClientLeft(bytes(body))
     except web.RequestPayloadError as exc:  # e.g. a Content-Encoding the bytes do not follow: the client's fault
+        if request.transport is None or request.transport.is_closing():  # or the body was cut by the client leaving
+            return ClientLeft(bytes(body))
         encoding = request.headers.get("Content-Encoding", "identity")
         return invalid_request(
             f"The request body could not be read (Content-Encoding: {encoding}): "
@@ -116,6 +135,10 @@ async def api(request: web.Request) -> web.StreamResponse:
         if isinstance(body, ApiError):
             outcome = error_outcome(body)
             return await deliver(request, outcome)
+        if isinstance(body, ClientLeft):
+            raw = RawRequest.received(method, path, headers, body.received)
+            outcome = _client_left(request, body)
+            return web.Response(status=outcome.status)  # written to nobody: aiohttp drops it quietly
         raw = RawRequest.received(method, path, headers, body)
         forward = request.app.get(FORWARD)
         if forward is not None:
@@ -290,8 +313,10 @@ def make_app(state: GatewayState) -> web.Application:
     clock.add_routes(app)
     control.add_session_routes(app)
     ui.add_routes(app)  # after the session copies: the inspector is served once, at /__mockgw/ui/
-    app.router.add_route("*", SESSION_PREFIX + "/{tail:.*}", session_api)
+    # `[\s\S]*`, not `.*`: a path with an encoded newline (`%0A`) is an unknown path in the envelope, not aiohttp's
+    # plain-text 404
+    app.router.add_route("*", SESSION_PREFIX + r"/{tail:[\s\S]*}", session_api)
     for path in API_ROUTES:  # the same handler as the catch-all below, found by aiohttp's exact-path index
         app.router.add_route("*", path, api)
-    app.router.add_route("*", "/{tail:.*}", api)
+    app.router.add_route("*", r"/{tail:[\s\S]*}", api)
     return app

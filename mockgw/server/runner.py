@@ -9,16 +9,20 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
 from aiohttp import web
 
+from mockgw.core.errors import ApiError
 from mockgw.fixtures.load import load_paths
 from mockgw.gateway.config import Settings
+from mockgw.gateway.outcome import RawRequest, error_outcome
 from mockgw.gateway.state import GatewayState
 from mockgw.record.modes import RecordSettings
-from mockgw.server.app import make_app
+from mockgw.server.app import make_app, record
+from mockgw.server.connections import GatewayRunner
 from mockgw.server.loop import new_event_loop
 
 T = TypeVar("T")
@@ -57,7 +61,11 @@ class MockGateway:
             from mockgw.server import proxy
 
             proxy.install(app, self.record)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+
+        def refused(raw: RawRequest, error: ApiError) -> None:  # a request refused before the app saw it
+            record(app, raw, error_outcome(error), time.perf_counter())
+
+        self._runner = GatewayRunner(app, self.settings, refused)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port, reuse_address=True, backlog=BACKLOG)
         await site.start()

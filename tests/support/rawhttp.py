@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import urllib.parse
 from dataclasses import dataclass
 from typing import Any
@@ -56,6 +57,15 @@ def request(
         return Answer(response.status, response.headers, response.read())
     finally:
         connection.close()
+
+
+def exchange(port: int, data: bytes, timeout: float = 30) -> Answer:
+    """Send `data` exactly as given (malformed or not) on a fresh connection, and read the one answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        return Answer(response.status, response.headers, response.read())
 
 
 def chat(port: int, body: Any, headers: dict[str, str] | None = None, key: str | None = API_KEY) -> Answer:
