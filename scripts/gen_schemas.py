@@ -302,12 +302,22 @@ OVERLAY: tuple[Rule, ...] = (
             "properties": {"type": {"type": "string"}},
             "allOf": [
                 _if_type("text", {"required": ["text"], "properties": {"text": {"type": "string"}}}),
-                _if_type("tool_use", {"required": ["id", "name", "input"]}),
+                _if_type(
+                    "tool_use",
+                    {
+                        "required": ["id", "name", "input"],
+                        "properties": {
+                            "id": {"type": "string"},
+                            "name": {"type": "string"},
+                            "input": {"type": "object"},
+                        },
+                    },
+                ),
                 _if_type(
                     "tool_result",
                     {
                         "required": ["tool_use_id"],
-                        "properties": {"content": {"type": ["string", "array"]}},
+                        "properties": {"tool_use_id": {"type": "string"}, "content": {"type": ["string", "array"]}},
                     },
                 ),
             ],
@@ -322,10 +332,14 @@ OVERLAY: tuple[Rule, ...] = (
             "type": "object",
             "description": "Anthropic tool choice (overlay): `{type: auto|any|none}` or `{type: tool, name}`",
             "required": ["type"],
-            "properties": {"type": {"type": "string"}, "name": {"type": "string"}},
+            "properties": {
+                "type": {"type": "string", "enum": ["auto", "any", "tool", "none"]},
+                "name": {"type": "string"},
+            },
             "allOf": [_if_type("tool", {"required": ["name"]})],
         },
-        "Open request schemas: Anthropic's API also has `{type: none}` and `disable_parallel_tool_use`.",
+        "Open request schemas: Anthropic's API also has `{type: none}` (the Anthropic SDK types it) and "
+        "`disable_parallel_tool_use`; other types are refused, as the OpenAPI's oneOf refuses them.",
         ANTHROPIC_REQUEST_OUTPUTS,
     ),
     Rule(
@@ -351,8 +365,25 @@ OVERLAY: tuple[Rule, ...] = (
                     "then": {"required": ["role", "content"]},
                 },
                 _if_type("message", {"required": ["role", "content"]}),
-                _if_type("function_call", {"required": ["call_id", "name", "arguments"]}),
-                _if_type("function_call_output", {"required": ["call_id", "output"]}),
+                _if_type(
+                    "function_call",
+                    {
+                        "required": ["call_id", "name", "arguments"],
+                        "properties": {
+                            "call_id": {"type": "string"},
+                            "name": {"type": "string"},
+                            "arguments": {"type": "string"},
+                        },
+                    },
+                ),
+                _if_type(
+                    "function_call_output",
+                    {
+                        "required": ["call_id", "output"],
+                        # OpenAI's Responses API also takes an array of content parts as a tool's output.
+                        "properties": {"call_id": {"type": "string"}, "output": {"type": ["string", "array"]}},
+                    },
+                ),
             ],
         },
         "Open request schemas: OpenAI Responses clients (e.g. the Codex CLI, named in the /v1/responses "

@@ -51,6 +51,7 @@ from mockgw.gateway.delivery import (
 )
 from mockgw.gateway.outcome import SSE_TYPE, Outcome, RawRequest, error_outcome
 from mockgw.gateway.state import GatewayState, SessionState
+from mockgw.gateway.validation import check_headers
 
 
 def normalise(
@@ -121,7 +122,9 @@ def accept(
     body = parse_request(raw)
     if isinstance(body, ApiError):
         return error_outcome(body, journal_body(raw))
-    invalid = (precheck(body) if precheck else None) or state.validators.check(schema, body)
+    invalid = (
+        (precheck(body) if precheck else None) or state.validators.check(schema, body) or check_headers(raw.headers)
+    )
     if invalid is not None:
         return error_outcome(invalid, body)
     return key, body

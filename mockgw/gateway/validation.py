@@ -17,6 +17,7 @@ from typing import Any
 import jsonschema_rs
 
 from mockgw.core.errors import ApiError, invalid_request
+from mockgw.gateway.compression import detect_format
 
 REQUEST_KINDS: tuple[str, ...] = (
     "chat_request",
@@ -43,6 +44,24 @@ FUNCTION_NAME_PATTERN = "^[a-zA-Z0-9_-]{1,64}$"
 PATTERN_HINTS: Mapping[str, str] = {
     FUNCTION_NAME_PATTERN: "letters, digits, underscores and dashes, at most 64 characters",
 }
+
+COMPRESS_KIND = "compress_request"
+# The $defs each format detected on /v1/compress is validated against (gateway.compression.detect_format).
+COMPRESS_BRANCHES: Mapping[str, str] = {
+    "chat": "ChatCompletionRequest",
+    "messages": "CreateMessageRequest",
+    "responses": "ResponsesRequest",
+}
+
+# The request headers the OpenAPI types, with the values it allows (a boolean header is `true` or `false`).
+# tests/gateway/test_header_rules.py checks this table against the vendored OpenAPI document.
+HEADER_VALUES: Mapping[str, tuple[str, ...]] = {
+    "x-edgee-debug": ("true", "false"),
+    "x-edgee-compression-model": ("claude", "opencode", "cursor", "codex"),
+}
+# Leniency (docs/conformance.md): a boolean header's case is ignored, as `str(True)` in Python gives `True`.
+_CASELESS_HEADERS = frozenset({"x-edgee-debug"})
+_HEADER_NAMES = {"x-edgee-debug": "X-Edgee-Debug", "x-edgee-compression-model": "X-Edgee-Compression-Model"}
 
 _COMBINATORS = ("AnyOf", "OneOfNotValid")
 _JSON_TYPE_ARTICLES = {"array": "an array", "integer": "an integer", "object": "an object"}
@@ -297,6 +316,16 @@ class Validators:
     def __init__(self, schemas: Mapping[str, Mapping[str, Any]]) -> None:
         self._schemas = {kind: dict(schema) for kind, schema in schemas.items()}
         self._compiled = {kind: jsonschema_rs.Draft202012Validator(schema) for kind, schema in self._schemas.items()}
+        # /v1/compress auto-detects the body's format (its description) and reads it as that format, so a body is
+        # checked against the detected format's schema (an Anthropic body valid only as chat is refused, and the
+        # message names what is wrong in that format, not in whichever branch of the anyOf failed last).
+        for kind, schema in list(self._schemas.items()):
+            if kind == COMPRESS_KIND:
+                for fmt, name in COMPRESS_BRANCHES.items():
+                    branch = {k: v for k, v in schema.items() if k not in ("anyOf", "title", "description")}
+                    branch["$ref"] = f"#/$defs/{name}"
+                    self._schemas[f"{kind}#{fmt}"] = branch
+                    self._compiled[f"{kind}#{fmt}"] = jsonschema_rs.Draft202012Validator(branch)
 
     @classmethod
     def load(cls, kinds: Iterable[str] = REQUEST_KINDS) -> Validators:
@@ -309,10 +338,12 @@ class Validators:
 
     @property
     def kinds(self) -> tuple[str, ...]:
-        return tuple(self._compiled)
+        return tuple(kind for kind in self._compiled if "#" not in kind)
 
     def check(self, kind: str, body: Any) -> ApiError | None:
         """`None` if `body` is valid for `kind`, else a 400 `invalid_request` naming the most useful one."""
+        if kind == COMPRESS_KIND and isinstance(body, dict) and f"{kind}#chat" in self._compiled:
+            kind = f"{kind}#{detect_format(body)}"
         validator = self._compiled[kind]
         if validator.is_valid(body):
             return None
@@ -331,6 +362,24 @@ class Validators:
             return []
         schema = self._schemas[kind]
         return [_describe(v, schema) for v in _violations(validator, schema, body)]
+
+
+def check_headers(headers: Mapping[str, str]) -> ApiError | None:
+    """`None` if the typed request headers (HEADER_VALUES) that are present hold allowed values, else a 400
+    naming the header (as `param`) and the values it takes. Headers are looked up by their lower-case name."""
+    for name, allowed in HEADER_VALUES.items():
+        raw = headers.get(name)
+        if raw is None:
+            continue
+        value = raw.strip()
+        if (value.lower() if name in _CASELESS_HEADERS else value) in allowed:
+            continue
+        shown = _HEADER_NAMES[name]
+        return invalid_request(
+            f"Invalid value for header '{shown}': {short_repr(raw)} is not one of {_join([repr(v) for v in allowed])}.",
+            shown,
+        )
+    return None
 
 
 @cache

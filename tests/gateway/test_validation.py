@@ -159,6 +159,55 @@ OTHER_REQUESTS: list[tuple[str, str, Any, str | None]] = [
     ),
     ("messages_count_tokens_request", "messages-empty", {"model": "m", "messages": []}, "messages"),
     (
+        "messages_count_tokens_request",
+        "tool-choice-unknown-type",
+        {"model": "m", "messages": [{"role": "user", "content": "x"}], "tool_choice": {"type": "AAA", "name": ""}},
+        "tool_choice.type",
+    ),
+    (
+        "messages_request",
+        "tool-use-name-not-string",
+        {
+            "model": "m",
+            "max_tokens": 8,
+            "messages": [{"role": "assistant", "content": [{"type": "tool_use", "id": "t", "name": 1, "input": {}}]}],
+        },
+        "messages[0].content[0].name",
+    ),
+    (
+        "messages_request",
+        "tool-result-id-not-string",
+        {
+            "model": "m",
+            "max_tokens": 8,
+            "messages": [{"role": "user", "content": [{"type": "tool_result", "tool_use_id": None}]}],
+        },
+        "messages[0].content[0].tool_use_id",
+    ),
+    (
+        "responses_request",
+        "function-call-arguments-object",
+        {"model": "m", "input": [{"type": "function_call", "call_id": "c", "name": "f", "arguments": {}}]},
+        "input[0].arguments",
+    ),
+    (
+        "responses_request",
+        "function-call-output-null",
+        {"model": "m", "input": [{"type": "function_call_output", "call_id": "c", "output": None}]},
+        "input[0].output",
+    ),
+    (
+        "responses_request",
+        "function-call-output-parts-ok",
+        {
+            "model": "m",
+            "input": [
+                {"type": "function_call_output", "call_id": "c", "output": [{"type": "input_text", "text": "ok"}]}
+            ],
+        },
+        None,
+    ),
+    (
         "responses_request",
         "string-input",
         {"model": "openai/gpt-5.2", "input": "hi", "tool_choice": "required"},

@@ -434,7 +434,7 @@ def test_messages_stream_carries_features_in_message_delta(gateway: MockGateway)
         model="claude-sonnet-4.5",
         max_tokens=50,
         messages=[{"role": "user", "content": "hi"}],
-        extra_headers={"X-Edgee-Debug": "1", "X-Edgee-Enable-Compression": "true"},
+        extra_headers={"X-Edgee-Debug": "True", "X-Edgee-Enable-Compression": "true"},
     ) as stream:
         deltas = [e for e in stream if e.type == "message_delta"]
     assert deltas and deltas[0].model_extra is not None
