@@ -13,7 +13,7 @@ from urllib.parse import unquote
 from aiohttp import http_exceptions
 from multidict import CIMultiDict
 
-from mockgw.core.errors import ApiError
+from mockgw.core.errors import ApiError, gateway_error, not_found
 from mockgw.core.frozen import frozen
 from mockgw.core.names import SESSION_HEADER
 from mockgw.gateway.outcome import RawRequest
@@ -124,6 +124,27 @@ def parse_refusal(exc: BaseException, head: Head, encodings: tuple[str, ...]) ->
         f"The request is not valid HTTP/1.1: {said or type(exc).__name__}. Send a well-formed HTTP request.",
         "invalid_request_error",
     )
+
+
+def http_refusal(status: int, said: str, target: str, allow: str | None = None) -> ApiError:
+    """The error for an answer aiohttp's application made itself (`said` in plain text) outside mockgw's handlers:
+    a request target no route takes (`*`, `host:port`), an `Expect` it does not know, a control body too large."""
+    if status == 404:
+        return not_found(
+            f"Unknown request target '{target[:SHOWN_PATH]}'. mockgw serves the API under /v1/ and its control "
+            "endpoint under /__mockgw/."
+        )
+    if status == 417:
+        return ApiError(
+            417,
+            "expectation_failed",
+            f"{said}: mockgw only understands `Expect: 100-continue`. Send the request without this Expect header.",
+            "invalid_request_error",
+            "Expect",
+        )
+    if status == 413:
+        return gateway_error(413, message=f"{said} Send a smaller request body.")
+    return gateway_error(status, message=said or None, headers={"Allow": allow} if allow else None)
 
 
 def too_many_connections(cap: int) -> ApiError:

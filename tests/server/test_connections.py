@@ -85,14 +85,15 @@ def test_an_idle_keep_alive_connection_is_closed_after_the_idle_timeout(
 def test_normal_keep_alive_use_with_the_openai_sdk_is_unaffected(
     gateway_factory: Callable[..., MockGateway],
 ) -> None:
-    """Pauses between requests longer than the header timeout and a stream lasting longer than it: every request is
-    answered on one connection (no retries allowed)."""
-    gateway = gateway_factory(header_timeout_s=0.5, idle_timeout_s=30.0)
+    """Pauses between requests longer than the header timeout and a stream lasting longer than it (6 gaps of
+    0.4 s): every request is answered on one connection (no retries allowed)."""
+    # 1.5 s, not less: a starved server thread could see the timer due before the head it is about to read
+    gateway = gateway_factory(header_timeout_s=1.5, idle_timeout_s=30.0)
     control(
         gateway,
         "POST",
         "fixtures",
-        {"name": "slow", "match": {"last_user_message": "slow"}, "reply": {"content": "a b c d e", "chunk_ms": 250}},
+        {"name": "slow", "match": {"last_user_message": "slow"}, "reply": {"content": "a b c d e", "chunk_ms": 400}},
     )
     connects: list[str] = []
 
@@ -109,7 +110,7 @@ def test_normal_keep_alive_use_with_the_openai_sdk_is_unaffected(
         for _ in range(3):
             answer = client.chat.completions.create(model="openai/gpt-4o", messages=user)  # type: ignore[arg-type]
             assert answer.choices[0].message.content
-            time.sleep(1.0)  # idle for twice the header timeout
+            time.sleep(2.0)  # idle for longer than the header timeout
         slow = [{"role": "user", "content": "slow"}]
         stream = client.chat.completions.create(model="openai/gpt-4o", messages=slow, stream=True)  # type: ignore[arg-type]
         text = "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
@@ -148,6 +149,8 @@ def test_a_connection_over_the_cap_gets_503_in_the_envelope_and_is_journaled(
     assert raised.value.body["code"] == "too_many_connections"  # type: ignore[index]
     answer = _once_served(gateway)  # the held connections closed: served again
     assert answer.status == 200
+    for _ in range(10):  # and every closed connection gave its place back
+        assert exchange(gateway.port, MODELS_HEAD + b"Connection: close\r\n\r\n").status == 200
     calls = journal(gateway.port, session=session)
     assert [(c["method"], c["path"], c["status"], c["response"]["error"]["code"]) for c in calls] == [
         ("POST", "/v1/chat/completions", 503, "too_many_connections")

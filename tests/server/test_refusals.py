@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import brotli
@@ -26,7 +26,7 @@ from mockgw.gateway import config
 from mockgw.server.refusals import Head, read_head
 from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY
-from tests.support.rawhttp import chat, exchange, journal
+from tests.support.rawhttp import chat, exchange, journal, request
 from tests.support.serve import URL_LINE
 
 HELLO = {"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "hello"}]}
@@ -124,6 +124,22 @@ CASES: list[tuple[str, Any, int, str, str, tuple[str, str]]] = [
         ("POST", "/v1/chat/completions"),
     ),
     (
+        "OPTIONS *",
+        lambda s: _head("OPTIONS", "*", s),
+        404,
+        "not_found",
+        "Unknown request target '*'",
+        ("OPTIONS", "*"),
+    ),
+    (
+        "unknown Expect",
+        lambda s: _post(s, b"{}", "Expect: teapot", "Content-Length: 2"),
+        417,
+        "expectation_failed",
+        "Unknown Expect: teapot: mockgw only understands `Expect: 100-continue`",
+        ("POST", "/v1/chat/completions"),
+    ),
+    (
         "session in the path",
         lambda s: _head("GET", f"/s/{s}/v1/models", "other").replace(b"HTTP/1.1", b"HTTP/9", 1),
         400,
@@ -164,6 +180,14 @@ def test_an_unsupported_encoding_names_the_encodings_accepted(gw: MockGateway) -
     answer = exchange(gw.port, _post("enc", b"x", "Content-Encoding: zstd", "Content-Length: 1"))
     assert answer.headers["Accept-Encoding"] == "gzip, deflate, br"
     assert answer.error["param"] == "Content-Encoding"
+
+
+def test_a_control_body_over_the_limit_gets_the_envelope(gateway_factory: Callable[..., MockGateway]) -> None:
+    gateway = gateway_factory(max_body_bytes=1024)
+    answer = request(gateway.port, "POST", "/__mockgw/fixtures", {"name": "x" * 2000}, key=None)
+    assert (answer.status, answer.error["code"]) == (413, "request_too_large")
+    assert "Send a smaller request body" in answer.error["message"]
+    assert journal(gateway.port) == []  # the control endpoint's own requests are not journaled
 
 
 def test_garbage_and_tls_get_the_envelope_and_land_in_the_journal(gw: MockGateway) -> None:
