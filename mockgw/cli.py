@@ -19,13 +19,10 @@ from mockgw.core.errors import ConfigError, FixtureError, MockgwError
 from mockgw.core.explain import Problem
 from mockgw.core.frozen import frozen
 from mockgw.core.version import VERSION as __version__
-from mockgw.fixtures import lint
 from mockgw.fixtures.load import Fixture, file_problems, fixture_files, load_paths, read_yaml
 from mockgw.gateway import config
 from mockgw.gateway.control_access import exposure_warning
 from mockgw.record.modes import MODES, RecordSettings
-from mockgw.record.review import review
-from mockgw.record.secrets import Redaction
 from mockgw.server.loop import run as run_loop
 from mockgw.server.runner import MockGateway
 from mockgw.verdict.command import add_verdict_parser, verdict
@@ -211,6 +208,8 @@ def _record_settings(args: argparse.Namespace, mode: str) -> RecordSettings:
         section = loaded.get("redact", loaded) if isinstance(loaded, dict) else {}
         for name in rules:
             rules[name] = [str(v) for v in section.get(name, [])]
+    from mockgw.record.secrets import Redaction  # recording only
+
     try:
         redaction = Redaction.of(
             [*rules["headers"], *args.redact_header],
@@ -364,6 +363,9 @@ def _check_file(path: Path, as_config: bool) -> _Checked:
     fixtures, problems = file_problems(path)
     if problems:
         return _Checked(False, 0, tuple(problems))
+    from mockgw.fixtures import lint  # `mockgw check` only: serving does not import the linter (nor RE2)
+    from mockgw.record.review import review
+
     errors, warnings = review(document, str(path))
     warnings = [*warnings, *lint.regex_warnings(fixtures)]
     return _Checked(False, len(fixtures), (), tuple(errors), tuple(warnings))

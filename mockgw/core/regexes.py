@@ -15,20 +15,22 @@ rely on the time limit alone.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import re
-from collections.abc import Iterator
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
-
-import regex
 
 TIMEOUT_S = 0.01  # CPU seconds per search: a fixture regex on a chat message takes microseconds
 _TIMED_OUT: ContextVar[TimedOut | None] = ContextVar("mockgw_regex_timeouts", default=None)
 
 Pattern = Any  # regex.Pattern (the package ships no type hints)
-error = regex.error
+
+
+class error(ValueError):  # named like re.error, which it stands for
+    """A pattern that does not compile, or repeats something more often than allowed.
+
+    mockgw's own class, so that `regex` itself is imported only when a pattern is compiled: a server whose
+    fixtures have no regex does not pay for the package at start-up (docs/bench.md)."""
 
 
 MAX_COUNT = 1000  # counted repeats above this are refused in fixtures (as RE2 does): `regex` expands them
@@ -40,8 +42,13 @@ def compile(pattern: str) -> Pattern:
     `regex` would take seconds to compile `a{1000000}`)."""
     count, _ = _shape(pattern)
     if count > MAX_COUNT:
-        raise regex.error(f"a repeat count of {count} is over the {MAX_COUNT} allowed")
-    return regex.compile(pattern, regex.VERSION0)
+        raise error(f"a repeat count of {count} is over the {MAX_COUNT} allowed")
+    import regex
+
+    try:
+        return regex.compile(pattern, regex.VERSION0)
+    except regex.error as exc:
+        raise error(str(exc)) from None
 
 
 def _shape(pattern: str) -> tuple[int, bool]:
@@ -50,7 +57,7 @@ def _shape(pattern: str) -> tuple[int, bool]:
     try:
         parsed = _PARSER.parse(pattern)
     except (re.error, RecursionError, OverflowError) as exc:
-        raise regex.error(str(exc)) from None
+        raise error(str(exc)) from None
     largest, nested = 0, False
     stack: list[tuple[Any, int]] = [(parsed, 0)]
     while stack:
@@ -105,7 +112,7 @@ def matches(pattern: str, text: str) -> bool:
     exponential backtracking a time limit guards against (and compiles it at once); nested, it matches nothing."""
     try:
         compiled = _compiled(pattern)
-    except regex.error:
+    except error:
         return False
     if isinstance(compiled, re.Pattern):
         return compiled.search(text) is not None
@@ -126,20 +133,27 @@ def _compiled(pattern: str) -> Pattern:
         elif not nested:
             found = re.compile(pattern)
         else:
-            raise regex.error(f"a repeat count of {count} inside another repeat")
+            raise error(f"a repeat count of {count} inside another repeat")
         _CACHE[pattern] = found
     return found
 
 
-@contextlib.contextmanager
-def collecting() -> Iterator[TimedOut]:
-    """Collect what timed out in this block (one message per timed-out pattern and text)."""
-    found = TimedOut()
-    token = _TIMED_OUT.set(found)
-    try:
-        yield found
-    finally:
-        _TIMED_OUT.reset(token)
+class collecting:  # lower case: used as `with regexes.collecting() as timed_out:`, like a function
+    """Collect what timed out in this block (one message per timed-out pattern and text).
+
+    A class, not a generator-based context manager: it wraps every model request (docs/bench.md)."""
+
+    __slots__ = ("found", "token")
+    found: TimedOut
+    token: Token[TimedOut | None]
+
+    def __enter__(self) -> TimedOut:
+        self.found = TimedOut()
+        self.token = _TIMED_OUT.set(self.found)
+        return self.found
+
+    def __exit__(self, *_: object) -> None:
+        _TIMED_OUT.reset(self.token)
 
 
 def not_linear(pattern: str) -> str | None:

@@ -55,8 +55,8 @@ class Settings:
 
 OFF = Settings()
 # everything read_settings reads: a request with none of them gets OFF without the reads (docs/bench.md)
-_HEADERS = (ENABLE_HEADER, RATE_HEADER, MODEL_HEADER, *STRATEGY_HEADERS.values())
-_BODY_FIELDS = ("compression_model", "compression_rate", "compression_configuration", "enable_compression")
+HEADERS = (ENABLE_HEADER, RATE_HEADER, MODEL_HEADER, *STRATEGY_HEADERS.values())
+BODY_FIELDS = ("compression_model", "compression_rate", "compression_configuration", "enable_compression")
 
 
 @frozen
@@ -143,7 +143,7 @@ def read_settings(
     Compression is on when the request names a compression model (body or header), enables it (header or the
     older `enable_compression` body field), turns a strategy on, or sets a rate; `X-Edgee-Enable-Compression:
     false` turns it off whatever else is sent. `default_on`: `/v1/compress`, which always compresses."""
-    if not default_on and not any(n in headers for n in _HEADERS) and not any(f in body for f in _BODY_FIELDS):
+    if not default_on and not any(n in headers for n in HEADERS) and not any(f in body for f in BODY_FIELDS):
         return OFF  # asks nothing of compression (nearly every request): what the reads below would give
     enable = _flag(headers, ENABLE_HEADER)
     if isinstance(enable, ApiError):

@@ -8,6 +8,7 @@ answer: top level of a JSON body; in a stream, the final chunk (chat), `message_
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -64,6 +65,8 @@ def read(
 ) -> Features | ApiError:
     """The request's features, or the 400 that names what to fix (an unknown or used pending id among them)."""
     active = active_tools(key, settings)
+    if not any(name in body for name in _BODY_FIELDS) and not any(name in headers for name in _HEADERS):
+        return _nothing_asked(active)  # nearly every request: what the reads below give
     ids = edge_tools.requested_ids(body)
     refused = edge_tools.check_ids(ids, active)
     if refused is not None:
@@ -80,6 +83,16 @@ def read(
     else:
         pending_id = None
     return Features(ids, active, pending_id, stored, settings_or_error, debug.wanted(body, headers))
+
+
+# What a request may ask of the gateway's features, in its body or its headers (each read below).
+_BODY_FIELDS = ("edgee_tool_ids", "edgee_pending_id", "enable_debug", *compression.BODY_FIELDS)
+_HEADERS = (debug.DEBUG_HEADER, *compression.HEADERS)
+
+
+@functools.lru_cache(maxsize=64)
+def _nothing_asked(active: tuple[str, ...]) -> Features:
+    return Features(active_ids=active)
 
 
 def take_pending(features: Features, pending: dict[str, edge_tools.Pending], used: set[str]) -> None:

@@ -7,6 +7,7 @@ anything is sent, so a stream that breaks later is never retried.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -43,6 +44,11 @@ class Route:
         }
 
 
+@functools.lru_cache(maxsize=256)
+def _primary(provider: str) -> Route:
+    return Route(provider)  # the usual route, one per provider (frozen)
+
+
 def _next_provider(resolved: Resolved, down: Sequence[str]) -> str | None:
     """The first provider of the model's catalog entry, after the primary, that is not down."""
     providers = resolved.model.providers
@@ -67,7 +73,7 @@ def route(
         provider = scripted.get("provider") or _next_provider(resolved, outages) or resolved.provider
         return Route(str(provider), scripted.get("model"), source)
     if resolved.provider not in outages:
-        return Route(resolved.provider)
+        return _primary(resolved.provider)
     provider = _next_provider(resolved, outages)
     if provider is None:
         tried = ", ".join(resolved.model.providers)

@@ -313,19 +313,26 @@ def _violations(validator: Any, schema: Mapping[str, Any], body: Any) -> list[_V
 class Validators:
     """Request schemas compiled once; `check` turns a body into `None` or one 400 `ApiError`."""
 
-    def __init__(self, schemas: Mapping[str, Mapping[str, Any]]) -> None:
+    def __init__(self, schemas: Mapping[str, Mapping[str, Any]], lazy: Iterable[str] = ()) -> None:
+        """`schemas` compiled now; the packaged schemas named in `lazy` when first used (a server compiles only the
+        schemas of the endpoints it is asked for: start-up, docs/bench.md)."""
         self._schemas = {kind: dict(schema) for kind, schema in schemas.items()}
         self._compiled = {kind: jsonschema_rs.Draft202012Validator(schema) for kind, schema in self._schemas.items()}
+        self._kinds = tuple(dict.fromkeys((*self._compiled, *lazy)))
+        for kind in list(self._schemas):
+            self._add_branches(kind)
+
+    def _add_branches(self, kind: str) -> None:
         # /v1/compress auto-detects the body's format (its description) and reads it as that format, so a body is
         # checked against the detected format's schema (an Anthropic body valid only as chat is refused, and the
         # message names what is wrong in that format, not in whichever branch of the anyOf failed last).
-        for kind, schema in list(self._schemas.items()):
-            if kind == COMPRESS_KIND:
-                for fmt, name in COMPRESS_BRANCHES.items():
-                    branch = {k: v for k, v in schema.items() if k not in ("anyOf", "title", "description")}
-                    branch["$ref"] = f"#/$defs/{name}"
-                    self._schemas[f"{kind}#{fmt}"] = branch
-                    self._compiled[f"{kind}#{fmt}"] = jsonschema_rs.Draft202012Validator(branch)
+        if kind == COMPRESS_KIND:
+            schema = self._schemas[kind]
+            for fmt, name in COMPRESS_BRANCHES.items():
+                branch = {k: v for k, v in schema.items() if k not in ("anyOf", "title", "description")}
+                branch["$ref"] = f"#/$defs/{name}"
+                self._schemas[f"{kind}#{fmt}"] = branch
+                self._compiled[f"{kind}#{fmt}"] = jsonschema_rs.Draft202012Validator(branch)
 
     @classmethod
     def load(cls, kinds: Iterable[str] = REQUEST_KINDS) -> Validators:
@@ -338,13 +345,25 @@ class Validators:
 
     @property
     def kinds(self) -> tuple[str, ...]:
-        return tuple(kind for kind in self._compiled if "#" not in kind)
+        return self._kinds
+
+    def _validator(self, kind: str) -> Any:
+        validator = self._compiled.get(kind)
+        if validator is None:
+            if kind not in self._kinds:
+                raise KeyError(kind)
+            # two threads may compile the same schema once each: the same validator, either is kept
+            self._schemas[kind] = load_schema(kind)
+            self._add_branches(kind)
+            validator = self._compiled[kind] = jsonschema_rs.Draft202012Validator(self._schemas[kind])
+        return validator
 
     def check(self, kind: str, body: Any) -> ApiError | None:
         """`None` if `body` is valid for `kind`, else a 400 `invalid_request` naming the most useful one."""
-        if kind == COMPRESS_KIND and isinstance(body, dict) and f"{kind}#chat" in self._compiled:
+        validator = self._validator(kind)
+        if kind == COMPRESS_KIND and isinstance(body, dict):
             kind = f"{kind}#{detect_format(body)}"
-        validator = self._compiled[kind]
+            validator = self._compiled[kind]
         if validator.is_valid(body):
             return None
         schema = self._schemas[kind]
@@ -357,7 +376,7 @@ class Validators:
 
     def messages(self, kind: str, body: Any) -> list[str]:
         """Every violation of `body` against `kind`, as messages (empty when valid)."""
-        validator = self._compiled[kind]
+        validator = self._validator(kind)
         if validator.is_valid(body):
             return []
         schema = self._schemas[kind]
@@ -394,4 +413,4 @@ def check_response(kind: str, body: Any) -> list[str]:
 
 @functools.cache
 def _load_cached(kinds: tuple[str, ...]) -> Validators:
-    return Validators({kind: load_schema(kind) for kind in kinds})
+    return Validators({}, lazy=kinds)

@@ -113,10 +113,13 @@ def _route(path: str, method: str) -> Handler | ApiError:
     return handler
 
 
+_unknown_control = guard.guarded(control.unknown)
+
+
 async def api(request: web.Request) -> web.StreamResponse:
     """Every API request: route, run the pipeline, deliver, and record, whatever happens."""
     if request.path.startswith(CONTROL_PREFIX + "/"):  # the control endpoint's own mistakes are not API calls
-        return await control.unknown(request)
+        return await _unknown_control(request)
     state = request.app[STATE]
     watch = request.app[watchdog.WATCHDOG]
     watch.current = request  # the watchdog's marker: set where this handler resumes (server/watchdog.py)
@@ -147,14 +150,17 @@ async def api(request: web.Request) -> web.StreamResponse:
                 response, outcome = forwarded
                 return response
         try:
-            run = partial(routed, state, raw)
-            outcome = await request.app[offload.OFFLOADER].run(offload.is_heavy(raw.body), run)
-            watch.current = request
+            offloader = request.app[offload.OFFLOADER]
+            if offloader.inline(raw.body):
+                outcome = routed(state, raw)
+            else:
+                outcome = await offloader.run(True, partial(routed, state, raw))
+                watch.current = request
         except Exception as exc:  # a bug in mockgw: answer 500, log it, and keep it for the test to raise
             LOG.exception("mockgw failed on %s %s", raw.method, raw.path)
             state.add_problem(raw.session, f"internal error on {raw.method} {raw.path}: {exc!r}")
             outcome = error_outcome(internal_error(), journal_body(raw))
-        return await deliver(request, outcome)
+        return inject.plain_response(request, outcome) or await deliver(request, outcome)
     finally:
         if raw is None:
             raw = RawRequest.received(method, path, headers)
@@ -178,7 +184,7 @@ def record(
     outcome = outcome or error_outcome(internal_error())
     conv = outcome.conversation
     size = len(raw.body) + len(outcome.body) + sum(map(len, outcome.events or ()))
-    size += sum(len(name) + len(value) for name, value in raw.headers.items())  # the byte cap counts headers too
+    size += sum(map(len, raw.headers.keys())) + sum(map(len, raw.headers.values()))  # the byte cap counts headers
     facts = CallFacts(
         state.journal.total + 1,
         time.time(),
@@ -300,10 +306,10 @@ async def session_api(request: web.Request) -> web.StreamResponse:
 def make_app(state: GatewayState) -> web.Application:
     """The aiohttp application: the control routes under /__mockgw/, everything else through `api`."""
     allowed = frozenset({state.settings.host.lower()})  # beside loopback names and IP literals (server/guard.py)
-    app = web.Application(
-        client_max_size=state.settings.max_body_bytes + 1,
-        middlewares=[guard.middleware(allowed, state.settings.control_token)],
-    )
+    app = web.Application(client_max_size=state.settings.max_body_bytes + 1)
+    app[guard.ALLOWED_HOSTS] = allowed  # each control route checks Host and Origin (guard.guarded)
+    if state.settings.control_token is not None:  # and the control token (gateway/control_access.py)
+        app[guard.CONTROL_TOKEN] = state.settings.control_token
     app[STATE] = state
     app[CALL_LISTENERS] = []
     inject.setup(app)

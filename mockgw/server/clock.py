@@ -11,6 +11,7 @@ from mockgw.core.names import CONTROL_PREFIX
 from mockgw.gateway.bodies import loads_strict
 from mockgw.gateway.config import parse_clock
 from mockgw.gateway.state import GatewayState
+from mockgw.server import guard
 from mockgw.server.keys import STATE
 
 PATH = f"{CONTROL_PREFIX}/clock"
@@ -47,4 +48,4 @@ async def set_clock(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_routes([web.get(PATH, get_clock), web.put(PATH, set_clock)])
+    app.router.add_routes([web.get(PATH, guard.guarded(get_clock)), web.put(PATH, guard.guarded(set_clock))])

@@ -26,6 +26,7 @@ from mockgw.gateway.bodies import loads_strict
 from mockgw.gateway.fault_rules import FaultRule, parse_rules
 from mockgw.journal.calls import NO_STATUS, CallFilter
 from mockgw.record import export
+from mockgw.server import guard
 from mockgw.server.inject import HOLDS
 from mockgw.server.keys import CALL_LISTENERS, SESSION_PREFIX, STATE
 from mockgw.server.watchdog import watched
@@ -436,7 +437,7 @@ ROUTES: tuple[tuple[str, str, Handler, tuple[str, ...]], ...] = (
 
 def add_routes(app: web.Application) -> None:
     for method, path, handler, params in ROUTES:
-        app.router.add_route(method, PREFIX + path, watched(checked(handler, params)))
+        app.router.add_route(method, PREFIX + path, watched(guard.guarded(checked(handler, params))))
 
 
 def add_session_routes(app: web.Application) -> None:

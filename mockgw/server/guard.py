@@ -14,12 +14,12 @@ reach it two ways:
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 
 from mockgw.core.errors import ApiError
 from mockgw.core.names import CONTROL_PREFIX
@@ -28,12 +28,6 @@ from mockgw.gateway import control_access
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 STATE_CHANGING = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 FORM_TYPES = frozenset(("application/x-www-form-urlencoded", "multipart/form-data", "text/plain"))
-
-
-def _is_control(path: str) -> bool:
-    if path.startswith(CONTROL_PREFIX + "/"):
-        return True
-    return path.startswith("/s/") and f"{CONTROL_PREFIX}/" in path
 
 
 def _host_allowed(host: str, allowed: frozenset[str]) -> bool:
@@ -124,18 +118,26 @@ def token_refusal(request: web.Request, token: str) -> web.Response | None:
     return None
 
 
-def middleware(allowed_hosts: frozenset[str], token: str | None = None) -> Middleware:
-    """An aiohttp middleware applying `refusal` (and the control token, when there is one) to the control
-    routes (the API routes are not guarded)."""
+ALLOWED_HOSTS: web.AppKey[frozenset[str]] = web.AppKey("guard_allowed_hosts", frozenset)
+CONTROL_TOKEN: web.AppKey[str] = web.AppKey("guard_control_token", str)  # set only when the server has one
 
-    @web.middleware
-    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if _is_control(request.path):
-            refused = refusal(request, allowed_hosts)
-            if refused is None and token is not None:
+
+def guarded(handler: Handler) -> Handler:
+    """`handler` behind `refusal`: every control route is registered through this (the API routes are not guarded).
+
+    A wrapper per control route rather than an aiohttp middleware: a middleware runs on every API request too
+    (docs/bench.md). The server's own host name is read from `app[ALLOWED_HOSTS]`, its control token (if any) from
+    `app[CONTROL_TOKEN]`."""
+
+    @functools.wraps(handler)
+    async def guard(request: web.Request) -> web.StreamResponse:
+        refused = refusal(request, request.app[ALLOWED_HOSTS])
+        if refused is None:
+            token = request.app.get(CONTROL_TOKEN)
+            if token is not None:
                 refused = token_refusal(request, token)
-            if refused is not None:
-                return refused
+        if refused is not None:
+            return refused
         return await handler(request)
 
     return guard

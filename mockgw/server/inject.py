@@ -182,6 +182,19 @@ def _coalesced(events: Sequence[bytes], waits: Sequence[float]) -> list[tuple[fl
     return [(wait, b"".join(data), len(data)) for wait, data in runs]
 
 
+def plain_response(request: web.Request, outcome: Outcome) -> web.Response | None:
+    """The response of an answer that goes out in one piece at once (no hold, delay, fault or stream), else None.
+
+    Most answers: made without the coroutines `deliver` would await."""
+    delivery = outcome.delivery
+    if outcome.events is not None or delivery.fault is not None or delivery.hold is not None or delivery.delay_ms > 0:
+        return None
+    request[SENT_KEY] = Sent(bytes=len(outcome.body), completed=True, answered=True)
+    return web.Response(
+        status=outcome.status, body=outcome.body, content_type=outcome.content_type, headers=outcome.headers
+    )
+
+
 async def deliver(request: web.Request, outcome: Outcome) -> web.StreamResponse:
     """Hold, wait, then write the outcome as its Delivery says (fault included), recording what was sent."""
     sent = Sent()

@@ -35,6 +35,11 @@ class Offloader:
         self.queued = 0
         self.saved_interval = sys.getswitchinterval()
 
+    def inline(self, body: bytes) -> bool:
+        """Whether a request with this body runs inline (light, and the worker idle): the caller then calls the
+        pipeline itself, without a coroutine around it."""
+        return self.queued == 0 and not is_heavy(body)
+
     async def run(self, heavy: bool, function: Callable[[], T]) -> T:
         """`function()`, inline when it is light and the worker idle, else on the worker (in order)."""
         if not heavy and self.queued == 0:
@@ -62,7 +67,7 @@ OFFLOADER: web.AppKey[Offloader] = web.AppKey("offloader", Offloader)
 
 def is_heavy(body: bytes) -> bool:
     """Whether the pipeline may take long on this body (a cheap look at the bytes, no parsing)."""
-    return len(body) > HEAVY_BYTES or any(marker in body for marker in HEAVY_MARKERS)
+    return len(body) > HEAVY_BYTES or HEAVY_MARKERS[0] in body or HEAVY_MARKERS[1] in body
 
 
 def setup(app: web.Application) -> None:

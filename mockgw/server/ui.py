@@ -19,6 +19,7 @@ from mockgw.faults import catalogue as faults
 from mockgw.fixtures import scenarios
 from mockgw.gateway.bodies import loads_strict
 from mockgw.journal.calls import Call, CallFilter
+from mockgw.server import guard
 from mockgw.server.inject import HOLDS
 from mockgw.server.keys import CALL_LISTENERS, STATE
 from mockgw.ui import export, listing
@@ -303,17 +304,17 @@ def add_routes(app: web.Application) -> None:
     app.on_shutdown.append(_wake_listeners)
     app.router.add_routes(
         [
-            web.get(ROOT, index),
-            web.get(ROOT + "/", index),
-            web.get(ROOT + "/static/{name}", static),
-            web.get(API + "/calls", calls),
-            web.get(API + "/calls/{id}", call_detail),
-            web.get(API + "/calls/{id}/fixture.yaml", call_fixture),
-            web.get(API + "/har", har),
-            web.get(API + "/live", live),
-            web.get(API + "/overview", overview),
-            web.post(API + "/release", release),
-            web.post(API + "/faults/delete", delete_fault),
-            web.post(API + "/reset", reset),
+            web.get(ROOT, guard.guarded(index)),
+            web.get(ROOT + "/", guard.guarded(index)),
+            web.get(ROOT + "/static/{name}", guard.guarded(static)),
+            web.get(API + "/calls", guard.guarded(calls)),
+            web.get(API + "/calls/{id}", guard.guarded(call_detail)),
+            web.get(API + "/calls/{id}/fixture.yaml", guard.guarded(call_fixture)),
+            web.get(API + "/har", guard.guarded(har)),
+            web.get(API + "/live", guard.guarded(live)),
+            web.get(API + "/overview", guard.guarded(overview)),
+            web.post(API + "/release", guard.guarded(release)),
+            web.post(API + "/faults/delete", guard.guarded(delete_fault)),
+            web.post(API + "/reset", guard.guarded(reset)),
         ]
     )

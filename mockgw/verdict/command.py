@@ -7,15 +7,13 @@ import json
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mockgw.core.errors import MockgwError
 from mockgw.gateway import config
-from mockgw.verdict import render
-from mockgw.verdict.default_matrix import default_matrix
-from mockgw.verdict.matrix import load_matrix
-from mockgw.verdict.report import CellResult
-from mockgw.verdict.run import run_verdict
+
+if TYPE_CHECKING:
+    from mockgw.verdict.report import CellResult
 
 
 def add_verdict_parser(commands: Any) -> None:
@@ -41,11 +39,19 @@ def add_verdict_parser(commands: Any) -> None:
 
 
 def _progress(index: int, total: int, result: CellResult) -> None:
+    from mockgw.verdict import render
+
     print(render.progress_line(index, total, result), file=sys.stderr, flush=True)
 
 
 def verdict(args: argparse.Namespace) -> int:
     """Run the verdict; print the table, write the reports; the exit code says whether every cell passed."""
+    # imported here: `mockgw serve` builds the same parser and should not pay for the verdict's modules at start-up
+    from mockgw.verdict import render
+    from mockgw.verdict.default_matrix import default_matrix
+    from mockgw.verdict.matrix import load_matrix
+    from mockgw.verdict.run import run_verdict
+
     command = args.run[1:] if args.run[:1] == ["--"] else args.run
     if not command:
         print(
