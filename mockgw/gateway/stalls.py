@@ -20,6 +20,8 @@ CPU_SHARE = 0.5
 # A step caught importing a module is not counted either: mockgw loads generation on its first generated answer
 # (and pytest's assertion rewriting makes that import slow in a test process). It happens once per process, it is
 # not something a request can make the server do again, and a test must not fail because it came first.
+# Nor is a hold during which Python ran a full garbage collection: its length is the size of the whole process's
+# heap, which in a test process (a server started by the pytest plugin) is the test suite's, not mockgw's.
 
 
 def heartbeat_interval(threshold_s: float) -> float:
@@ -42,12 +44,13 @@ class Stall:
     request: str | None = None  # "POST /v1/chat/completions (call-12, session 'a')", when one was running
     where: str | None = None  # the step, from the loop thread's stack when the watchdog looked
     importing: bool = False  # the loop's thread was importing a module when the watchdog looked
+    collected: bool = False  # a full garbage collection ran meanwhile
 
     @property
     def counts(self) -> bool:
         """A problem (mockgw's own work held the loop), not only a busy machine."""
         held = self.held_ms > self.threshold_ms and self.cpu_ms >= CPU_SHARE * self.threshold_ms
-        return held and not self.importing
+        return held and not self.importing and not self.collected
 
     def text(self) -> str:
         """The problem's text (and the log line): how long, by what, where."""

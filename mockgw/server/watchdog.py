@@ -14,6 +14,7 @@ is journaled, and then reported with its call id.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 import threading
@@ -89,6 +90,7 @@ class Watchdog:
         self._loop_thread = 0
         self._beat = time.monotonic()
         self._cpu = 0.0
+        self._full_collections = 0  # gc's count of full (generation 2) collections at the last beat
         self._timer: asyncio.TimerHandle | None = None
         self._caught: _Caught | None = None
         self._pending: dict[web.Request, Stall] = {}  # blamed on a request not journaled yet
@@ -104,6 +106,7 @@ class Watchdog:
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         self._beat, self._cpu = time.monotonic(), time.thread_time()
+        self._full_collections = _full_collections()
         self._timer = self._loop.call_later(self.interval, self._heartbeat)
         self._thread = threading.Thread(target=self._watch, name="mockgw-watchdog", daemon=True)
         self._thread.start()
@@ -119,15 +122,15 @@ class Watchdog:
         self._pending.clear()
 
     def _heartbeat(self) -> None:
-        now, cpu = time.monotonic(), time.thread_time()
+        now, cpu, collections = time.monotonic(), time.thread_time(), _full_collections()
         late = now - self._beat - self.interval
         if late > self.threshold:
-            self._settle(late, cpu - self._cpu)
-        self._beat, self._cpu = now, cpu
+            self._settle(late, cpu - self._cpu, collections != self._full_collections)
+        self._beat, self._cpu, self._full_collections = now, cpu, collections
         assert self._loop is not None
         self._timer = self._loop.call_later(self.interval, self._heartbeat)
 
-    def _settle(self, late: float, cpu: float) -> None:
+    def _settle(self, late: float, cpu: float, collected: bool) -> None:
         caught = self._caught if self._caught is not None and self._caught.beat == self._beat else None
         self._caught = None
         stall = Stall(
@@ -136,9 +139,10 @@ class Watchdog:
             self.threshold * 1000,
             where=caught.where if caught else None,
             importing=caught.importing if caught else False,
+            collected=collected,
         )
         if not stall.counts:
-            LOG.info("mockgw: not a problem (importing, or the loop's thread was not computing): %s", stall.text())
+            LOG.info("mockgw: not a problem (importing, collecting garbage or not computing): %s", stall.text())
             return
         request = caught.request if caught else None
         if request is None:
@@ -162,13 +166,20 @@ class Watchdog:
     # --- on the watchdog's thread --------------------------------------------------------------------------------
 
     def _watch(self) -> None:
-        while not self._stop.wait(self.interval):
+        wait = self.threshold
+        while not self._stop.wait(wait):
             beat, caught = self._beat, self._caught
-            if (caught is None or caught.beat != beat) and is_held(
-                time.monotonic() - beat, self.threshold, self.interval
-            ):
+            late = time.monotonic() - beat
+            if (caught is None or caught.beat != beat) and is_held(late, self.threshold, self.interval):
                 # the frame is not kept (its locals would live on): _Caught takes what it needs at once
                 self._caught = _Caught(beat, self.current, sys._current_frames().get(self._loop_thread))
+            # look again when the newest beat would be overdue (about once per threshold while the loop runs: the
+            # thread takes the interpreter's lock from the loop that rarely), or one beat on while it is held
+            wait = max(self.threshold + self.interval - late, self.interval)
+
+
+def _full_collections() -> int:
+    return int(gc.get_stats()[2]["collections"])
 
 
 def _blamed(stall: Stall, request: web.Request, call: int | None) -> Stall:

@@ -4,6 +4,7 @@ another thread) is not a problem."""
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import time
@@ -97,6 +98,18 @@ def test_waiting_is_not_a_problem(gateway_factory: Callable[..., MockGateway]) -
     assert _held(gateway, wait_s=0.3) == []
 
 
+def test_a_full_garbage_collection_is_not_a_problem(gateway_factory: Callable[..., MockGateway]) -> None:
+    """Its length is the size of the whole process's heap: in a test process, the test suite's, not mockgw's."""
+    gateway = gateway_factory(watchdog_ms=30)
+
+    def busy_then_collect() -> None:
+        _busy(0.15)
+        gc.collect()
+
+    gateway.run_in_loop(busy_then_collect)
+    assert _held(gateway, wait_s=0.3) == []
+
+
 def test_no_watchdog_with_0(gateway_factory: Callable[..., MockGateway]) -> None:
     gateway = gateway_factory(watchdog_ms=0)
     gateway.run_in_loop(lambda: _busy(0.15))
@@ -111,6 +124,7 @@ def test_stall_decisions() -> None:
     assert not Stall(150, 10, 100).counts  # waiting: a busy machine
     assert not Stall(90, 90, 100).counts
     assert not Stall(150, 140, 100, importing=True).counts  # a module's first load: once per process
+    assert not Stall(150, 140, 100, collected=True).counts  # a full collection: the whole process's heap
     text = Stall(150, 140, 100, "POST /v1/chat/completions (call-3)", "mockgw/x.py:1 in f").text()
     assert text == (
         "event loop held for 150 ms (watchdog limit 100 ms, 140 ms of CPU) by POST /v1/chat/completions (call-3): "
