@@ -51,6 +51,16 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "minimum": 1,
             "description": "Request and response bytes the journal keeps at most (oldest calls dropped first).",
         },
+        "session_limit": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "Named sessions kept at most; past it the least recently used is dropped (default 10000).",
+        },
+        "session_idle_s": {
+            "type": "number",
+            "minimum": 0,
+            "description": "A named session unused this many seconds is dropped (default 3600; 0: never).",
+        },
         "generated_words": {"type": "integer", "minimum": 1, "description": "Length of generated answers."},
         "ui_write": {
             "type": "boolean",
@@ -186,6 +196,8 @@ class Settings:
     max_body_bytes: int = 4 * 1024 * 1024
     journal_limit: int = 1000
     journal_max_bytes: int = 64 * 1024 * 1024
+    session_limit: int = 10_000  # named sessions kept (gateway/sessions.py; the least recently used dropped first)
+    session_idle_s: float = 3600.0  # a named session unused this long is dropped; 0: never
     generated_words: int = 24
     max_answer_bytes: int = 1024 * 1024  # a generated answer's cap (answers/budget.py)
     # Connections (server/connections.py): far above what a test suite or a 1,000-stream load needs.
@@ -264,6 +276,8 @@ def settings_from(document: Mapping[str, Any], base: Settings | None = None) -> 
         "max_body_bytes",
         "journal_limit",
         "journal_max_bytes",
+        "session_limit",
+        "session_idle_s",
         "generated_words",
         "stream_usage",
         "ui_write",

@@ -61,7 +61,7 @@ def read(
     key: ApiKey,
     settings: Settings,
     pending: dict[str, edge_tools.Pending],
-    used: set[str],
+    used: Mapping[str, None],
 ) -> Features | ApiError:
     """The request's features, or the 400 that names what to fix (an unknown or used pending id among them)."""
     active = active_tools(key, settings)
@@ -95,11 +95,11 @@ def _nothing_asked(active: tuple[str, ...]) -> Features:
     return Features(active_ids=active)
 
 
-def take_pending(features: Features, pending: dict[str, edge_tools.Pending], used: set[str]) -> None:
+def take_pending(features: Features, pending: dict[str, edge_tools.Pending], used: dict[str, None]) -> None:
     """The request's pending id is used up: answered once, a second use is a 400."""
     if features.pending_id is not None:
         pending.pop(features.pending_id, None)
-        used.add(features.pending_id)
+        used[features.pending_id] = None  # an ordered set: the oldest go first past the session's cap
 
 
 def add_to_body(rendered: dict[str, Any], extras: Mapping[str, Any]) -> dict[str, Any]:

@@ -240,7 +240,7 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
         client = tuple(c for c in picked.reply.tool_calls if c not in calls)
         if client:  # the documented deferral: the client's calls go out, the Edge Tool results wait for it
             pending_id = replies.seeded_id(f"{key}:pending", "edgee_pending_")
-            session.pending[pending_id] = edge_tools.Pending(tuple(c.id for c in client), tuple(ran))
+            session.keep_pending(pending_id, edge_tools.Pending(tuple(c.id for c in client), tuple(ran)))
             picked = replace(picked, reply=replace(picked.reply, tool_calls=client))
             break
         conv = edge_tools.answered(conv, calls, ran)

@@ -83,19 +83,19 @@ def judge(
 
 
 class RateLimiter:
-    """The admitted requests of each bucket (session and key) within the last window."""
+    """The admitted requests of each bucket (session, then key) within the last window."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic, window: float = WINDOW_SECONDS) -> None:
         self.clock = clock
         self.window = window
-        self._history: dict[tuple[str, str], deque[tuple[float, int]]] = {}
+        self._history: dict[str, dict[str, deque[tuple[float, int]]]] = {}  # session -> key -> (time, tokens)
 
     def admit(self, session: str, key: str, limits: Limits, tokens: int) -> ApiError | None:
         """None (and the request counts) when within the limits, else the 429 to send."""
         if limits.unlimited:
             return None
         now = self.clock()
-        history = self._history.setdefault((session, key), deque())
+        history = self._history.setdefault(session, {}).setdefault(key, deque())
         while history and history[0][0] <= now - self.window:
             history.popleft()
         verdict = judge(history, now, limits, tokens, self.window)
@@ -104,6 +104,12 @@ class RateLimiter:
         history.append((now, tokens))
         return None
 
+    def forget(self, session: str) -> None:
+        """Drop one session's windows (it was reset, or dropped as stale)."""
+        self._history.pop(session, None)
+
     def reset(self, session: str | None = None) -> None:
-        for bucket in [b for b in self._history if session is None or b[0] == session]:
-            del self._history[bucket]
+        if session is None:
+            self._history.clear()
+        else:
+            self.forget(session)

@@ -13,6 +13,7 @@ from mockgw.gateway.config import Settings
 from mockgw.gateway.edge_tools import Pending
 from mockgw.gateway.fault_rules import FaultRule, RuleCount, parse_rules
 from mockgw.gateway.ratelimit import RateLimiter
+from mockgw.gateway.sessions import Sessions
 from mockgw.gateway.validation import Validators
 from mockgw.journal.calls import Journal
 
@@ -31,21 +32,18 @@ class SessionState:
     # fixtures in matching order and the run-time fixtures they were sorted from (sorted again when those change)
     ordered: tuple[tuple[Fixture, ...], list[Fixture]] | None = field(default=None, repr=False, compare=False)
     pending: dict[str, Pending] = field(default_factory=dict)  # edgee_pending_id -> Edge Tool results kept back
-    pending_used: set[str] = field(default_factory=set)  # pending ids already resumed (a reuse is a 400)
+    pending_used: dict[str, None] = field(default_factory=dict)  # pending ids already resumed (a reuse is a 400)
 
-    def reset(self) -> None:
-        self.runtime_fixtures.clear()
-        self.uses.clear()
-        self.scenarios.clear()
-        self.sequence = itertools.count(1)
-        self.problems.clear()
-        self.fault_rules.clear()
-        self.fault_counts.clear()
-        self.pending.clear()
-        self.pending_used.clear()
+    def keep_pending(self, pending_id: str, pending: Pending) -> None:
+        """Keep Edge Tool results for a later `edgee_pending_id`; the oldest of PENDING_KEPT go (never resumed)."""
+        self.pending[pending_id] = pending
+        for kept in (self.pending, self.pending_used):
+            while len(kept) > PENDING_KEPT:
+                del kept[next(iter(kept))]
 
 
 PROBLEMS_KEPT = 1000
+PENDING_KEPT = 1000  # pending ids (and used ones) one session keeps: a client looping for ever grows nothing
 
 
 def _keep(problems: list[str], problem: str) -> None:
@@ -78,7 +76,9 @@ class GatewayState:
         self.file_fixtures: tuple[Fixture, ...] = tuple(fixtures)
         self.validators = validators or Validators.load()
         self.journal = Journal(settings.journal_limit, settings.journal_max_bytes)
-        self.sessions: dict[str, SessionState] = {}
+        self.sessions: Sessions[SessionState] = Sessions(
+            SessionState, settings.session_limit, settings.session_idle_s, clock, self.rate_limiter.forget
+        )
         self.problems: list[str] = []  # things a test should fail on (raised by the pytest plugin)
         self.clock_now: float | None = settings.clock  # a fixed gateway time (PUT /__mockgw/clock); None: real
 
@@ -87,10 +87,8 @@ class GatewayState:
         return self.clock_now if self.clock_now is not None else time.time()
 
     def session(self, name: str) -> SessionState:
-        found = self.sessions.get(name)
-        if found is None:
-            found = self.sessions[name] = SessionState()
-        return found
+        """The session's state, marked as used (made when missing; stale sessions are dropped then)."""
+        return self.sessions.use(name)
 
     def fixtures(self, session: str) -> list[Fixture]:
         """The file fixtures, then the session's run-time ones, in load order."""
@@ -147,11 +145,13 @@ class GatewayState:
         self.session(session).fault_rules.extend(new)
 
     def reset(self, session: str | None = None) -> None:
-        """Journal, run-time fixtures and counters back to the start (one session, or all)."""
+        """Journal, run-time fixtures and counters back to the start (one session, or all).
+
+        The session's state is dropped, not emptied: its next use makes a fresh one, and nothing of the old one
+        (rate-limit windows, pending ids, problems) is kept alive."""
         if session is None:
-            for state in self.sessions.values():
-                state.reset()
+            self.sessions.clear()
+            self.rate_limiter.reset()
         else:
-            self.session(session).reset()
+            self.sessions.drop(session)
         self.journal.clear(session)
-        self.rate_limiter.reset(session)

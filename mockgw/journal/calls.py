@@ -281,60 +281,118 @@ class CallFilter:
         return found[-self.limit :] if self.limit else found
 
 
+class Entry:
+    """One kept call, made from its facts when first read (then kept made), with what is known without making it."""
+
+    __slots__ = ("item", "number", "session", "size")
+
+    def __init__(self, number: int, session: str, size: int, item: Call | Callable[[], Call]) -> None:
+        self.number = number  # its place in the journal since the server started (`call-<number>` on a server)
+        self.session = session
+        self.size = size
+        self.item = item
+
+    def call(self) -> Call:
+        item = self.item
+        if not isinstance(item, Call):
+            item = self.item = item()
+        return item
+
+
 class Journal:
-    """Calls oldest first, at most `limit` of them and about `max_bytes` of request and response bodies (the
-    oldest are dropped first; the newest call is always kept).
+    """Calls oldest first, at most `limit` of them and about `max_bytes` of request and response bodies and
+    headers (the oldest are dropped first; the newest call is always kept).
 
     A call can be appended as a function that makes it: the web layer records every request that way, so the
-    formatting (time, redaction, dicts) is only paid for calls somebody reads, when they are first read.
+    formatting (time, redaction, dicts) is only paid for calls somebody reads, when they are first read. Reads
+    select by session and place without making a call (`entries`), and make only what they look at: the newest
+    `limit` calls cost `limit` calls, not the journal.
     """
 
     def __init__(self, limit: int, max_bytes: int = 64 * 1024 * 1024) -> None:
-        self._calls: deque[Call | Callable[[], Call]] = deque()
-        self._sizes: deque[int] = deque()
+        self._entries: deque[Entry] = deque()
         self.limit = limit
         self.max_bytes = max_bytes
         self.bytes = 0
         self.total = 0
 
-    def append(self, call: Call | Callable[[], Call], size: int = 0) -> None:
-        """Keep `call`, which holds about `size` bytes of bodies; drop the oldest calls over the bounds."""
-        self._calls.append(call)
-        self._sizes.append(size)
-        self.bytes += size
+    def append(self, call: Call | Callable[[], Call], size: int = 0, session: str | None = None) -> None:
+        """Keep `call` (of `session`; a made Call says its own), which holds about `size` bytes; drop the oldest
+        calls over the bounds."""
         self.total += 1
-        while len(self._calls) > 1 and (len(self._calls) > self.limit or self.bytes > self.max_bytes):
-            self._calls.popleft()
-            self.bytes -= self._sizes.popleft()
+        if session is None:
+            session = call.session if isinstance(call, Call) else ""
+        entries = self._entries
+        entries.append(Entry(self.total, session, size, call))
+        self.bytes += size
+        while len(entries) > 1 and (len(entries) > self.limit or self.bytes > self.max_bytes):
+            self.bytes -= entries.popleft().size
 
-    def _made(self) -> deque[Call | Callable[[], Call]]:
-        if not all(isinstance(call, Call) for call in self._calls):
-            made = [call if isinstance(call, Call) else call() for call in self._calls]
-            self._calls.clear()
-            self._calls.extend(made)
-        return self._calls
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def entries(self, session: str | None = None, after: int | None = None, before: int | None = None) -> list[Entry]:
+        """The kept entries of `session` (None: every session) numbered after `after` and before `before`, oldest
+        first: a snapshot (appends meanwhile do not change it), taken without making any call."""
+        found = list(self._entries)
+        if after is not None or before is not None:
+            low = after if after is not None else 0
+            high = before if before is not None else self.total + 1
+            found = [e for e in found if low < e.number < high]
+        if session is not None:
+            found = [e for e in found if e.session == session]
+        return found
 
     def calls(self) -> list[Call]:
-        """Every call kept, oldest first."""
-        return [call for call in self._made() if isinstance(call, Call)]
+        """Every call kept, oldest first (each made if it was not yet: prefer `query` or `entries`)."""
+        return [entry.call() for entry in list(self._entries)]
 
     def __iter__(self) -> Iterator[Call]:
         return iter(self.calls())
 
-    def query(self, where: CallFilter) -> list[Call]:
-        return where.select(self.calls())
+    def query(self, where: CallFilter, after: int | None = None, before: int | None = None) -> list[Call]:
+        """The calls `where` accepts (numbered after `after` and before `before`), oldest first; with a limit, only
+        the newest calls are looked at."""
+        entries = self.entries(where.session, after, before)
+        if not where.limit:
+            return [call for call in (entry.call() for entry in entries) if where.accepts(call)]
+        found: list[Call] = []
+        for entry in reversed(entries):
+            call = entry.call()
+            if where.accepts(call):
+                found.append(call)
+                if len(found) == where.limit:
+                    break
+        return found[::-1]
+
+    def find(self, call_id: str) -> Call | None:
+        """The kept call with this id (`call-<number>`), if any."""
+        for entry in reversed(self._entries):
+            if f"call-{entry.number}" == call_id or (isinstance(entry.item, Call) and entry.item.id == call_id):
+                return entry.call()
+        return None
+
+    def session_counts(self) -> dict[str, int]:
+        """Session -> how many of its calls are kept, in order of their first kept call (no call is made)."""
+        counts: dict[str, int] = {}
+        for entry in list(self._entries):
+            counts[entry.session] = counts.get(entry.session, 0) + 1
+        return counts
+
+    def since(self, total: int) -> list[Call]:
+        """The calls still kept among those appended after the journal's `total` was `total`, oldest first."""
+        return [entry.call() for entry in self.entries(after=total)]
 
     def clear(self, session: str | None = None) -> None:
-        kept = (
-            []
-            if session is None
-            else [(call, size) for call, size in zip(self.calls(), self._sizes, strict=True) if call.session != session]
-        )
-        self._calls.clear()
-        self._sizes.clear()
-        self._calls.extend(call for call, _ in kept)
-        self._sizes.extend(size for _, size in kept)
-        self.bytes = sum(self._sizes)
+        """Forget every call (of one session): nothing of them is kept alive, not even an index."""
+        if session is None:
+            self._entries.clear()
+            self.bytes = 0
+            return
+        kept = [entry for entry in self._entries if entry.session != session]
+        self._entries.clear()
+        self._entries.extend(kept)
+        self.bytes = sum(entry.size for entry in kept)
 
 
 def request_line(call: Call) -> str:

@@ -205,7 +205,7 @@ def record(
         outcome.events,
         outcome.codec if outcome.events is not None else None,
     )
-    state.journal.append(facts.call, size)
+    state.journal.append(facts.call, size, raw.session)
     if state.settings.log_requests:  # off by default: the Call is only made when somebody reads it
         REQUEST_LOG.info(request_line(facts.call()))
     if outcome.error is not None:  # only refusals can be problems: nothing more to decide on a normal answer

@@ -26,7 +26,7 @@ from mockgw.gateway.bodies import loads_strict
 from mockgw.gateway.fault_rules import FaultRule, parse_rules
 from mockgw.journal.calls import NO_STATUS, CallFilter
 from mockgw.record import export
-from mockgw.server import guard
+from mockgw.server import calls_answer, guard, trim
 from mockgw.server.inject import HOLDS
 from mockgw.server.keys import CALL_LISTENERS, SESSION_PREFIX, STATE
 from mockgw.server.watchdog import watched
@@ -87,8 +87,11 @@ async def health(request: web.Request) -> web.Response:
     return _json({"status": "ok", "version": __version__, "fixtures": len(state.fixtures(session_of(request)))})
 
 
-async def list_calls(request: web.Request) -> web.Response:
-    """The journal, oldest first; `wait_for=N&timeout=S` waits until N calls match (or the timeout)."""
+async def list_calls(request: web.Request) -> web.StreamResponse:
+    """The journal, oldest first; `wait_for=N&timeout=S` waits until N calls match (or the timeout).
+
+    `limit=N` keeps the newest N (or, with `after=<id>`, the first N after that call); `before=<id>` ends before
+    one. The answer is written call by call (server/calls_answer.py): reading never holds the loop."""
     state = request.app[STATE]
     status_text = request.query.get("status")
     no_status = status_text in (NO_STATUS, "none")  # the calls that got no answer (connection dropped or hung)
@@ -99,6 +102,11 @@ async def list_calls(request: web.Request) -> web.Response:
     limit, wait_for = numbers[-2:]
     if limit is not None and limit < 1:
         return _error(invalid_request("Query parameter 'limit' must be a positive integer.", "limit"))
+    after, before = calls_answer.cursor(request, "after"), calls_answer.cursor(request, "before")
+    for place in (after, before):
+        if isinstance(place, ApiError):
+            return _error(place)
+    assert not isinstance(after, ApiError) and not isinstance(before, ApiError)
     timeout = _timeout(request)
     if isinstance(timeout, ApiError):
         return _error(timeout)
@@ -115,14 +123,13 @@ async def list_calls(request: web.Request) -> web.Response:
         limit=limit,
     )
     if wait_for is not None:
-        await wait_until(request.app[CALL_LISTENERS], lambda: len(state.journal.query(where)) >= wait_for, timeout)
+        journal = state.journal
+        await wait_until(
+            request.app[CALL_LISTENERS], lambda: len(journal.query(where, after, before)) >= wait_for, timeout
+        )
     held = request.app[HOLDS].held(where.session)
-    return _json(
-        {
-            "calls": [call.to_json() for call in state.journal.query(where)],
-            "held": [h.as_json() for h in held if where.fixture is None or h.fixture == where.fixture],
-        }
-    )
+    held_json = [h.as_json() for h in held if where.fixture is None or h.fixture == where.fixture]
+    return await calls_answer.answer(request, state.journal, where, after, before, held_json)
 
 
 async def wait_until(listeners: list[asyncio.Event], done: Callable[[], bool], timeout: float) -> None:
@@ -143,7 +150,10 @@ async def wait_until(listeners: list[asyncio.Event], done: Callable[[], bool], t
 
 
 async def clear_calls(request: web.Request) -> web.Response:
-    request.app[STATE].journal.clear(session_of(request))
+    state = request.app[STATE]
+    before = trim.footprint(state)
+    state.journal.clear(session_of(request))
+    trim.after_freeing(state, before)  # what the journal held goes back to the system, not only to the allocator
     return _json({"cleared": True})
 
 
@@ -204,7 +214,10 @@ async def reset(request: web.Request) -> web.Response:
     are released (a held request left behind would otherwise wait for a test that has moved on)."""
     session = session_of(request)
     released = request.app[HOLDS].release(session)
-    request.app[STATE].reset(session)
+    state = request.app[STATE]
+    before = trim.footprint(state)
+    state.reset(session)
+    trim.after_freeing(state, before)
     return _json({"reset": True, "released": released})
 
 
@@ -232,9 +245,8 @@ async def list_problems(request: web.Request) -> web.Response:
 async def list_sessions(request: web.Request) -> web.Response:
     """Every session the server knows (by its state or its kept calls), with its call and problem counts."""
     state = request.app[STATE]
-    calls: dict[str, int] = {}
-    for call in state.journal.calls():
-        calls[call.session] = calls.get(call.session, 0) + 1
+    state.sessions.sweep()  # a session idle too long is not listed, even when no new session came to drop it
+    calls = state.journal.session_counts()
     names = sorted({*state.sessions, *calls})
     return _json(
         {
@@ -382,7 +394,19 @@ async def export_calls(request: web.Request) -> web.Response:
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-CALL_FILTERS = ("path", "model", "fixture", "tag", "text", "status", "limit", "all", "edgee_session_id")
+CALL_FILTERS = (
+    "path",
+    "model",
+    "fixture",
+    "tag",
+    "text",
+    "status",
+    "limit",
+    "all",
+    "edgee_session_id",
+    "after",
+    "before",
+)
 
 
 def checked(handler: Handler, params: Sequence[str]) -> Handler:

@@ -19,7 +19,7 @@ from mockgw.faults import catalogue as faults
 from mockgw.fixtures import scenarios
 from mockgw.gateway.bodies import loads_strict
 from mockgw.journal.calls import Call, CallFilter
-from mockgw.server import guard
+from mockgw.server import guard, trim
 from mockgw.server.inject import HOLDS
 from mockgw.server.keys import CALL_LISTENERS, STATE
 from mockgw.ui import export, listing
@@ -77,15 +77,11 @@ async def calls(request: web.Request) -> web.Response:
         return query
     journal = request.app[STATE].journal
     matched = listing.select(journal.query(query.call_filter()), query)
-    return _json(listing.page(matched, query, len(journal.calls())))
+    return _json(listing.page(matched, query, len(journal)))
 
 
 def _find(request: web.Request) -> Call | None:
-    wanted = request.match_info["id"]
-    for call in reversed(request.app[STATE].journal.calls()):
-        if call.id == wanted:
-            return call
-    return None
+    return request.app[STATE].journal.find(request.match_info["id"])
 
 
 async def call_detail(request: web.Request) -> web.Response:
@@ -133,7 +129,7 @@ async def live(request: web.Request) -> web.StreamResponse:
     wake = asyncio.Event()
     listeners = request.app[CALL_LISTENERS]
     listeners.append(wake)
-    seen, kept = state.journal.total, len(state.journal.calls())
+    seen, kept = state.journal.total, len(state.journal)
     try:
         await response.write(b"retry: 1000\n: connected\n\n")
         while True:
@@ -146,13 +142,11 @@ async def live(request: web.Request) -> web.StreamResponse:
                 break
             await asyncio.sleep(BATCH_S)
             wake.clear()
-            every = state.journal.calls()
-            new = state.journal.total - seen
-            seen = state.journal.total
-            if len(every) < kept:
+            journal = state.journal
+            fresh = journal.since(seen)  # only the new calls are made, not the whole journal
+            if len(journal) < kept:  # the journal shrank: a reset
                 await response.write(b"event: cleared\ndata: {}\n\n")
-            kept = len(every)
-            fresh = every[-new:] if 0 < new <= len(every) else every if new > 0 else []
+            seen, kept = journal.total, len(journal)
             rows = [listing.row(listing.call_json(c)) for c in fresh if query.accepts(c)]
             if rows:
                 data = json.dumps({"rows": rows[::-1], "kept": kept})
@@ -167,8 +161,8 @@ async def live(request: web.Request) -> web.StreamResponse:
 def _sessions(request: web.Request) -> list[str]:
     state = request.app[STATE]
     names = dict.fromkeys(["", *state.sessions])
-    for call in state.journal.calls():
-        names.setdefault(call.session)
+    for session in state.journal.session_counts():
+        names.setdefault(session)
     return list(names)
 
 
@@ -217,7 +211,7 @@ async def overview(request: web.Request) -> web.Response:
                 "seed": state.settings.seed,
                 "strict": state.settings.strict,
                 "fixtures": len(fixtures),
-                "calls_kept": len(journal.calls()),
+                "calls_kept": len(journal),
                 "calls_total": journal.total,
                 "journal_limit": journal.limit,
                 "problems": len(state.problems),
@@ -287,7 +281,10 @@ async def reset(request: web.Request) -> web.Response:
     payload = await _action_body(request)
     if isinstance(payload, web.Response):
         return payload
-    request.app[STATE].reset(str(payload.get("session") or ""))
+    state = request.app[STATE]
+    before = trim.footprint(state)
+    state.reset(str(payload.get("session") or ""))
+    trim.after_freeing(state, before)
     for event in request.app[CALL_LISTENERS]:
         event.set()
     return _json({"reset": True})

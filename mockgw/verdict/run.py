@@ -40,9 +40,9 @@ class KeepingJournal(Journal):
         super().__init__(limit, max_bytes)
         self.kept: list[Call | Callable[[], Call]] = []
 
-    def append(self, call: Call | Callable[[], Call], size: int = 0) -> None:
+    def append(self, call: Call | Callable[[], Call], size: int = 0, session: str | None = None) -> None:
         self.kept.append(call)
-        super().append(call, size)
+        super().append(call, size, session)
 
     def every_call(self) -> list[Call]:
         return [call if isinstance(call, Call) else call() for call in self.kept]

@@ -181,3 +181,20 @@ def test_the_bounds_come_from_the_config_file_and_are_checked(tmp_path: Any) -> 
         f"{path}: header_timeout_s: must be more than 0, got 0",
         f"{path}: max_connections: expected an integer, got the string 'many'",
     ]
+
+
+def test_a_slowloris_flood_is_closed_while_a_real_client_is_served(
+    gateway_factory: Callable[..., MockGateway],
+) -> None:
+    gateway = gateway_factory(header_timeout_s=1.0)
+    flood = [_connect(gateway) for _ in range(60)]
+    for sock in flood:
+        sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    client = openai.OpenAI(base_url=gateway.base_url, api_key=API_KEY, max_retries=0)
+    answer = client.chat.completions.create(model="openai/gpt-4o", messages=[{"role": "user", "content": "hi"}])
+    assert answer.choices[0].message.content
+    for sock in flood:
+        received, _ = _until_closed(sock)
+        sock.close()
+        assert received == b""
+    assert [call["status"] for call in journal(gateway.port)] == [200]
