@@ -196,14 +196,17 @@ WATCHDOG: web.AppKey[Watchdog] = web.AppKey("watchdog", Watchdog)
 
 def setup(app: web.Application) -> None:
     """Give the app its watchdog (started with the app, stopped with it): stalls are logged and kept as problems
-    of the session of the request that held the loop (the default session when none did), and server-wide."""
+    of the session of the request that held the loop, or of the default session and server-wide when none did."""
     state = app[STATE]
 
     def report(stall: Stall, request: web.Request | None) -> None:
         if request is not None and stall.request is None:
             stall = _blamed(stall, request, None)
         LOG.warning("mockgw: %s", stall.text())
-        state.add_problem(_session(request) if request is not None else "", stall.text())
+        if request is None:  # nobody's request: the server's own (server-wide, and the default session's)
+            state.add_problem("", stall.text())
+        else:  # one request of one session, like its other per-request problems
+            state.add_problem(_session(request), stall.text(), server_wide=False)
 
     watchdog = Watchdog(state.settings.watchdog_ms, report)
     app[WATCHDOG] = watchdog
