@@ -317,7 +317,11 @@ OVERLAY: tuple[Rule, ...] = (
                     "tool_result",
                     {
                         "required": ["tool_use_id"],
-                        "properties": {"tool_use_id": {"type": "string"}, "content": {"type": ["string", "array"]}},
+                        "properties": {
+                            "tool_use_id": {"type": "string"},
+                            "content": {"type": ["string", "array"], "items": _ref("ContentBlockParam")},
+                            "is_error": {"type": "boolean"},
+                        },
                     },
                 ),
             ],
@@ -381,7 +385,10 @@ OVERLAY: tuple[Rule, ...] = (
                     {
                         "required": ["call_id", "output"],
                         # OpenAI's Responses API also takes an array of content parts as a tool's output.
-                        "properties": {"call_id": {"type": "string"}, "output": {"type": ["string", "array"]}},
+                        "properties": {
+                            "call_id": {"type": "string"},
+                            "output": {"type": ["string", "array"], "items": _ref("ResponsesContentPart")},
+                        },
                     },
                 ),
             ],

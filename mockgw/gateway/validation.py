@@ -323,9 +323,9 @@ class Validators:
             self._add_branches(kind)
 
     def _add_branches(self, kind: str) -> None:
-        # /v1/compress auto-detects the body's format (its description) and reads it as that format, so a body is
-        # checked against the detected format's schema (an Anthropic body valid only as chat is refused, and the
-        # message names what is wrong in that format, not in whichever branch of the anyOf failed last).
+        # /v1/compress accepts a body valid in any of the three formats (the OpenAPI's anyOf) and auto-detects
+        # which one it is (its description): a refused body is explained in the detected format's terms, not in
+        # whichever branch of the anyOf failed last.
         if kind == COMPRESS_KIND:
             schema = self._schemas[kind]
             for fmt, name in COMPRESS_BRANCHES.items():
@@ -361,11 +361,11 @@ class Validators:
     def check(self, kind: str, body: Any) -> ApiError | None:
         """`None` if `body` is valid for `kind`, else a 400 `invalid_request` naming the most useful one."""
         validator = self._validator(kind)
-        if kind == COMPRESS_KIND and isinstance(body, dict):
-            kind = f"{kind}#{detect_format(body)}"
-            validator = self._compiled[kind]
         if validator.is_valid(body):
             return None
+        branch = f"{kind}#{detect_format(body)}" if kind == COMPRESS_KIND and isinstance(body, dict) else ""
+        if branch in self._compiled and not self._compiled[branch].is_valid(body):
+            kind, validator = branch, self._compiled[branch]
         schema = self._schemas[kind]
         violations = _violations(validator, schema, body)
         if not violations:  # pragma: no cover - is_valid and iter_errors disagree

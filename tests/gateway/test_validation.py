@@ -185,6 +185,31 @@ OTHER_REQUESTS: list[tuple[str, str, Any, str | None]] = [
         "messages[0].content[0].tool_use_id",
     ),
     (
+        "messages_request",
+        "tool-result-is-error-not-boolean",
+        {
+            "model": "m",
+            "max_tokens": 8,
+            "messages": [{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t", "is_error": 0}]}],
+        },
+        "messages[0].content[0].is_error",
+    ),
+    (
+        "messages_count_tokens_request",
+        "tool-result-content-items-not-blocks",
+        {
+            "model": "m",
+            "messages": [{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t", "content": [None]}]}],
+        },
+        "messages[0].content[0].content[0]",
+    ),
+    (
+        "responses_request",
+        "function-call-output-items-not-parts",
+        {"model": "m", "input": [{"type": "function_call_output", "call_id": "c", "output": [None, None]}]},
+        "input[0].output[0]",
+    ),
+    (
         "responses_request",
         "function-call-arguments-object",
         {"model": "m", "input": [{"type": "function_call", "call_id": "c", "name": "f", "arguments": {}}]},

@@ -114,14 +114,27 @@ def failures(report: Path) -> Iterator[Failure]:
                 )
 
 
-def cases(report: Path) -> int:
-    """How many requests the run sent."""
-    total = 0
+def cases(report: Path) -> dict[str, int]:
+    """How many requests the run sent, by operation."""
+    sent: dict[str, int] = {}
     for line in report.read_text(encoding="utf-8").splitlines():
         finished = json.loads(line).get("ScenarioFinished")
         if finished:
-            total += len(finished["recorder"].get("cases") or {})
-    return total
+            label = finished["recorder"]["label"]
+            sent[label] = sent.get(label, 0) + len(finished["recorder"].get("cases") or {})
+    return sent
+
+
+def errors(report: Path) -> list[str]:
+    """The run's errors (a request that got no answer, a schema it could not use), as JSON. Hypothesis's
+    `FlakyFailure` inside schemathesis's own example extraction (seen once in 5,000 cases on a loaded machine, never
+    about an answer) is schemathesis's, not mockgw's, and is left out."""
+    found = []
+    for line in report.read_text(encoding="utf-8").splitlines():
+        error = json.loads(line).get("NonFatalError")
+        if error and error["value"]["type"] != "FlakyFailure":
+            found.append(json.dumps(error)[:1000])
+    return found
 
 
 def explained(failure: Failure, refusals: list[re.Pattern[str]], validators: Validators) -> bool:
@@ -178,9 +191,11 @@ def test_schemathesis_finds_nothing_the_docs_do_not_explain(
     report = tmp_path / "schemathesis.ndjson"
     run = run_schemathesis(gateway.url, report)
     assert report.exists(), run.stdout[-3000:] + run.stderr[-3000:]
-    assert "Operations:       7 selected / 7 total" in run.stdout, run.stdout[-3000:]
+    sent = cases(report)
+    assert set(sent) == {*REQUEST_SCHEMAS, "GET /v1/models"}, run.stdout[-3000:]
+    assert all(count >= MAX_EXAMPLES for count in sent.values()), sent
+    assert errors(report) == []
     refusals = documented_refusals()
     validators = Validators.load(tuple(REQUEST_SCHEMAS.values()))
     unexplained = [str(f) for f in failures(report) if not explained(f, refusals, validators)]
     assert unexplained == [], f"{len(unexplained)} unexplained:\n" + "\n".join(unexplained[:20])
-    assert cases(report) >= 7 * MAX_EXAMPLES, run.stdout[-3000:]

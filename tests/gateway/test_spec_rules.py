@@ -1,4 +1,4 @@
-"""The typed request headers: the table mockgw checks agrees with the OpenAPI, and bad values are 400s."""
+"""Rules beyond the request schemas: the typed headers (as the OpenAPI types them) and /v1/compress's messages."""
 
 from __future__ import annotations
 
@@ -50,11 +50,11 @@ def test_check_headers(headers: dict[str, str], param: str | None) -> None:
         assert error.message.startswith(f"Invalid value for header '{param}': ")
 
 
-def test_compress_checks_the_detected_format() -> None:
+def test_compress_explains_a_refusal_in_the_detected_format() -> None:
     validators = Validators.load()
-    anthropic_shaped = {"model": "m", "system": "s", "messages": [{"role": "user", "content": "hi"}]}
-    refused = validators.check("compress_request", anthropic_shaped)
-    assert refused is not None and refused.param == "max_tokens"  # valid as chat, but it is an Anthropic body
+    anthropic_shaped = {"model": "m", "system": "s", "messages": [{"role": "user", "content": [{"type": "x"}]}]}
+    refused = validators.check("compress_request", {**anthropic_shaped, "max_tokens": 0})
+    assert refused is not None and refused.param == "max_tokens"  # named in the detected (Anthropic) format's terms
     chat = {"model": "m", "messages": [{"role": "tool", "content": ""}]}
     refused = validators.check("compress_request", chat)
     assert refused is not None and refused.param == "messages[0].tool_call_id"  # the chat format's own message
