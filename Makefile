@@ -9,7 +9,7 @@ SERVE_STAMP := $(VENV)/.installed-serve
 STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: serve test lint schemas check bench dist clean chromium
+.PHONY: serve test lint schemas check bench bench-profile dist clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,13 @@ bench: $(STAMP)
 	  else echo "make bench needs wrk: sudo apt-get install wrk (or run make bench as root)"; exit 1; fi; }
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/plugin_startup.py
+
+# Where mockgw's time goes under the bench's load: py-spy's top functions (bench/spy.py, docs/bench.md). py-spy is a
+# sampling profiler that reads the server from outside (nothing added to the hot path); only this target needs it.
+bench-profile: $(STAMP)
+	@command -v wrk >/dev/null || { echo "make bench-profile needs wrk: sudo apt-get install wrk"; exit 1; }
+	$(PIP) install --quiet 'py-spy>=0.3'
+	cd bench && ../$(BIN)/python spy.py
 
 # A wheel in dist/ (pip install dist/mockgw-*.whl).
 dist: $(STAMP)

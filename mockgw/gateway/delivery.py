@@ -23,10 +23,10 @@ from mockgw.gateway.state import GatewayState
 
 def choose_rule_fault(state: GatewayState, session_name: str, conv: Conversation) -> fault_rules.Choice:
     """The fault rule that fires on this request (if any); every matching rule counts it."""
-    active = state.fault_rules(session_name)
-    if not active:
-        return fault_rules.NO_FAULT
     session = state.session(session_name)
+    if not state.config_fault_rules and not session.fault_rules:  # most requests: no rule to try
+        return fault_rules.NO_FAULT
+    active = state.fault_rules(session_name)
     choice = fault_rules.choose_fault(active, session.fault_counts, conv, state.settings.seed, session_name)
     session.fault_counts = dict(choice.counts)
     return choice

@@ -6,6 +6,7 @@ records it in the journal.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 from collections.abc import Callable, Mapping
@@ -199,11 +200,15 @@ def pick(
         return Picked(name, spec, None, near, replace(spec_error_outcome(spec.error, body, conv), fixture=name))
     rng = random.Random(key) if replies.draws_ids(spec) else None
     try:
-        limits = Limits(max_bytes=state.settings.max_answer_bytes)
-        reply = replies.build(spec, conv, rng, state.settings.seed, words, limits)
+        reply = replies.build(spec, conv, rng, state.settings.seed, words, _limits(state.settings.max_answer_bytes))
     except BudgetExceeded as exc:  # a client's schema asks for more than an answer may hold or cost
         return error_outcome(exc.error(), body, conversation=conv, fixture=name)
     return Picked(name, spec, reply, near)
+
+
+@functools.lru_cache(maxsize=16)
+def _limits(max_bytes: int) -> Limits:
+    return Limits(max_bytes=max_bytes)  # frozen: one per setting, not one per request
 
 
 def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Admitted) -> Outcome:
