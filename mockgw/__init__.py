@@ -18,14 +18,27 @@ _EXPORTS = {
     "MockgwHandle": "mockgw.handle",
     "Call": "mockgw.journal.calls",
     "FixtureError": "mockgw.core.errors",
+    "MockgwError": "mockgw.core.errors",
+    "LocalServer": "mockgw.handle",
+    "RemoteServer": "mockgw.handle",
 }
 
-__all__ = ["Call", "FixtureError", "MockGateway", "MockgwHandle", "Settings", "__version__"]
+__all__ = [
+    "Call",
+    "FixtureError",
+    "LocalServer",
+    "MockGateway",
+    "MockgwError",
+    "MockgwHandle",
+    "RemoteServer",
+    "Settings",
+    "__version__",
+]
 
 if TYPE_CHECKING:
-    from mockgw.core.errors import FixtureError
+    from mockgw.core.errors import FixtureError, MockgwError
     from mockgw.gateway.config import Settings
-    from mockgw.handle import MockgwHandle
+    from mockgw.handle import LocalServer, MockgwHandle, RemoteServer
     from mockgw.journal.calls import Call
     from mockgw.server.runner import MockGateway
 

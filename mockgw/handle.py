@@ -211,6 +211,31 @@ class LocalServer:
         self.gateway.stop()
 
 
+def control_request(
+    url: str, method: str, path: str, session: str, payload: Any = None, timeout: float = 10.0, token: str | None = None
+) -> Any:
+    """`METHOD <url>/__mockgw<path>` for `session`, with an optional JSON payload; the decoded JSON answer.
+
+    `token` is sent as `Authorization: Bearer`. A refused request raises MockgwError with the status and the
+    server's answer; an unreachable server says so."""
+    path = "/" + path.lstrip("/")
+    data = None if payload is None else json.dumps(payload).encode()
+    request = urllib.request.Request(f"{url}{CONTROL_PREFIX}{path}", data=data, method=method)
+    request.add_header(SESSION_HEADER, session)
+    if token:  # the server's control token (`--control-token`), when it has one
+        request.add_header("Authorization", f"Bearer {token}")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode("utf-8", "replace")
+        raise MockgwError(f"mockgw at {url}: {method} {CONTROL_PREFIX}{path} answered {exc.code}: {detail}") from None
+    except OSError as exc:
+        raise MockgwError(f"mockgw at {url} cannot be reached ({exc}); is `mockgw serve` running?") from None
+
+
 class RemoteServer:
     """An already running `mockgw serve`, driven through its control endpoint."""
 
@@ -228,23 +253,7 @@ class RemoteServer:
         return None
 
     def _call(self, method: str, path: str, session: str, payload: Any = None) -> Any:
-        data = None if payload is None else json.dumps(payload).encode()
-        request = urllib.request.Request(f"{self._url}{CONTROL_PREFIX}{path}", data=data, method=method)
-        request.add_header(SESSION_HEADER, session)
-        if self.control_token:
-            request.add_header("Authorization", f"Bearer {self.control_token}")
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return json.load(response)
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode("utf-8", "replace")
-            raise MockgwError(
-                f"mockgw at {self._url}: {method} {CONTROL_PREFIX}{path} answered {exc.code}: {detail}"
-            ) from None
-        except OSError as exc:
-            raise MockgwError(f"mockgw at {self._url} cannot be reached ({exc}); is `mockgw serve` running?") from None
+        return control_request(self._url, method, path, session, payload, self.timeout, self.control_token)
 
     def add_fixtures(self, session: str, fixtures: tuple[Fixture, ...], document: Any) -> None:
         self._call("POST", "/fixtures", session, document)
@@ -423,6 +432,14 @@ class MockgwHandle:
     def reset(self) -> None:
         """Forget this session's run-time fixtures, counters, calls and problems."""
         self.server.reset(self.session)
+
+    def control(self, method: str, path: str, payload: Any = None, *, timeout: float = 10.0) -> Any:
+        """Any request of the control endpoint (docs/scripting.md) for this session; the decoded JSON answer:
+        `mockgw.control("GET", "/holds?wait_for=1")`, `mockgw.control("POST", "/release")`,
+        `mockgw.control("PUT", "/clock", {"now": "2030-01-01T00:00:00Z"})`. A refused request raises MockgwError
+        with the status and the server's error."""
+        token = getattr(self.server, "control_token", None)  # a RemoteServer's (a LocalServer needs none)
+        return control_request(self.server.url, method, path, self.session, payload, timeout, token)
 
     # inspecting
 

@@ -62,33 +62,23 @@ def recorded_outcome(
     content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
     headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
     summary = {"recorded": {"status": recorded.status, "complete": recorded.complete}}
-    if recorded.events is not None:
-        events = tuple(event.data for event in recorded.events)
-        delivery = plan_delivery(state, session, sequence, spec, ruled, True, len(events))
-        return Outcome(
-            status=recorded.status,
-            events=events,
-            codec=dialect.codec,
-            headers=headers,
-            content_type=(content_type or SSE_TYPE).split(";")[0].strip(),
-            delivery=paced(delivery, recorded, spec),
-            parsed=parsed,
-            conversation=conv,
-            fixture=fixture,
-            summary=summary,
-            ending="eof" if recorded.complete else "close",
-        )
-    delivery = plan_delivery(state, session, sequence, spec, ruled, False, events=0)
+    # a recorded stream is replayed event by event (a cut one ends by closing); a JSON answer as its bytes
+    events = None if recorded.events is None else tuple(event.data for event in recorded.events)
+    streamed = events is not None
+    delivery = plan_delivery(state, session, sequence, spec, ruled, streamed, len(events or ()))
     return Outcome(
         status=recorded.status,
-        body=recorded.body or b"",
+        body=b"" if streamed else recorded.body or b"",
+        events=events,
+        codec=dialect.codec,
         headers=headers,
-        content_type=(content_type or JSON_TYPE).split(";")[0].strip(),
+        content_type=(content_type or (SSE_TYPE if streamed else JSON_TYPE)).split(";")[0].strip(),
         delivery=paced(delivery, recorded, spec),
         parsed=parsed,
         conversation=conv,
         fixture=fixture,
         summary=summary,
+        ending="close" if streamed and not recorded.complete else "eof",
     )
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import selectors
-import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +17,7 @@ from mockgw import cli
 from mockgw.gateway.config import Settings
 from mockgw.server.runner import MockGateway
 from tests.support.rawhttp import chat, request
+from tests.support.serve import served
 
 REPO = Path(__file__).resolve().parents[2]
 URL_LINE = re.compile(r"^mockgw 0\.1\.0 serving (http://127\.0\.0\.1:(\d+)/v1) \((\d+) fixtures, seed (-?\d+)\)$")
@@ -34,31 +33,10 @@ def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
 @contextmanager
 def serving(*args: str) -> Iterator[tuple[int, re.Match[str]]]:
     """`python -m mockgw serve --port 0 ARGS` until the block ends; yields the port and the URL line."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mockgw", "serve", "--port", "0", *args],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        with selectors.DefaultSelector() as selector:
-            selector.register(process.stdout, selectors.EVENT_READ)
-            assert selector.select(timeout=60), "the server printed nothing within a minute"
-        line = process.stdout.readline().rstrip("\n")
-        found = URL_LINE.match(line)
-        assert found, (line, process.stderr.read() if process.poll() is not None else "")  # type: ignore[union-attr]
-        yield int(found.group(2)), found
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            _, stderr = process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
-    assert process.returncode == 0, stderr
-    assert "Traceback" not in stderr
+    with served(*args, cwd=REPO) as server:
+        found = URL_LINE.match(server.line)
+        assert found, server.line
+        yield server.port, found
 
 
 def write(path: Path, text: str) -> Path:

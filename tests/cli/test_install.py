@@ -16,6 +16,8 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+from tests.conftest import network_env
+
 REPO = Path(__file__).resolve().parents[2]
 PIP = ["-m", "pip", "--disable-pip-version-check", "--quiet"]
 
@@ -34,15 +36,30 @@ def test_answers(mockgw):
 
 
 def _run(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=600, check=False)
+    argv = [str(a) for a in args]
+    result = subprocess.run(argv, cwd=cwd, env=network_env(), capture_output=True, text=True, timeout=600, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     return result
 
 
+# The OpenAPI document is what scripts/gen_schemas.py reads to write mockgw/schemas/*.json: the wheel needs only those.
+BUILD_INPUTS = ("mockgw/schemas/openapi/",)
+
+
 def _expected_members() -> set[str]:
-    packages = {str(p.parent.relative_to(REPO)) for p in (REPO / "mockgw").rglob("__init__.py")}
-    schemas = {f"mockgw/schemas/{p.name}" for p in (REPO / "mockgw" / "schemas").glob("*.json")}
-    return {f"{package}/__init__.py" for package in packages} | schemas
+    """Every file of the package: each subpackage's modules, the generated schemas, the inspector's page, py.typed."""
+    files = (p for p in (REPO / "mockgw").rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    members = {p.relative_to(REPO).as_posix() for p in files if p.suffix != ".pyc"}
+    return {m for m in members if not m.startswith(BUILD_INPUTS)}
+
+
+def test_the_expected_members_name_every_subpackage_and_schema() -> None:
+    expected = _expected_members()
+    packages = {p.parent.relative_to(REPO).as_posix() for p in (REPO / "mockgw").rglob("__init__.py")}
+    assert {"mockgw/core", "mockgw/faults/kinds", "mockgw/server", "mockgw/ui"} <= packages
+    assert {f"{package}/__init__.py" for package in packages} <= expected
+    assert {"mockgw/schemas/fixture.schema.json", "mockgw/schemas/config.schema.json", "mockgw/py.typed"} <= expected
+    assert "mockgw/ui/static/index.html" in expected
 
 
 def test_the_wheel_installs_into_a_fresh_venv_and_serves(tmp_path: Path) -> None:

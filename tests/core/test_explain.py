@@ -23,7 +23,7 @@ from mockgw.fixtures.load import FILE_SCHEMA, load_file, parse_fixture
 from mockgw.gateway.config import CONFIG_SCHEMA, Settings, read_config
 from mockgw.gateway.fault_rules import parse_rules
 from mockgw.server.runner import MockGateway
-from tests.support.control_client import control_answer
+from tests.support.rawhttp import request
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -250,7 +250,7 @@ CONTROL_TYPOS: list[tuple[str, str, Any, str, str | None]] = [
 def test_control_payload_typos_are_400s_word_for_word(
     gateway: MockGateway, route: str, payload: Any, message: str, param: str | None
 ) -> None:
-    answer = control_answer(gateway, "POST", route, payload)
+    answer = request(gateway.port, "POST", "/__mockgw/" + route, payload, key=None)
     assert answer.status == 400
     code = "invalid_fixture" if route == "fixtures" else "invalid_fault"
     assert answer.error == {"code": code, "message": message, "type": "invalid_request_error", "param": param}

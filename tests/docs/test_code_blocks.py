@@ -31,6 +31,7 @@ from mockgw.core.errors import MockgwError
 from mockgw.fixtures.load import parse_document
 from mockgw.gateway.config import CONFIG_SCHEMA, read_config
 from tests.support.docblocks import Block, Command, blocks, commands
+from tests.support.lean_pytest import LEAN
 
 REPO = Path(__file__).resolve().parents[2]
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -86,6 +87,8 @@ class Reader:
         self.status = 0
         self.stale: list[tuple[str, str]] = []  # (what the page shows, what was printed) for DOCS_UPDATE
         self.env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": str(REPO)}
+        # the page's pytest runs (its test files, `$ pytest` and the commands `mockgw verdict` judges) as a reader's
+        self.env["PYTEST_ADDOPTS"] = " ".join([*LEAN, self.env.get("PYTEST_ADDOPTS", "")]).strip()
 
     def close(self) -> None:
         for server in self.servers:

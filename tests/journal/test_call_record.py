@@ -6,8 +6,6 @@ Driven by real clients over sockets; the same Call comes back from an in-process
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,42 +25,28 @@ WEATHER = {
 }
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LocalServer]:
-    started = LocalServer.start(Settings(port=0))
-    yield started
-    started.close()
-
-
-@pytest.fixture
-def local(server: LocalServer, request: pytest.FixtureRequest) -> MockgwHandle:
-    handle = MockgwHandle(server, session=re.sub(r"[^A-Za-z0-9._-]+", "-", request.node.name)[:60])
-    handle.reset()
-    return handle
-
-
 def chat(handle: MockgwHandle, messages: list[dict[str, Any]], **extra: Any) -> None:
     openai.OpenAI(base_url=handle.url, api_key=API_KEY, max_retries=0).chat.completions.create(
         model="openai/gpt-4o", messages=messages, **extra
     )
 
 
-def test_the_handles_call_is_the_journals_call_and_mockgw_call_imports(local: MockgwHandle) -> None:
-    chat(local, [{"role": "user", "content": "hi"}])
-    assert isinstance(local.last_call, Call)
+def test_the_handles_call_is_the_journals_call_and_mockgw_call_imports(session_handle: MockgwHandle) -> None:
+    chat(session_handle, [{"role": "user", "content": "hi"}])
+    assert isinstance(session_handle.last_call, Call)
     assert RecordedCall is Call is mockgw.Call
 
 
-def test_a_recorded_call_has_its_time(local: MockgwHandle) -> None:
+def test_a_recorded_call_has_its_time(session_handle: MockgwHandle) -> None:
     before = datetime.now(UTC)
-    chat(local, [{"role": "user", "content": "what time is it?"}])
-    when = datetime.fromisoformat(local.last_call.time)
+    chat(session_handle, [{"role": "user", "content": "what time is it?"}])
+    when = datetime.fromisoformat(session_handle.last_call.time)
     assert before - timedelta(seconds=1) <= when <= datetime.now(UTC) + timedelta(seconds=1)
 
 
-def test_chat_fields_come_from_the_parsed_conversation(local: MockgwHandle) -> None:
+def test_chat_fields_come_from_the_parsed_conversation(session_handle: MockgwHandle) -> None:
     chat(
-        local,
+        session_handle,
         [
             {"role": "system", "content": "be brief"},
             {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]},
@@ -77,7 +61,7 @@ def test_chat_fields_come_from_the_parsed_conversation(local: MockgwHandle) -> N
         ],
         tools=[WEATHER],
     )
-    call = local.last_call
+    call = session_handle.last_call
     assert call.last_user_message == "ab"
     assert call.tools == ("get_weather",)
     assert call.messages[0] == {"role": "system", "content": "be brief"}
@@ -85,8 +69,8 @@ def test_chat_fields_come_from_the_parsed_conversation(local: MockgwHandle) -> N
     assert call.messages[-1] == {"role": "tool", "content": "sunny", "tool_call_id": "call_1"}
 
 
-def test_anthropic_messages_fields(local: MockgwHandle) -> None:
-    anthropic.Anthropic(base_url=local.root_url, api_key=API_KEY, max_retries=0).messages.create(
+def test_anthropic_messages_fields(session_handle: MockgwHandle) -> None:
+    anthropic.Anthropic(base_url=session_handle.root_url, api_key=API_KEY, max_retries=0).messages.create(
         model="claude-sonnet-4.5",
         max_tokens=50,
         system="be brief",
@@ -97,7 +81,7 @@ def test_anthropic_messages_fields(local: MockgwHandle) -> None:
             {"role": "user", "content": [{"type": "text", "text": "second "}, {"type": "text", "text": "question"}]},
         ],
     )
-    call = local.last_call
+    call = session_handle.last_call
     assert (call.last_user_message, call.tools) == ("second question", ("lookup",))
     assert [m["role"] for m in call.messages] == ["system", "user", "assistant", "user"]
 
@@ -110,28 +94,30 @@ def test_anthropic_messages_fields(local: MockgwHandle) -> None:
         ([{"role": "developer", "content": "only instructions"}], None),
     ],
 )
-def test_responses_input(local: MockgwHandle, given: Any, last_user_message: str | None) -> None:
-    openai.OpenAI(base_url=local.url, api_key=API_KEY, max_retries=0).responses.create(
+def test_responses_input(session_handle: MockgwHandle, given: Any, last_user_message: str | None) -> None:
+    openai.OpenAI(base_url=session_handle.url, api_key=API_KEY, max_retries=0).responses.create(
         model="openai/gpt-4o", input=given
     )
-    assert local.last_call.last_user_message == last_user_message
+    assert session_handle.last_call.last_user_message == last_user_message
 
 
-def test_a_request_no_dialect_parsed_has_no_conversation_fields(local: MockgwHandle) -> None:
+def test_a_request_no_dialect_parsed_has_no_conversation_fields(session_handle: MockgwHandle) -> None:
     with pytest.raises(openai.BadRequestError):
-        chat(local, [{"role": "wizard", "content": "not a role"}])
-    call = local.last_call
+        chat(session_handle, [{"role": "wizard", "content": "not a role"}])
+    call = session_handle.last_call
     assert (call.status, call.messages, call.last_user_message, call.tools) == (400, (), None, ())
     assert call.body["messages"] == [{"role": "wizard", "content": "not a role"}]  # the body is kept as sent
 
 
-def test_remote_calls_are_the_same_record_rebuilt_from_json(server: LocalServer, local: MockgwHandle) -> None:
-    local.add({"name": "hi", "match": {"last_user_message": "hello"}, "reply": {"content": "hey"}})
-    chat(local, [{"role": "user", "content": "hello"}], tools=[WEATHER])
-    remote = MockgwHandle(RemoteServer(server.url), session=local.session)
-    assert remote.calls == local.calls
-    assert remote.last_call.to_json() == local.last_call.to_json()
-    assert Call.from_json(local.last_call.to_json()) == local.last_call
+def test_remote_calls_are_the_same_record_rebuilt_from_json(
+    shared_server: LocalServer, session_handle: MockgwHandle
+) -> None:
+    session_handle.add({"name": "hi", "match": {"last_user_message": "hello"}, "reply": {"content": "hey"}})
+    chat(session_handle, [{"role": "user", "content": "hello"}], tools=[WEATHER])
+    remote = MockgwHandle(RemoteServer(shared_server.url), session=session_handle.session)
+    assert remote.calls == session_handle.calls
+    assert remote.last_call.to_json() == session_handle.last_call.to_json()
+    assert Call.from_json(session_handle.last_call.to_json()) == session_handle.last_call
 
 
 @pytest.mark.parametrize(
@@ -152,7 +138,7 @@ def test_unmatched_and_refused(fields: dict[str, Any], unmatched: bool, refused:
     assert (recorded.unmatched, recorded.refused) == (unmatched, refused)
 
 
-def test_describe_names_the_request_and_what_answered(local: MockgwHandle) -> None:
+def test_describe_names_the_request_and_what_answered(session_handle: MockgwHandle) -> None:
     strict = LocalServer.start(Settings(port=0, strict=True))
     try:
         handle = MockgwHandle(strict)
@@ -167,28 +153,30 @@ def test_describe_names_the_request_and_what_answered(local: MockgwHandle) -> No
 
 
 @pytest.mark.parametrize(("fault", "ending"), [("reset", "reset"), ("close", "close")])
-def test_a_dropped_connection_has_no_status_but_its_ending(local: MockgwHandle, fault: str, ending: str) -> None:
+def test_a_dropped_connection_has_no_status_but_its_ending(
+    session_handle: MockgwHandle, fault: str, ending: str
+) -> None:
     """Stumble 7: a reset call was journaled as `status: 200` with the fixture's name."""
-    local.add({"name": "hi", "reply": {"content": "never sent", "fault": {"type": fault}}})
+    session_handle.add({"name": "hi", "reply": {"content": "never sent", "fault": {"type": fault}}})
     with pytest.raises(openai.APIConnectionError):
-        chat(local, [{"role": "user", "content": "hi"}])
-    call = local.last_call
+        chat(session_handle, [{"role": "user", "content": "hi"}])
+    call = session_handle.last_call
     assert (call.status, call.ending, call.fault, call.fixture) == (None, ending, fault, "hi")
-    assert local.calls(status=200) == []
-    remote = RemoteServer(local.server.url)
-    assert [c.id for c in remote.calls(local.session)] == [call.id]
-    listed = remote._call("GET", "/calls?status=null", local.session)["calls"]
+    assert session_handle.calls(status=200) == []
+    remote = RemoteServer(session_handle.server.url)
+    assert [c.id for c in remote.calls(session_handle.session)] == [call.id]
+    listed = remote._call("GET", "/calls?status=null", session_handle.session)["calls"]
     assert [(c["id"], c["status"], c["ending"]) for c in listed] == [(call.id, None, ending)]
-    assert remote._call("GET", "/calls?status=200", local.session)["calls"] == []
+    assert remote._call("GET", "/calls?status=200", session_handle.session)["calls"] == []
 
 
-def test_a_hung_call_released_by_the_client_leaving_has_no_status(local: MockgwHandle) -> None:
-    local.fault({"type": "hang"})
+def test_a_hung_call_released_by_the_client_leaving_has_no_status(session_handle: MockgwHandle) -> None:
+    session_handle.fault({"type": "hang"})
     with pytest.raises(openai.APITimeoutError):
-        openai.OpenAI(base_url=local.url, api_key=API_KEY, max_retries=0, timeout=0.3).chat.completions.create(
+        openai.OpenAI(base_url=session_handle.url, api_key=API_KEY, max_retries=0, timeout=0.3).chat.completions.create(
             model="openai/gpt-4o", messages=[{"role": "user", "content": "hello?"}]
         )
     # the server journals the call once it sees the client gone: wait for it as a CI script would
-    RemoteServer(local.server.url)._call("GET", "/calls?wait_for=1&timeout=5", local.session)
-    call = local.last_call
+    RemoteServer(session_handle.server.url)._call("GET", "/calls?wait_for=1&timeout=5", session_handle.session)
+    call = session_handle.last_call
     assert (call.status, call.ending, call.fault) == (None, "client_disconnected", "hang")

@@ -7,6 +7,8 @@ import sys
 import urllib.request
 from pathlib import Path
 
+from tests.support.lean_pytest import LEAN
+
 FAILING = """
 import openai
 
@@ -21,7 +23,7 @@ def test_agent(mockgw):
 
 def test_a_failing_test_prints_the_inspector_url_and_waits_for_enter(tmp_path: Path) -> None:
     (tmp_path / "test_agent.py").write_text(FAILING)
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "--mockgw-ui", "-q"]
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", *LEAN, "--mockgw-ui", "-q"]
     run = subprocess.Popen(
         command, cwd=tmp_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )

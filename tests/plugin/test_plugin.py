@@ -15,6 +15,7 @@ import openai  # noqa: F401
 import pytest
 
 from mockgw.server.runner import MockGateway
+from tests.support.lean_pytest import LEAN
 
 # openai's HTTP client imports its transport core lazily and caches a table of the core's exception classes: a
 # core first imported inside an in-process run is dropped after it, and the next run's fresh classes are missing
@@ -587,7 +588,7 @@ def test_xdist_workers_each_get_their_own_server(pytester: pytest.Pytester) -> N
                 out.write(mockgw.url)
         """
     )
-    pytester.runpytest_subprocess("-n", "2", "-p", "xdist").assert_outcomes(passed=4)
+    pytester.runpytest_subprocess("-n", "2", "-p", "xdist", *LEAN).assert_outcomes(passed=4)
     urls: dict[str, set[str]] = {}
     for path in pytester.path.glob("port-*"):
         urls.setdefault(path.name.split("-")[1], set()).add(path.read_text())

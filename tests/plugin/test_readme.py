@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.lean_pytest import LEAN
+
 pytest_plugins = ["pytester"]
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -29,5 +31,5 @@ def test_the_pytest_section_runs_as_written(pytester: pytest.Pytester) -> None:
     assert set(files) == {"app.py", "test_app.py"}
     for name, source in files.items():
         pytester.makepyfile(**{name.removesuffix(".py"): source})
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-o", "asyncio_mode=strict")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-o", "asyncio_mode=strict", *LEAN)
     result.assert_outcomes(passed=3)

@@ -11,8 +11,7 @@ import openai
 import pytest
 
 from mockgw.server.runner import MockGateway
-from tests.conftest import API_KEY
-from tests.support.control_client import control
+from tests.conftest import API_KEY, handle_on
 
 AGENT_LOOP = Path(__file__).parent.parent / "data" / "agent_loop.yaml"
 
@@ -113,18 +112,18 @@ def test_branching_scenario_follows_the_tool_results(client: openai.OpenAI, agen
         "reason": "customer asked: Please refund order 1234",
     }
     assert pending[-1]["content"] == "Done: order 1234 cancelled"
-    (refund,) = control(agent_gateway, "GET", "scenarios")["scenarios"]
+    (refund,) = handle_on(agent_gateway).control("GET", "/scenarios")["scenarios"]
     assert (refund["name"], refund["state"]) == ("refund", "done")
 
-    control(agent_gateway, "POST", "reset")
-    assert control(agent_gateway, "GET", "scenarios")["scenarios"][0]["state"] == "started"
+    handle_on(agent_gateway).reset()
+    assert handle_on(agent_gateway).control("GET", "/scenarios")["scenarios"][0]["state"] == "started"
     shipped = run_agent(client, "Please refund order 77", ORDER_TOOLS, order_tools("shipped"))
     assert [m["tool_calls"][0]["function"]["name"] for m in shipped if m.get("tool_calls")] == ["lookup_order"]
     assert shipped[-1]["content"] == "Order already shipped: I opened a return instead."
 
 
 def test_scenarios_endpoint_shows_states_and_ready_fixtures(agent_gateway: MockGateway, client: openai.OpenAI) -> None:
-    (refund,) = control(agent_gateway, "GET", "scenarios")["scenarios"]
+    (refund,) = handle_on(agent_gateway).control("GET", "/scenarios")["scenarios"]
     assert refund == {
         "name": "refund",
         "state": "started",
@@ -132,8 +131,8 @@ def test_scenarios_endpoint_shows_states_and_ready_fixtures(agent_gateway: MockG
         "fixtures": ["refund-look-up-order", "refund-already-shipped", "refund-cancel-pending", "refund-cancelled"],
         "ready": ["refund-look-up-order"],
     }
-    control(agent_gateway, "PUT", "scenarios/refund", {"state": "looked-up"})
-    assert control(agent_gateway, "GET", "scenarios")["scenarios"][0]["ready"] == [
+    handle_on(agent_gateway).control("PUT", "/scenarios/refund", {"state": "looked-up"})
+    assert handle_on(agent_gateway).control("GET", "/scenarios")["scenarios"][0]["ready"] == [
         "refund-already-shipped",
         "refund-cancel-pending",
     ]
@@ -143,7 +142,7 @@ def test_a_step_out_of_order_is_a_404_naming_the_closest_fixture(
     client: openai.OpenAI, agent_gateway: MockGateway
 ) -> None:
     # The scenario is done, so the look-up step cannot run again until a reset.
-    control(agent_gateway, "PUT", "scenarios/refund", {"state": "done"})
+    handle_on(agent_gateway).control("PUT", "/scenarios/refund", {"state": "done"})
     with pytest.raises(openai.NotFoundError) as raised:
         client.chat.completions.create(
             model="openai/gpt-4o", messages=[{"role": "user", "content": "refund order 5"}], tools=ORDER_TOOLS
@@ -156,7 +155,7 @@ def test_a_step_out_of_order_is_a_404_naming_the_closest_fixture(
         "when_state: expected scenario 'refund' in state 'started', got 'done'. "
         "Next: 'ask-for-weather' (2 failed), 'refund-already-shipped' (2 failed)."
     )
-    (unmatched,) = control(agent_gateway, "GET", "near-misses")["unmatched"]
+    (unmatched,) = handle_on(agent_gateway).control("GET", "/near-misses")["unmatched"]
     assert unmatched["status"] == 404
     assert unmatched["near_misses"][0] == {
         "fixture": "refund-look-up-order",
@@ -228,7 +227,7 @@ SEQUENCES = {
 @pytest.fixture
 def sequences(gateway_factory: Callable[..., MockGateway]) -> MockGateway:
     gateway = gateway_factory(strict=True)
-    control(gateway, "POST", "fixtures", SEQUENCES)
+    handle_on(gateway).add(SEQUENCES)
     return gateway
 
 
@@ -239,7 +238,7 @@ def ask(gateway: MockGateway, text: str, max_retries: int = 0) -> Any:
 
 def test_fail_then_succeed_with_the_sdk_retrying(sequences: MockGateway) -> None:
     assert ask(sequences, "flaky", max_retries=2).choices[0].message.content == "third time lucky"
-    statuses = [c["status"] for c in control(sequences, "GET", "calls")["calls"]]
+    statuses = [c.status for c in handle_on(sequences).calls]
     assert statuses == [503, 429, 200]
     assert ask(sequences, "flaky").choices[0].message.content == "third time lucky"  # the last reply repeats
 
@@ -247,9 +246,9 @@ def test_fail_then_succeed_with_the_sdk_retrying(sequences: MockGateway) -> None
 def test_times_then_the_next_fixture_and_reset_starts_over(sequences: MockGateway) -> None:
     answers = [ask(sequences, "once").choices[0].message.content for _ in range(3)]
     assert answers == ["first answer", "first answer", "later answer"]
-    control(sequences, "POST", "reset")
+    handle_on(sequences).reset()
     # reset also drops run-time fixtures: load them again and the counters start from zero
-    control(sequences, "POST", "fixtures", SEQUENCES)
+    handle_on(sequences).add(SEQUENCES)
     assert ask(sequences, "once").choices[0].message.content == "first answer"
 
 

@@ -21,8 +21,7 @@ import pytest
 from mockgw.core.errors import ConfigError
 from mockgw.gateway import config
 from mockgw.server.runner import MockGateway
-from tests.conftest import API_KEY
-from tests.support.control_client import control
+from tests.conftest import API_KEY, handle_on
 from tests.support.rawhttp import Answer, exchange, journal
 
 MODELS_HEAD = b"GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer sk-test\r\n"
@@ -89,10 +88,7 @@ def test_normal_keep_alive_use_with_the_openai_sdk_is_unaffected(
     0.4 s): every request is answered on one connection (no retries allowed)."""
     # 1.5 s, not less: a starved server thread could see the timer due before the head it is about to read
     gateway = gateway_factory(header_timeout_s=1.5, idle_timeout_s=30.0)
-    control(
-        gateway,
-        "POST",
-        "fixtures",
+    handle_on(gateway).add(
         {"name": "slow", "match": {"last_user_message": "slow"}, "reply": {"content": "a b c d e", "chunk_ms": 400}},
     )
     connects: list[str] = []

@@ -10,7 +10,6 @@ import pytest
 
 from mockgw.gateway.config import Settings
 from mockgw.server.runner import MockGateway
-from tests.support.control_client import control_answer
 from tests.support.rawhttp import CHAT, Answer, chat, journal, request
 
 CALL_FIELDS = {
@@ -38,7 +37,7 @@ def module_gw() -> Iterator[MockGateway]:
 @pytest.fixture
 def gw(module_gw: MockGateway) -> MockGateway:
     """The module's gateway, reset through the control endpoint before each test."""
-    assert control_answer(module_gw, "POST", "reset").json() == {"reset": True, "released": 0}
+    assert request(module_gw.port, "POST", "/__mockgw/reset", key=None).json() == {"reset": True, "released": 0}
     return module_gw
 
 
@@ -49,7 +48,7 @@ def ask(gateway: MockGateway, text: str, **fields: Any) -> Answer:
 
 
 def test_health(gw: MockGateway) -> None:
-    answer = control_answer(gw, "GET", "health")
+    answer = request(gw.port, "GET", "/__mockgw/health", key=None)
     assert answer.status == 200
     assert answer.json() == {"status": "ok", "version": "0.1.0", "fixtures": 3}
 
@@ -60,8 +59,8 @@ def test_journal_records_every_field(gw: MockGateway) -> None:
     ask(gw, "hello", stream=True)
     chat(gw.port, b"{oops")
     request(gw.port, "GET", "/v1/nope")
-    control_answer(gw, "GET", "health")  # the control endpoint's own calls are not journaled
-    control_answer(gw, "GET", "fixtures")
+    request(gw.port, "GET", "/__mockgw/health", key=None)  # the control endpoint's own calls are not journaled
+    request(gw.port, "GET", "/__mockgw/fixtures", key=None)
 
     calls = journal(gw.port)
     assert [(c["method"], c["path"], c["status"]) for c in calls] == [
@@ -141,7 +140,7 @@ def test_filters(gw: MockGateway) -> None:
 
 @pytest.mark.parametrize("query", ["status=abc", "limit=x", "limit=0", "limit=-1", "timeout=soon"])
 def test_bad_filter_values_are_400(gw: MockGateway, query: str) -> None:
-    answer = control_answer(gw, "GET", f"calls?{query}")
+    answer = request(gw.port, "GET", f"/__mockgw/calls?{query}", key=None)
     assert answer.status == 400
     assert answer.error["param"] == query.split("=")[0]
 
@@ -149,19 +148,19 @@ def test_bad_filter_values_are_400(gw: MockGateway, query: str) -> None:
 def test_delete_calls(gw: MockGateway) -> None:
     ask(gw, "hello")
     assert len(journal(gw.port)) == 1
-    assert control_answer(gw, "DELETE", "calls").json() == {"cleared": True}
+    assert request(gw.port, "DELETE", "/__mockgw/calls", key=None).json() == {"cleared": True}
     assert journal(gw.port) == []
     ask(gw, "hello")
     assert len(journal(gw.port)) == 1
 
 
 def test_fixtures_crud(gw: MockGateway) -> None:
-    listed = control_answer(gw, "GET", "fixtures").json()["fixtures"]
+    listed = request(gw.port, "GET", "/__mockgw/fixtures", key=None).json()["fixtures"]
     assert [f["name"] for f in listed] == ["greeting", "weather-tool-call", "rate-limited-then-ok"]
     assert listed[0]["source"].endswith("hello.yaml")
 
     one = {"name": "pinned", "match": {"last_user_message": "ping"}, "reply": {"content": "pong"}}
-    added = control_answer(gw, "POST", "fixtures", one)
+    added = request(gw.port, "POST", "/__mockgw/fixtures", one, key=None)
     assert added.status == 201 and added.json() == {"added": ["pinned"]}
     document = {
         "version": 1,
@@ -174,23 +173,23 @@ def test_fixtures_crud(gw: MockGateway) -> None:
             },
         ],
     }
-    assert control_answer(gw, "POST", "fixtures", document).json() == {"added": ["doc-a", "doc-b"]}
+    assert request(gw.port, "POST", "/__mockgw/fixtures", document, key=None).json() == {"added": ["doc-a", "doc-b"]}
 
     assert ask(gw, "ping").json()["choices"][0]["message"]["content"] == "pong"
     assert [ask(gw, "beta").json()["choices"][0]["message"]["content"] for _ in range(3)] == ["B1", "B2", "B2"]
     assert [c["fixture"] for c in journal(gw.port)] == ["pinned", "doc-b", "doc-b", "doc-b"]
-    listed = {f["name"]: f for f in control_answer(gw, "GET", "fixtures").json()["fixtures"]}
+    listed = {f["name"]: f for f in request(gw.port, "GET", "/__mockgw/fixtures", key=None).json()["fixtures"]}
     assert listed["doc-b"]["uses"] == 3 and listed["doc-b"]["replies"] == 2
     assert listed["pinned"]["source"] == "<runtime>"
 
-    duplicate = control_answer(gw, "POST", "fixtures", one)
+    duplicate = request(gw.port, "POST", "/__mockgw/fixtures", one, key=None)
     assert duplicate.status == 400 and "already loaded" in duplicate.error["message"]
 
-    assert control_answer(gw, "DELETE", "fixtures?name=pinned").json() == {"removed": 1}
+    assert request(gw.port, "DELETE", "/__mockgw/fixtures?name=pinned", key=None).json() == {"removed": 1}
     assert ask(gw, "ping").status == 200
     assert journal(gw.port, limit=1)[0]["fixture"] is None
-    assert control_answer(gw, "DELETE", "fixtures").json() == {"removed": 2}
-    names = [f["name"] for f in control_answer(gw, "GET", "fixtures").json()["fixtures"]]
+    assert request(gw.port, "DELETE", "/__mockgw/fixtures", key=None).json() == {"removed": 2}
+    names = [f["name"] for f in request(gw.port, "GET", "/__mockgw/fixtures", key=None).json()["fixtures"]]
     assert names == ["greeting", "weather-tool-call", "rate-limited-then-ok"]
 
 
@@ -246,11 +245,11 @@ BROKEN: list[tuple[str, Any, str, str | None]] = [
 def test_broken_fixture_is_400_with_every_mistake_and_the_path_as_param(
     gw: MockGateway, payload: Any, message: str, param: str | None
 ) -> None:
-    answer = control_answer(gw, "POST", "fixtures", payload)
+    answer = request(gw.port, "POST", "/__mockgw/fixtures", payload, key=None)
     assert answer.status == 400
     error = {"code": "invalid_fixture", "message": message, "type": "invalid_request_error", "param": param}
     assert answer.error == error
-    assert len(control_answer(gw, "GET", "fixtures").json()["fixtures"]) == 3  # nothing half-added
+    assert len(request(gw.port, "GET", "/__mockgw/fixtures", key=None).json()["fixtures"]) == 3  # nothing half-added
 
 
 @pytest.mark.parametrize("path", ["/fixtures", "/faults"])
@@ -258,7 +257,7 @@ def test_broken_fixture_is_400_with_every_mistake_and_the_path_as_param(
     "body", [b"{not json", b"", b'{"name": NaN}', b"[" * 5000 + b"]" * 5000], ids=["text", "empty", "nan", "deep"]
 )
 def test_control_payload_that_is_not_json_is_400(gw: MockGateway, path: str, body: bytes) -> None:
-    answer = control_answer(gw, "POST", path.removeprefix("/"), body)
+    answer = request(gw.port, "POST", "/__mockgw" + path, body, key=None)
     assert answer.status == 400
     assert answer.error["code"] == "invalid_json"
     assert not [p for p in gw.state.problems if "internal error" in p]
@@ -268,10 +267,12 @@ def test_reset_restores_the_start(gw: MockGateway) -> None:
     flaky = {"tags": ["flaky"]}
     assert ask(gw, "x", **flaky).status == 429
     assert ask(gw, "x", **flaky).status == 200
-    control_answer(gw, "POST", "fixtures", {"name": "extra", "reply": {"content": "x"}, "priority": -1})
-    assert control_answer(gw, "POST", "reset").json() == {"reset": True, "released": 0}
+    request(
+        gw.port, "POST", "/__mockgw/fixtures", {"name": "extra", "reply": {"content": "x"}, "priority": -1}, key=None
+    )
+    assert request(gw.port, "POST", "/__mockgw/reset", key=None).json() == {"reset": True, "released": 0}
     assert journal(gw.port) == []
-    assert len(control_answer(gw, "GET", "fixtures").json()["fixtures"]) == 3
+    assert len(request(gw.port, "GET", "/__mockgw/fixtures", key=None).json()["fixtures"]) == 3
     assert ask(gw, "x", **flaky).status == 429  # the reply sequence starts over
 
 
@@ -289,7 +290,7 @@ def test_reset_restores_the_start(gw: MockGateway) -> None:
 def test_control_mistakes_are_enveloped_and_not_journaled(
     gw: MockGateway, method: str, path: str, status: int, code: str
 ) -> None:
-    answer = control_answer(gw, method, path.removeprefix("/"))
+    answer = request(gw.port, method, "/__mockgw" + path, key=None)
     assert answer.status == status
     assert answer.error["code"] == code
     if status == 405:

@@ -3,40 +3,14 @@ releases held answers, and a fixture's usage takes the `total_tokens` of a paste
 
 from __future__ import annotations
 
-import json
-import re
 import threading
-import urllib.request
-from collections.abc import Iterator
-from typing import Any
 
 import openai
 import pytest
 
 from mockgw.core.errors import FixtureError
-from mockgw.gateway.config import Settings
-from mockgw.handle import LocalServer, MockgwHandle
+from mockgw.handle import MockgwHandle
 from tests.conftest import API_KEY
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[LocalServer]:
-    started = LocalServer.start(Settings(port=0))
-    yield started
-    started.close()
-
-
-@pytest.fixture
-def handle(server: LocalServer, request: pytest.FixtureRequest) -> MockgwHandle:
-    made = MockgwHandle(server, re.sub(r"[^A-Za-z0-9._-]+", "-", request.node.name)[:60])
-    made.reset()
-    return made
-
-
-def control(handle: MockgwHandle, method: str, path: str) -> Any:
-    request = urllib.request.Request(f"{handle.root_url}/__mockgw{path}", method=method)
-    with urllib.request.urlopen(request) as response:
-        return json.load(response)
 
 
 def ask(handle: MockgwHandle, text: str) -> openai.types.chat.ChatCompletion:
@@ -45,26 +19,26 @@ def ask(handle: MockgwHandle, text: str) -> openai.types.chat.ChatCompletion:
     )
 
 
-def test_listed_fault_rules_show_their_match(handle: MockgwHandle) -> None:
-    handle.fault({"type": "error", "status": 503}, match={"last_user_message": "checkout"}, name="a")
-    handle.fault({"type": "error", "status": 503}, match={"tags": ["billing"]}, name="b")
-    listed = control(handle, "GET", "/faults")["faults"]
+def test_listed_fault_rules_show_their_match(session_handle: MockgwHandle) -> None:
+    session_handle.fault({"type": "error", "status": 503}, match={"last_user_message": "checkout"}, name="a")
+    session_handle.fault({"type": "error", "status": 503}, match={"tags": ["billing"]}, name="b")
+    listed = session_handle.control("GET", "/faults")["faults"]
     assert [(rule["name"], rule["match"]) for rule in listed] == [
         ("a", {"last_user_message": "checkout"}),
         ("b", {"tags": ["billing"]}),
     ]
 
 
-def test_reset_releases_held_answers(handle: MockgwHandle) -> None:
-    handle.add({"name": "slow", "reply": {"content": "finally", "hold": True}})
+def test_reset_releases_held_answers(session_handle: MockgwHandle) -> None:
+    session_handle.add({"name": "slow", "reply": {"content": "finally", "hold": True}})
     answers: list[str | None] = []
-    waiting = threading.Thread(target=lambda: answers.append(ask(handle, "hi").choices[0].message.content))
+    waiting = threading.Thread(target=lambda: answers.append(ask(session_handle, "hi").choices[0].message.content))
     waiting.start()
-    assert len(control(handle, "GET", "/holds?wait_for=1&timeout=10")["held"]) == 1
-    assert control(handle, "POST", "/reset") == {"reset": True, "released": 1}
+    assert len(session_handle.control("GET", "/holds?wait_for=1&timeout=10")["held"]) == 1
+    assert session_handle.control("POST", "/reset") == {"reset": True, "released": 1}
     waiting.join(10)
     assert answers == ["finally"]
-    assert control(handle, "GET", "/holds")["held"] == []
+    assert session_handle.control("GET", "/holds")["held"] == []
 
 
 @pytest.mark.parametrize(
@@ -75,9 +49,11 @@ def test_reset_releases_held_answers(handle: MockgwHandle) -> None:
         ({"completion_tokens": 5, "total_tokens": 17}, (12, 5, 17)),
     ],
 )
-def test_usage_accepts_total_tokens(handle: MockgwHandle, usage: dict[str, int], expected: tuple[int, ...]) -> None:
-    handle.add({"name": "pasted", "reply": {"content": "hi", "usage": usage}})
-    got = ask(handle, "hello").usage
+def test_usage_accepts_total_tokens(
+    session_handle: MockgwHandle, usage: dict[str, int], expected: tuple[int, ...]
+) -> None:
+    session_handle.add({"name": "pasted", "reply": {"content": "hi", "usage": usage}})
+    got = ask(session_handle, "hello").usage
     assert got is not None
     assert (got.prompt_tokens, got.completion_tokens, got.total_tokens) == expected
 
@@ -93,8 +69,10 @@ def test_usage_accepts_total_tokens(handle: MockgwHandle, usage: dict[str, int],
         ({"total_tokens": 17}, "give prompt_tokens or completion_tokens with it (it is their sum)"),
     ],
 )
-def test_usage_refuses_a_total_that_disagrees(handle: MockgwHandle, usage: dict[str, int], message: str) -> None:
+def test_usage_refuses_a_total_that_disagrees(
+    session_handle: MockgwHandle, usage: dict[str, int], message: str
+) -> None:
     with pytest.raises(FixtureError) as refused:
-        handle.add({"name": "pasted", "reply": {"content": "hi", "usage": usage}})
+        session_handle.add({"name": "pasted", "reply": {"content": "hi", "usage": usage}})
     assert "reply.usage.total_tokens" in str(refused.value)
     assert message in str(refused.value)

@@ -17,8 +17,7 @@ import pytest
 
 from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY
-from tests.support.control_client import control_answer
-from tests.support.rawhttp import chat, journal
+from tests.support.rawhttp import chat, journal, request
 
 HELLO: dict[str, Any] = {"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "hello"}]}
 
@@ -52,7 +51,7 @@ def test_bom_and_utf16_bodies_are_refused_as_serde_json_refuses_them(
 def test_a_strict_near_miss_on_a_key_header_never_shows_the_key(gateway_factory: Callable[..., MockGateway]) -> None:
     gateway = gateway_factory(strict=True)
     fixture = {"name": "keyed", "match": {"headers": {"x-api-key": "sk-expected-secret"}}, "reply": {"content": "x"}}
-    assert control_answer(gateway, "POST", "fixtures", fixture).status == 201
+    assert request(gateway.port, "POST", "/__mockgw/fixtures", fixture, key=None).status == 201
     client = anthropic.Anthropic(base_url=gateway.url, api_key="sk-client-secret-123", max_retries=0)
     with pytest.raises(anthropic.NotFoundError) as refused:
         client.messages.create(
@@ -63,7 +62,10 @@ def test_a_strict_near_miss_on_a_key_header_never_shows_the_key(gateway_factory:
         )
     message = str(refused.value)
     assert "sk-client-secret-123" not in message and "sk-expected-secret" not in message
-    everything = json.dumps(journal(gateway.port)) + control_answer(gateway, "GET", "near-misses").body.decode()
+    everything = (
+        json.dumps(journal(gateway.port))
+        + request(gateway.port, "GET", "/__mockgw/near-misses", key=None).body.decode()
+    )
     for secret in ("sk-client-secret-123", "sk-expected-secret", "cookie-secret", "azure-secret", '"a-s"'):
         assert secret not in everything
     assert "[redacted]" in everything
@@ -85,7 +87,7 @@ def test_fixture_headers_that_would_break_the_answer_are_refused_at_load(
     gateway_factory: Callable[..., MockGateway], reply: dict[str, Any], field: str
 ) -> None:
     gateway = gateway_factory()
-    answer = control_answer(gateway, "POST", "fixtures", {"name": "bad", "reply": reply})
+    answer = request(gateway.port, "POST", "/__mockgw/fixtures", {"name": "bad", "reply": reply}, key=None)
     assert answer.status == 400, answer.body
     assert answer.error["code"] == "invalid_fixture"
     assert field in answer.error["message"]

@@ -21,8 +21,7 @@ import openai
 import pytest
 
 from mockgw.server.runner import MockGateway
-from tests.conftest import API_KEY
-from tests.support.control_client import control
+from tests.conftest import API_KEY, handle_on
 
 CLAUDE = "claude-sonnet-4.5"
 GPT = "openai/gpt-4o"
@@ -62,12 +61,12 @@ def fixture(gateway: MockGateway, name: str, **reply: Any) -> None:
     """A fixture answering the prompt `name` with TEXT (unless the reply says otherwise)."""
     reply = reply if "replies" in reply or "error" in reply else {"content": TEXT, **reply}
     body = {"name": name, "match": {"last_user_message": name}}
-    control(gateway, "POST", "fixtures", {**body, **reply} if "replies" in reply else {**body, "reply": reply})
+    handle_on(gateway).add({**body, **reply} if "replies" in reply else {**body, "reply": reply})
 
 
 def calls(gateway: MockGateway, count: int) -> list[dict[str, Any]]:
     """The journal once `count` calls have ended."""
-    return list(control(gateway, "GET", f"calls?wait_for={count}&timeout=10")["calls"])
+    return list(handle_on(gateway).control("GET", f"/calls?wait_for={count}&timeout=10")["calls"])
 
 
 def claude(gateway: MockGateway, **options: Any) -> anthropic.Anthropic:
@@ -292,11 +291,11 @@ def test_429_with_retry_after_is_retried_by_either_sdk(gw: MockGateway, endpoint
 @pytest.mark.parametrize("endpoint", ["messages", "responses"])
 def test_latency_rule_and_hold_on_either_endpoint(gw: MockGateway, endpoint: str, pool: ThreadPoolExecutor) -> None:
     rule = {"name": "slow-start", "match": {"endpoint": endpoint}, "fault": {"type": "latency", "ttft_ms": 30}}
-    control(gw, "POST", "faults", rule)
+    handle_on(gw).fault(rule)
     fixture(gw, "held", hold=True)
     pending = pool.submit(lambda: read_stream(ASK[endpoint](gw, "held", stream=True)))
-    assert [h["fixture"] for h in control(gw, "GET", "holds?wait_for=1&timeout=10")["held"]] == ["held"]
-    assert control(gw, "POST", "release") == {"released": 1}
+    assert [h["fixture"] for h in handle_on(gw).control("GET", "/holds?wait_for=1&timeout=10")["held"]] == ["held"]
+    assert handle_on(gw).control("POST", "/release") == {"released": 1}
     events, exc = pending.result(timeout=10)
     assert exc is None and events
     delivered = calls(gw, 1)[0]["delivered"]
@@ -309,7 +308,7 @@ def test_latency_rule_and_hold_on_either_endpoint(gw: MockGateway, endpoint: str
 
 def test_error_rule_matching_the_messages_endpoint_spares_the_others(gw: MockGateway) -> None:
     rule = {"name": "claude-down", "match": {"endpoint": "messages"}, "fault": {"type": "error", "status": 503}}
-    assert control(gw, "POST", "faults", rule) == {"added": ["claude-down"]}
+    assert handle_on(gw).fault(rule) == ["claude-down"]
     with pytest.raises(anthropic.InternalServerError) as caught:
         ask_claude(gw, "hello")
     assert caught.value.status_code == 503
@@ -326,7 +325,7 @@ def test_error_rule_matching_the_messages_endpoint_spares_the_others(gw: MockGat
 
 def test_stream_rule_matching_the_responses_endpoint_cuts_only_responses(gw: MockGateway) -> None:
     rule = {"name": "cut-responses", "match": {"endpoint": "responses"}, "fault": {"type": "cut", "after_events": 2}}
-    control(gw, "POST", "faults", rule)
+    handle_on(gw).fault(rule)
     fixture(gw, "cut-me")
     messages, clean = read_stream(ask_claude(gw, "cut-me", stream=True))
     responses, cut = read_stream(ask_gpt(gw, "cut-me", stream=True))
@@ -335,5 +334,5 @@ def test_stream_rule_matching_the_responses_endpoint_cuts_only_responses(gw: Moc
     journal = calls(gw, 2)
     assert [c["fault"] for c in journal] == [None, "cut"]
     assert journal[1]["delivered"]["fault"]["source"] == "rule 'cut-responses'"
-    rules = {r["name"]: r for r in control(gw, "GET", "faults")["faults"]}
+    rules = {r["name"]: r for r in handle_on(gw).control("GET", "/faults")["faults"]}
     assert (rules["cut-responses"]["matched"], rules["cut-responses"]["fired"]) == (1, 1)

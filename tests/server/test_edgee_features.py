@@ -16,8 +16,8 @@ from edgee import Edgee, InputObject
 from mockgw.gateway.config import parse_clock
 from mockgw.gateway.validation import check_response
 from mockgw.server.runner import MockGateway
-from tests.conftest import API_KEY
-from tests.support.control_client import control
+from tests.conftest import API_KEY, handle_on
+from tests.support.rawhttp import request
 from tests.support.tool_fixtures import WEATHER_PARAMETERS
 
 NEW_YEAR = "2026-01-01T00:00:00Z"
@@ -125,9 +125,9 @@ def test_two_step_edge_tool_and_client_tool_conversation(edge_gateway: MockGatew
     )
     assert second.choices[0].message.content == "Weather 22 C at the time asked."
     assert second.model_extra is not None and "edgee_pending_id" not in second.model_extra
-    calls_seen = control(edge_gateway, "GET", "calls")["calls"]
-    assert calls_seen[-1]["fixture"] == "mixed-answer"
-    assert calls_seen[-1]["response"]["edgee"]["edgee_pending_id"] == pending
+    calls_seen = handle_on(edge_gateway).calls
+    assert calls_seen[-1].fixture == "mixed-answer"
+    assert calls_seen[-1].response["edgee"]["edgee_pending_id"] == pending
     with pytest.raises(openai.BadRequestError) as reused:
         client.chat.completions.create(
             model="openai/gpt-4o", messages=messages, extra_body={"edgee_pending_id": pending}
@@ -142,7 +142,7 @@ def test_unknown_pending_id_is_a_clear_400(edge_gateway: MockGateway) -> None:
             model="openai/gpt-4o", messages=ASK_TIME, extra_body={"edgee_pending_id": "edgee_pending_nope"}
         )
     assert "never issued" in refused.value.body["message"]  # type: ignore[index]
-    assert control(edge_gateway, "GET", "calls?status=400")["calls"][0]["body"]["edgee_pending_id"]
+    assert handle_on(edge_gateway).control("GET", "/calls?status=400")["calls"][0]["body"]["edgee_pending_id"]
 
 
 def test_invalid_and_inactive_edge_tool_ids(gateway_factory: Callable[..., MockGateway]) -> None:
@@ -178,21 +178,20 @@ def test_generated_answers_run_the_offered_tools_deterministically(
     answers = []
     for _ in range(2):
         gateway = gateway_factory(seed=7)
-        control(gateway, "PUT", "clock", {"now": "2030-05-06T07:08:09Z"})
+        handle_on(gateway).control("PUT", "/clock", {"now": "2030-05-06T07:08:09Z"})
         body = {"model": "openai/gpt-4o", "messages": ASK_TIME, "edgee_tool_ids": ["edgee_generate_uuid"]}
         httpx.post(f"{gateway.url}/v1/chat/completions", json=body, headers={"authorization": f"Bearer {API_KEY}"})
         answers.append(gateway.state.journal.calls()[-1])
-        assert control(gateway, "GET", "clock") == {"now": "2030-05-06T07:08:09Z", "fixed": True}
+        assert handle_on(gateway).control("GET", "/clock") == {"now": "2030-05-06T07:08:09Z", "fixed": True}
     assert answers[0].response == answers[1].response
     assert answers[0].response["edgee"]["edgee_tools_executed"] == [{"name": "edgee_generate_uuid", "success": True}]
 
 
 def test_clock_control_refuses_bad_times(gateway: MockGateway) -> None:
-    from tests.support.control_client import control_answer
 
-    answer = control_answer(gateway, "PUT", "clock", {"now": "next tuesday"})
+    answer = request(gateway.port, "PUT", "/__mockgw/clock", {"now": "next tuesday"}, key=None)
     assert answer.status == 400 and json.loads(answer.body)["error"]["param"] == "now"
-    assert control(gateway, "PUT", "clock", {"now": None})["fixed"] is False
+    assert handle_on(gateway).control("PUT", "/clock", {"now": None})["fixed"] is False
 
 
 def test_edge_tools_in_a_stream_come_in_the_final_chunk(edge_gateway: MockGateway) -> None:
@@ -314,10 +313,7 @@ def test_compression_on_messages_and_responses(gateway: MockGateway) -> None:
 
 
 def test_fixture_pins_or_turns_off_compression(gateway: MockGateway) -> None:
-    control(
-        gateway,
-        "POST",
-        "fixtures",
+    handle_on(gateway).add(
         {
             "version": 1,
             "fixtures": [
@@ -348,10 +344,7 @@ def test_fixture_pins_or_turns_off_compression(gateway: MockGateway) -> None:
 
 
 def test_fixture_fallback_sets_the_headers(gateway: MockGateway) -> None:
-    control(
-        gateway,
-        "POST",
-        "fixtures",
+    handle_on(gateway).add(
         {
             "name": "fb",
             "reply": {"content": "from azure", "fallback": {"provider": "azure", "model": "openai/gpt-4o-mini"}},
@@ -364,10 +357,7 @@ def test_fixture_fallback_sets_the_headers(gateway: MockGateway) -> None:
 
 
 def test_fault_rule_fallback_before_the_first_event(gateway: MockGateway) -> None:
-    control(
-        gateway,
-        "POST",
-        "faults",
+    handle_on(gateway).fault(
         {"name": "claude-down", "match": {"model": "anthropic/*"}, "fault": {"type": "fallback"}, "nth": 1},
     )
     client = client_for(gateway)
@@ -378,8 +368,8 @@ def test_fault_rule_fallback_before_the_first_event(gateway: MockGateway) -> Non
     assert [c.model for c in raw.parse()][-1] == "anthropic/claude-haiku-4-5"
     again = client.chat.completions.with_raw_response.create(model="anthropic/claude-haiku-4-5", messages=ASK_TIME)
     assert "x-edgee-fallback-used" not in again.headers  # nth: 1, the rule fired once
-    call = control(gateway, "GET", "calls")["calls"][-2]
-    assert call["fault"] == "fallback" and call["response"]["edgee"]["route"]["reason"] == "rule 'claude-down'"
+    call = handle_on(gateway).calls[-2]
+    assert call.fault == "fallback" and call.response["edgee"]["route"]["reason"] == "rule 'claude-down'"
 
 
 def test_outage_falls_back_to_the_next_provider_or_fails(gateway_factory: Callable[..., MockGateway]) -> None:
@@ -424,7 +414,7 @@ def test_messages_session_id_filters_the_journal(gateway: MockGateway) -> None:
             base_url=gateway.url, api_key=API_KEY, max_retries=0, default_headers={"x-edgee-session-id": session}
         )
         claude.messages.create(model="claude-sonnet-4.5", max_tokens=20, messages=[{"role": "user", "content": "hi"}])
-    found = control(gateway, "GET", "calls?edgee_session_id=cli-1")["calls"]
+    found = handle_on(gateway).control("GET", "/calls?edgee_session_id=cli-1")["calls"]
     assert len(found) == 2 and {c["headers"]["x-edgee-session-id"] for c in found} == {"cli-1"}
 
 
@@ -443,10 +433,7 @@ def test_messages_stream_carries_features_in_message_delta(gateway: MockGateway)
 
 
 def test_edge_tool_rounds_stop_after_four(gateway: MockGateway) -> None:
-    control(
-        gateway,
-        "POST",
-        "fixtures",
+    handle_on(gateway).add(
         {
             "name": "uuid-forever",
             "match": {"last_user_message": "loop"},
@@ -507,7 +494,7 @@ def test_a_pending_id_survives_a_refused_attempt(edge_gateway: MockGateway) -> N
         "match": {"tool_result": {"name": "get_weather"}},
         "fault": {"type": "error", "status": 429},
     }
-    control(edge_gateway, "POST", "faults", {**busy, "nth": 1})
+    handle_on(edge_gateway).fault({**busy, "nth": 1})
     resume = {"edgee_pending_id": first.model_extra["edgee_pending_id"]}
     with pytest.raises(openai.RateLimitError):
         client.chat.completions.create(model="openai/gpt-4o", messages=messages, extra_body=resume)

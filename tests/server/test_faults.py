@@ -9,8 +9,6 @@ import asyncio
 import itertools
 import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import datetime
@@ -23,20 +21,20 @@ import pytest
 from edgee import Edgee
 
 from mockgw.server.runner import MockGateway
-from tests.conftest import API_KEY
-from tests.support.control_client import control
+from tests.conftest import API_KEY, handle_on
+from tests.support.rawhttp import request
 
 MODEL = "openai/gpt-4o"
 TEXT = "one two three four five"
 
 
 def fixture(gateway: MockGateway, name: str, **reply: Any) -> None:
-    control(gateway, "POST", "fixtures", {"name": name, "match": {"last_user_message": name}, "reply": reply})
+    handle_on(gateway).add({"name": name, "match": {"last_user_message": name}, "reply": reply})
 
 
 def calls(gateway: MockGateway, **query: Any) -> list[dict[str, Any]]:
     text = "&".join(f"{k}={v}" for k, v in query.items())
-    return list(control(gateway, "GET", f"calls?{text}")["calls"])
+    return list(handle_on(gateway).control("GET", f"/calls?{text}")["calls"])
 
 
 def seconds(call: dict[str, Any]) -> float:
@@ -146,10 +144,7 @@ def test_edgee_sdk_sees_the_429(gw: MockGateway, monkeypatch: pytest.MonkeyPatch
 
 
 def test_fixture_fails_twice_then_succeeds(gw: MockGateway) -> None:
-    control(
-        gw,
-        "POST",
-        "fixtures",
+    handle_on(gw).add(
         {
             "name": "flaky",
             "match": {"last_user_message": "flaky"},
@@ -166,10 +161,7 @@ def test_fixture_fails_twice_then_succeeds(gw: MockGateway) -> None:
 
 def test_rule_errors_twice_then_the_fixture_answers(gw: MockGateway) -> None:
     fixture(gw, "steady", content="steady answer")
-    added = control(
-        gw,
-        "POST",
-        "faults",
+    added = handle_on(gw).fault(
         {
             "name": "outage",
             "match": {"model": "openai/*"},
@@ -177,7 +169,7 @@ def test_rule_errors_twice_then_the_fixture_answers(gw: MockGateway) -> None:
             "times": 2,
         },
     )
-    assert added == {"added": ["outage"]}
+    assert added == ["outage"]
     answer = ask(gw, "steady", max_retries=2)
     assert answer.choices[0].message.content == "steady answer"
     journal = calls(gw)
@@ -187,24 +179,24 @@ def test_rule_errors_twice_then_the_fixture_answers(gw: MockGateway) -> None:
         (200, None, "steady"),
     ]
     assert journal[0]["delivered"]["fault"]["source"] == "rule 'outage'"
-    listed = control(gw, "GET", "faults")["faults"]
+    listed = handle_on(gw).control("GET", "/faults")["faults"]
     assert [(r["name"], r["matched"], r["fired"]) for r in listed] == [("outage", 3, 2)]
-    assert control(gw, "DELETE", "faults") == {"removed": 1}
-    assert control(gw, "GET", "faults") == {"faults": []}
+    assert handle_on(gw).control("DELETE", "/faults") == {"removed": 1}
+    assert handle_on(gw).control("GET", "/faults") == {"faults": []}
 
 
 def test_rule_nth_and_every(gw: MockGateway) -> None:
-    control(gw, "POST", "faults", {"fault": {"type": "error", "status": 500}, "nth": [2], "every": 1})
-    control(gw, "POST", "faults", {"fault": {"type": "error", "status": 503}, "every": 3})
+    handle_on(gw).fault({"fault": {"type": "error", "status": 500}, "nth": [2], "every": 1})
+    handle_on(gw).fault({"fault": {"type": "error", "status": 503}, "every": 3})
     for _ in range(6):
         httpx2.post(f"{gw.base_url}/chat/completions", json=body("x", False), headers=HEADERS)
     assert [c["status"] for c in calls(gw)] == [200, 500, 503, 200, 200, 503]
 
 
 def test_bad_rule_is_refused_with_the_field(gw: MockGateway) -> None:
-    with pytest.raises(urllib.error.HTTPError) as caught:
-        control(gw, "POST", "faults", {"fault": {"type": "cut"}})
-    error = json.load(caught.value)["error"]
+    answer = request(gw.port, "POST", "/__mockgw/faults", {"fault": {"type": "cut"}}, key=None)
+    assert answer.status == 400
+    error = answer.json()["error"]
     assert error["code"] == "invalid_fault"
     assert "after_events" in error["message"]
 
@@ -284,9 +276,9 @@ def test_hang_times_out_the_client_and_lets_go(gw: MockGateway) -> None:
 def test_hang_released_closes_the_connection(gw: MockGateway, pool: ThreadPoolExecutor) -> None:
     fixture(gw, "hang", fault={"type": "hang"})
     pending = pool.submit(ask, gw, "hang", max_retries=0)
-    held = control(gw, "GET", "holds?wait_for=1")["held"]
+    held = handle_on(gw).control("GET", "/holds?wait_for=1")["held"]
     assert [(h["fixture"], h["kind"]) for h in held] == [("hang", "hang")]
-    assert control(gw, "POST", "release?fixture=hang") == {"released": 1}
+    assert handle_on(gw).control("POST", "/release?fixture=hang") == {"released": 1}
     with pytest.raises(openai.APIConnectionError):
         pending.result(timeout=10)
 
@@ -295,7 +287,7 @@ def test_server_stop_lets_a_hang_go(gateway_factory: Callable[..., MockGateway],
     gateway = gateway_factory()
     fixture(gateway, "hang", fault={"type": "hang"})
     pending = pool.submit(ask, gateway, "hang", max_retries=0)
-    control(gateway, "GET", "holds?wait_for=1")
+    handle_on(gateway).control("GET", "/holds?wait_for=1")
     started = time.monotonic()
     gateway.stop()
     assert time.monotonic() - started < 5
@@ -405,10 +397,10 @@ def test_stall_then_release_resumes_the_stream(gw: MockGateway, pool: ThreadPool
         return "".join(c.choices[0].delta.content or "" for c in ask(gw, "stall", stream=True, max_retries=0))
 
     pending = pool.submit(read)
-    held = control(gw, "GET", "holds?wait_for=1")["held"]
+    held = handle_on(gw).control("GET", "/holds?wait_for=1")["held"]
     assert [h["kind"] for h in held] == ["stall"]
     assert not pending.done()
-    control(gw, "POST", "release")
+    handle_on(gw).control("POST", "/release")
     assert pending.result(timeout=10) == TEXT
     assert calls(gw, wait_for=1)[0]["delivered"]["released_by"] == "release"
 
@@ -480,7 +472,7 @@ def test_jittered_timings_are_drawn_from_the_seed(gateway_factory: Callable[...,
 
 
 def test_latency_rule_overrides_the_waits(gw: MockGateway) -> None:
-    control(gw, "POST", "faults", {"name": "slow", "fault": {"type": "latency", "delay_ms": 200}})
+    handle_on(gw).fault({"name": "slow", "fault": {"type": "latency", "delay_ms": 200}})
     started = time.monotonic()
     ask(gw, "x", max_retries=0)
     assert time.monotonic() - started >= 0.15
@@ -491,14 +483,14 @@ def test_latency_rule_overrides_the_waits(gw: MockGateway) -> None:
 def test_hold_until_release(gw: MockGateway, pool: ThreadPoolExecutor) -> None:
     fixture(gw, "held", content="at last", hold=True)
     pending = [pool.submit(ask, gw, "held", max_retries=0) for _ in range(2)]
-    assert len(control(gw, "GET", "holds?wait_for=2")["held"]) == 2
-    listed = control(gw, "GET", "calls")
+    assert len(handle_on(gw).control("GET", "/holds?wait_for=2")["held"]) == 2
+    listed = handle_on(gw).control("GET", "/calls")
     assert listed["calls"] == [] and [h["fixture"] for h in listed["held"]] == ["held", "held"]
-    assert control(gw, "POST", "release?count=1") == {"released": 1}
+    assert handle_on(gw).control("POST", "/release?count=1") == {"released": 1}
     done, still_held = wait(pending, timeout=10, return_when=FIRST_COMPLETED)
     assert (len(done), len(still_held)) == (1, 1)
-    assert len(control(gw, "GET", "holds")["held"]) == 1
-    control(gw, "POST", "release?fixture=held")
+    assert len(handle_on(gw).control("GET", "/holds")["held"]) == 1
+    handle_on(gw).control("POST", "/release?fixture=held")
     assert [p.result(timeout=10).choices[0].message.content for p in pending] == ["at last", "at last"]
     assert [c["delivered"]["released_by"] for c in calls(gw, wait_for=2)] == ["release", "release"]
 
@@ -519,7 +511,7 @@ def test_cancelled_hold_is_journaled_as_a_disconnect(gw: MockGateway) -> None:
             task = asyncio.create_task(
                 session.post(f"{gw.base_url}/chat/completions", json=body("held", False), headers=HEADERS)
             )
-            await asyncio.to_thread(control, gw, "GET", "holds?wait_for=1")
+            await asyncio.to_thread(handle_on(gw).control, "GET", "/holds?wait_for=1")
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task

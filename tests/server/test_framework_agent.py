@@ -11,9 +11,9 @@ from pydantic_ai import Agent
 from pydantic_ai.models.openai import OpenAIChatModel
 from pydantic_ai.providers.openai import OpenAIProvider
 
+from mockgw.handle import CallList
 from mockgw.server.runner import MockGateway
-from tests.conftest import API_KEY
-from tests.support.control_client import control
+from tests.conftest import API_KEY, handle_on
 
 FIXTURES = """\
 version: 1
@@ -67,9 +67,8 @@ def gateway(gateway_factory: Callable[..., MockGateway], tmp_path: Path) -> Mock
     return gateway_factory(fixtures=(str(path),), strict=True)
 
 
-def journal(gateway: MockGateway) -> list[dict[str, Any]]:
-    calls: list[dict[str, Any]] = control(gateway, "GET", "calls")["calls"]
-    return calls
+def journal(gateway: MockGateway) -> CallList:
+    return handle_on(gateway).calls
 
 
 @pytest.mark.parametrize("city", ["Paris", "Oslo"])
@@ -79,8 +78,8 @@ def test_agent_runs_both_tools_then_answers(gateway: MockGateway, city: str) -> 
     assert result.output == f"Pack for {city}: rain for 3 days in {city}."
     assert sorted(calls) == [("get_forecast", (city, 3)), ("get_weather", city)]  # run in parallel, any order
     recorded = journal(gateway)
-    assert [c["fixture"] for c in recorded] == ["plan-trip-check-weather", "plan-trip-answer"]
-    second = recorded[1]["body"]["messages"]
+    assert [c.fixture for c in recorded] == ["plan-trip-check-weather", "plan-trip-answer"]
+    second = recorded[1].body["messages"]
     assert [m["role"] for m in second] == ["system", "user", "assistant", "tool", "tool"]
     assert {m["content"] for m in second[3:]} == {f"weather: {WEATHER[city]}", f"forecast: rain for 3 days in {city}"}
 
@@ -91,5 +90,5 @@ def test_streamed_agent_run(gateway: MockGateway) -> None:
     result = agent.run_stream_sync("Plan a trip to Paris please")
     text = result.get_output()
     assert text == "Pack for Paris: rain for 3 days in Paris."
-    assert [c["body"].get("stream") for c in journal(gateway)] == [True, True]
+    assert [c.body.get("stream") for c in journal(gateway)] == [True, True]
     assert sorted(name for name, _ in calls) == ["get_forecast", "get_weather"]

@@ -12,8 +12,7 @@ from jsonschema.validators import Draft202012Validator
 from pydantic import BaseModel
 
 from mockgw.server.runner import MockGateway
-from tests.conftest import API_KEY
-from tests.support.control_client import control
+from tests.conftest import API_KEY, handle_on
 
 BOOKING: dict[str, Any] = {
     "type": "object",
@@ -203,7 +202,8 @@ def test_fixture_generate_keys(gateway: MockGateway) -> None:
             },
         ],
     }
-    control(gateway, "POST", "fixtures", fixtures)
+    mockgw = handle_on(gateway)
+    mockgw.add(fixtures)
     client = _client(gateway)
 
     def ask(text: str) -> Any:
@@ -214,7 +214,7 @@ def test_fixture_generate_keys(gateway: MockGateway) -> None:
     call = ask("book it").message.tool_calls or []
     assert call[0].function.name == "book_room" and _problems(BOOKING, json.loads(call[0].function.arguments)) == []
     assert _problems(BOOKING["$defs"]["room"], json.loads(ask("json now").message.content or "")) == []
-    assert [c["fixture"] for c in control(gateway, "GET", "calls")["calls"]] == ["words", "call", "json"]
+    assert [c.fixture for c in mockgw.calls] == ["words", "call", "json"]
 
 
 def test_unsatisfiable_schema_still_answers_and_the_journal_warns(gateway: MockGateway) -> None:
@@ -229,6 +229,6 @@ def test_unsatisfiable_schema_still_answers_and_the_journal_warns(gateway: MockG
     )
     (call,) = completion.choices[0].message.tool_calls or []
     assert "code" in json.loads(call.function.arguments)  # type: ignore[union-attr]
-    (logged,) = control(gateway, "GET", "calls")["calls"]
-    assert logged["status"] == 200
-    assert "does not match" in logged["response"]["warnings"][0]
+    (logged,) = handle_on(gateway).calls
+    assert logged.status == 200
+    assert "does not match" in logged.response["warnings"][0]

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from mockgw.server.runner import MockGateway
-from tests.support.control_client import control
+from tests.conftest import handle_on
 
 
 def _send(gateway: MockGateway, method: str, path: str, headers: dict[str, str], body: bytes | None = None) -> int:
@@ -44,7 +44,7 @@ def test_browser_shaped_control_requests_are_refused(
 ) -> None:
     gateway = gateway_factory()
     assert _send(gateway, method, path, headers, body) == 403
-    assert control(gateway, "GET", "fixtures")["fixtures"] == []
+    assert handle_on(gateway).fixture_uses() == []
 
 
 def test_curl_and_json_clients_still_work(gateway_factory: Callable[..., MockGateway]) -> None:
@@ -52,7 +52,7 @@ def test_curl_and_json_clients_still_work(gateway_factory: Callable[..., MockGat
     assert _send(gateway, "POST", "/__mockgw/reset", {}) == 200  # curl -X POST .../__mockgw/reset
     curl_d = {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "curl/8.5.0"}
     assert _send(gateway, "POST", "/__mockgw/fixtures", curl_d, FIXTURE) == 201  # curl -d @fixture.json
-    control(gateway, "POST", "reset")
+    handle_on(gateway).reset()
     json_post = {"Content-Type": "application/json", "Host": f"localhost:{gateway.port}"}
     assert _send(gateway, "POST", "/__mockgw/fixtures", json_post, FIXTURE) == 201
     same_origin = {"Origin": f"http://127.0.0.1:{gateway.port}", "Host": f"127.0.0.1:{gateway.port}"}

@@ -8,17 +8,10 @@ with the openai SDK as a client would send them, plus more of the same families.
 from __future__ import annotations
 
 import json
-import re
-import resource
-import signal
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import anthropic
@@ -26,8 +19,8 @@ import openai
 import pytest
 
 from mockgw.server.runner import MockGateway
-from tests.conftest import API_KEY
-from tests.support.control_client import control
+from tests.conftest import API_KEY, handle_on
+from tests.support.serve import Served, rss_mib, served
 
 USER: list[Any] = [{"role": "user", "content": "hi"}]
 
@@ -126,46 +119,6 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
 ]
 
 
-@dataclass
-class Served:
-    """A `mockgw serve` in its own process (so the test's clients do not share its interpreter lock)."""
-
-    url: str
-    pid: int
-
-    @property
-    def base_url(self) -> str:
-        return self.url + "/v1"
-
-    def rss_mib(self) -> float:
-        with open(f"/proc/{self.pid}/statm") as statm:
-            return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
-
-
-@contextmanager
-def serve(*args: str) -> Iterator[Served]:
-    """`python -m mockgw serve --port 0 ARGS` until the block ends."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mockgw", "serve", "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        found = re.search(r"serving (http://[0-9.]+:\d+)/v1", line)
-        assert found, (line, process.stderr.read() if process.poll() is not None else "")  # type: ignore[union-attr]
-        yield Served(found.group(1), process.pid)
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
-
-
 class _Prober:
     """Asks `/__mockgw/health` again and again on its own thread; keeps the slowest answer time."""
 
@@ -205,23 +158,23 @@ def slowness(url: str) -> float:
 
 def hostile(server: Served, send: Callable[[], Any]) -> tuple[Any, float, float, _Prober]:
     """Send one hostile request with health probes running: (what `send` gave, seconds, RSS growth, prober)."""
-    before = server.rss_mib()
+    before = rss_mib(server)
     with _Prober(server.url) as prober:
         started = time.perf_counter()
         result = send()
         elapsed = time.perf_counter() - started
         time.sleep(0.02)
-    return result, elapsed, server.rss_mib() - before, prober
+    return result, elapsed, rss_mib(server) - before, prober
 
 
 @pytest.fixture(scope="module")
 def shared_gateway() -> Iterator[Served]:
-    with serve() as served:
+    with served() as server:
         # the first generated JSON answer imports the jsonschema library (~100 ms, once): not what is measured
-        openai.OpenAI(base_url=served.base_url, api_key=API_KEY).chat.completions.create(
+        openai.OpenAI(base_url=server.base_url, api_key=API_KEY).chat.completions.create(
             model="openai/gpt-4o", messages=USER, **_schema_answer({"type": "object"})
         )
-        yield served
+        yield server
 
 
 def _held_problems(server: Served) -> list[str]:
@@ -322,7 +275,8 @@ def test_hostile_schemas_in_the_other_wire_formats(
 def test_a_catastrophic_fixture_regex_fails_fast_and_is_a_problem(gateway_factory: Callable[..., MockGateway]) -> None:
     gateway = gateway_factory()
     fixture = {"name": "backtracker", "match": {"last_user_message": {"regex": "^(a+)+$"}}, "reply": {"content": "x"}}
-    control(gateway, "POST", "fixtures", fixture)  # at run time, as any client may
+    mockgw = handle_on(gateway)
+    mockgw.add(fixture)
     client = openai.OpenAI(base_url=gateway.base_url, api_key=API_KEY, max_retries=0, timeout=10)
     message = [{"role": "user", "content": "a" * 10_000 + "!"}]  # a 10 kB message
     tries = 0
@@ -338,6 +292,6 @@ def test_a_catastrophic_fixture_regex_fails_fast_and_is_a_problem(gateway_factor
     # ~15 ms on an idle machine (the search gets 10 ms of CPU); without the limit it would not end in a lifetime.
     # The issue's 100 ms, scaled by the machine's slowness as in assert_bounded (CPU time is not wall time).
     assert elapsed < 0.1 * factor, f"answered after {elapsed * 1000:.0f} ms (machine slowness {factor:.1f})"
-    problems = control(gateway, "GET", "problems")["problems"]
+    problems = mockgw.problems()
     assert len(problems) == tries  # one per search that ran out
     assert all("'^(a+)+$' ran out of its 10 ms" in p and "10001 characters" in p for p in problems), problems

@@ -7,8 +7,7 @@ import pytest
 from edgee import Edgee
 
 from mockgw.server.runner import MockGateway
-from tests.conftest import API_KEY
-from tests.support.control_client import control
+from tests.conftest import API_KEY, handle_on
 
 
 def test_openai_sdk_gets_the_fixture_answer(gateway: MockGateway) -> None:
@@ -48,6 +47,6 @@ def test_openai_stream_with_usage(gateway: MockGateway) -> None:
 def test_journal_records_calls(gateway: MockGateway) -> None:
     client = openai.OpenAI(base_url=gateway.base_url, api_key=API_KEY, max_retries=0)
     client.chat.completions.create(model="openai/gpt-4o", messages=[{"role": "user", "content": "hello"}])
-    calls = control(gateway, "GET", "calls")["calls"]
-    assert [c["fixture"] for c in calls] == ["greeting"]
-    assert calls[0]["headers"]["authorization"] == "Bearer [redacted]"
+    calls = handle_on(gateway).calls
+    assert [c.fixture for c in calls] == ["greeting"]
+    assert calls[0].headers["authorization"] == "Bearer [redacted]"

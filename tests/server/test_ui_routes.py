@@ -11,7 +11,7 @@ import anthropic
 import pytest
 
 from mockgw.server.runner import MockGateway
-from tests.support.control_client import control_answer
+from tests.support.rawhttp import request
 
 
 def get(gateway: MockGateway, path: str) -> tuple[int, str, str]:
@@ -40,9 +40,9 @@ def test_a_bad_filter_gets_the_error_envelope(gateway: MockGateway) -> None:
 @pytest.mark.parametrize("write", [False, True])
 def test_actions_need_write_mode_and_a_json_request(gateway_factory: Callable[..., MockGateway], write: bool) -> None:
     gateway = gateway_factory(ui_write=write)
-    answer = control_answer(gateway, "POST", "ui/api/reset", {"session": ""})
+    answer = request(gateway.port, "POST", "/__mockgw/ui/api/reset", {"session": ""}, key=None)
     assert answer.status == (200 if write else 403)
-    form = control_answer(gateway, "POST", "ui/api/reset", b"session=")  # not JSON
+    form = request(gateway.port, "POST", "/__mockgw/ui/api/reset", b"session=", key=None)  # not JSON
     assert form.status == (400 if write else 403)
 
 

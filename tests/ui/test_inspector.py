@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import urllib.error
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,7 +13,8 @@ import yaml
 from playwright.sync_api import Page, expect
 
 from mockgw.server.runner import MockGateway
-from tests.support.control_client import control
+from tests.conftest import handle_on
+from tests.support.rawhttp import request
 
 API_KEY = "sk-edgee-test-key"
 AGENT_FIXTURES = str(Path(__file__).parents[1] / "data" / "agent_loop.yaml")
@@ -154,10 +154,7 @@ def test_a_tool_calling_conversation_renders_as_a_chat(page: Page, gateway_facto
 def test_a_streamed_call_cut_by_a_fault_shows_the_fault_and_where_the_client_stopped(
     page: Page, hello_gateway: MockGateway
 ) -> None:
-    control(
-        hello_gateway,
-        "POST",
-        "faults",
+    handle_on(hello_gateway).fault(
         {"name": "cut-after-3", "match": {"stream": True}, "fault": {"type": "cut", "after_events": 3}},
     )
     received = []
@@ -226,7 +223,7 @@ def test_copy_as_curl_and_save_as_fixture_that_answers_the_same_request(
     replay = gateway_factory(fixtures=(str(saved),), strict=True, seed=99)
     again = client(replay).chat.completions.create(model="openai/gpt-4o", messages=messages)  # type: ignore[arg-type]
     assert again.choices[0].message.content == first.choices[0].message.content
-    assert control(replay, "GET", "calls")["calls"][0]["fixture"] == "saved-call-1"
+    assert handle_on(replay).calls[0].fixture == "saved-call-1"
     with pytest.raises(openai.NotFoundError):  # and only that request
         client(replay).chat.completions.create(
             model="openai/gpt-4o", messages=[{"role": "user", "content": "Summarise Macbeth"}]
@@ -237,7 +234,7 @@ def _held_request(gateway: MockGateway) -> tuple[threading.Thread, list[str]]:
     answers: list[str] = []
     thread = threading.Thread(target=lambda: answers.append(ask(gateway, "wait for me")), daemon=True)
     thread.start()
-    assert len(control(gateway, "GET", "holds?wait_for=1&timeout=10")["held"]) == 1
+    assert len(handle_on(gateway).control("GET", "/holds?wait_for=1&timeout=10")["held"]) == 1
     return thread, answers
 
 
@@ -259,14 +256,14 @@ def test_a_hold_is_released_from_the_page_only_in_write_mode(
     else:
         expect(button).to_have_attribute("aria-disabled", "true")
         expect(page.get_by_role("alert")).to_contain_text("The inspector is read-only")
-        assert len(control(gateway, "GET", "holds")["held"]) == 1 and not answers
+        assert len(handle_on(gateway).control("GET", "/holds")["held"]) == 1 and not answers
         # the server refuses it too, whoever asks
         status = page.evaluate(
             """async () => (await fetch("api/release", {method: "POST", headers: {"Content-Type": "application/json"},
                 body: JSON.stringify({id: "held-1"})})).status"""
         )
         assert status == 403
-        control(gateway, "POST", "release")
+        handle_on(gateway).control("POST", "/release")
         thread.join(10)
         assert answers == ["Released at last"]
 
@@ -353,7 +350,6 @@ def test_the_pages_have_no_serious_accessibility_violation(
 def test_the_inspector_refuses_actions_unless_in_write_mode_and_as_json(
     hello_gateway: MockGateway, gateway_factory: Callable[..., MockGateway]
 ) -> None:
-    with pytest.raises(urllib.error.HTTPError) as refused:
-        control(hello_gateway, "POST", "ui/api/reset", {"session": ""})
-    assert refused.value.code == 403
-    assert "--ui-write" in json.load(refused.value)["error"]["message"]
+    refused = request(hello_gateway.port, "POST", "/__mockgw/ui/api/reset", {"session": ""}, key=None)
+    assert refused.status == 403
+    assert "--ui-write" in refused.json()["error"]["message"]

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from mockgw.server.runner import MockGateway
-from tests.support.control_client import control
+from tests.conftest import handle_on
 from tests.ui.test_inspector import AGENT_FIXTURES, HELLO, WEATHER_TOOL, _agent_loop, ask, client
 
 # A stream with waits, so that its timeline shows times.
@@ -38,10 +38,7 @@ def test_screenshots_of_the_main_views(
     monkeypatch.chdir(tmp_path)  # the pages name the fixture files as given: short, and no machine's path
     fixtures = ("agent.yaml", "hello.yaml", "stream.yaml")
     gateway = gateway_factory(fixtures=fixtures, strict=True, seed=7)
-    control(
-        gateway,
-        "POST",
-        "faults",
+    handle_on(gateway).fault(
         {"name": "cut-stream", "match": {"stream": True}, "fault": {"type": "cut", "after_events": 4}},
     )
     _agent_loop(gateway)  # call-1, call-2

@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from tests.support.lean_pytest import LEAN
 from tests.verdict.verdicts import read_report, run_verdict, verdicts
 
 CLIENTS = Path(__file__).resolve().parent / "clients"
@@ -164,7 +165,7 @@ def test_a_pytest_suite_using_the_plugin_can_be_the_command(tmp_path: Path) -> N
     (tmp_path / "test_inner.py").write_text(INNER_TEST)
     matrix = _matrix(tmp_path, "{name: reset, fault: {type: reset}}")
     report_file = tmp_path / "report.json"
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "test_inner.py"]
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", *LEAN, "test_inner.py"]
     result = run_verdict("--matrix", matrix, "--json", report_file, "--", *command, cwd=tmp_path)
     report = read_report(report_file)
     assert verdicts(report) == {"reset": "survived"}, result.stdout

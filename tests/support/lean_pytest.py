@@ -1,0 +1,10 @@
+"""Options for the pytest runs a test starts in a subprocess (a user's suite, a docs page's test file).
+
+This venv holds the pytest plugins of hypothesis and langsmith (a langchain dependency): a user's suite needs
+neither, and importing them cost ~1.8 s of CPU per pytest process, most of a small run. mockgw's own plugin is still
+found by its entry point, as in a user's venv.
+"""
+
+from __future__ import annotations
+
+LEAN: tuple[str, ...] = ("-p", "no:hypothesispytest", "-p", "no:langsmith_plugin")
