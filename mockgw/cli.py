@@ -21,6 +21,7 @@ from mockgw.core.frozen import frozen
 from mockgw.core.version import VERSION as __version__
 from mockgw.fixtures.load import Fixture, file_problems, fixture_files, load_paths, read_yaml
 from mockgw.gateway import config
+from mockgw.gateway.control_access import exposure_warning
 from mockgw.record.modes import MODES, RecordSettings
 from mockgw.server.loop import run as run_loop
 from mockgw.server.runner import MockGateway
@@ -53,6 +54,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     _connection_flags(serve)
     serve.add_argument("--record", choices=("none", *MODES), default="none", help="forward to --upstream and record")
+    serve.add_argument(
+        "--control-token",
+        metavar="TOKEN",
+        help="require Authorization: Bearer TOKEN on /__mockgw/ (or MOCKGW_CONTROL_TOKEN); for non-loopback hosts",
+    )
+    serve.add_argument(
+        "--watchdog-ms",
+        type=int,
+        metavar="MS",
+        help="report a step that holds the event loop longer than MS (default 100; 0: off)",
+    )
     _record_flags(serve, required=False)
     check = commands.add_parser("check", help="lint fixture and config files; exit 1 on errors")
     check.add_argument("paths", nargs="*", metavar="PATH", help="fixture or config files (told by their keys), folders")
@@ -68,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--url", help="the server's root URL (default: MOCKGW_URL)")
     export.add_argument("--session", default="", help="only this session's calls (default: the default session)")
     export.add_argument("--all", action="store_true", help="the calls of every session")
+    export.add_argument("--control-token", metavar="TOKEN", help="the server's control token (or MOCKGW_CONTROL_TOKEN)")
     drift = commands.add_parser("drift", help="compare the real gateway's answers with mockgw's; exit 1 on critical")
     drift.add_argument("--upstream", required=True, metavar="URL", help="the real gateway's root URL")
     drift.add_argument("--url", help="a running mockgw's root URL (default: MOCKGW_URL, else one started here)")
@@ -154,8 +167,12 @@ def export_command(args: argparse.Namespace) -> int:
         print("mockgw export: give --url URL or set MOCKGW_URL", file=sys.stderr)
         return 2
     query = urllib.parse.urlencode({"session": args.session, **({"all": "1"} if args.all else {})})
+    request = urllib.request.Request(f"{url.rstrip('/')}/__mockgw/export?{query}")
+    token = args.control_token or config.control_token()
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(f"{url.rstrip('/')}/__mockgw/export?{query}", timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:
             sys.stdout.write(response.read().decode("utf-8"))
     except urllib.error.HTTPError as exc:
         print(f"mockgw export: {exc.read().decode('utf-8', 'replace')}", file=sys.stderr)
@@ -229,7 +246,11 @@ async def _serve(gateway: MockGateway, journal_out: str | None = None) -> None:
         flush=True,
     )
     mode = "read-write" if gateway.settings.ui_write else "read-only"
-    print(f"inspector: {gateway.url}/__mockgw/ui/ ({mode})", flush=True)
+    sign_in = "?token=<control token>" if gateway.settings.control_token else ""  # the token itself is not printed
+    print(f"inspector: {gateway.url}/__mockgw/ui/{sign_in} ({mode})", flush=True)
+    warning = exposure_warning(gateway.settings.host, gateway.settings.control_token)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):  # both end the same clean way, exit 0 (CI does `kill $pid`)
@@ -255,6 +276,8 @@ def serve(args: argparse.Namespace) -> int:
         "strict": getattr(args, "strict", None),
         "ui_write": getattr(args, "ui_write", None),
         "log_requests": getattr(args, "log_requests", None),
+        "control_token": getattr(args, "control_token", None),
+        "watchdog_ms": getattr(args, "watchdog_ms", None),
         "header_timeout_s": getattr(args, "header_timeout", None),
         "idle_timeout_s": getattr(args, "idle_timeout", None),
         "max_connections": getattr(args, "max_connections", None),

@@ -211,14 +211,19 @@ class LocalServer:
         self.gateway.stop()
 
 
-def control_request(url: str, method: str, path: str, session: str, payload: Any = None, timeout: float = 10.0) -> Any:
+def control_request(
+    url: str, method: str, path: str, session: str, payload: Any = None, timeout: float = 10.0, token: str | None = None
+) -> Any:
     """`METHOD <url>/__mockgw<path>` for `session`, with an optional JSON payload; the decoded JSON answer.
 
-    A refused request raises MockgwError with the status and the server's answer; an unreachable server says so."""
+    `token` is sent as `Authorization: Bearer`. A refused request raises MockgwError with the status and the
+    server's answer; an unreachable server says so."""
     path = "/" + path.lstrip("/")
     data = None if payload is None else json.dumps(payload).encode()
     request = urllib.request.Request(f"{url}{CONTROL_PREFIX}{path}", data=data, method=method)
     request.add_header(SESSION_HEADER, session)
+    if token:  # the server's control token (`--control-token`), when it has one
+        request.add_header("Authorization", f"Bearer {token}")
     if data is not None:
         request.add_header("Content-Type", "application/json")
     try:
@@ -234,9 +239,10 @@ def control_request(url: str, method: str, path: str, session: str, payload: Any
 class RemoteServer:
     """An already running `mockgw serve`, driven through its control endpoint."""
 
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, timeout: float = 10.0, control_token: str | None = None) -> None:
         self._url = url.rstrip("/")
         self.timeout = timeout
+        self.control_token = control_token  # sent as `Authorization: Bearer` when the server requires one
 
     @property
     def url(self) -> str:
@@ -247,7 +253,7 @@ class RemoteServer:
         return None
 
     def _call(self, method: str, path: str, session: str, payload: Any = None) -> Any:
-        return control_request(self._url, method, path, session, payload, self.timeout)
+        return control_request(self._url, method, path, session, payload, self.timeout, self.control_token)
 
     def add_fixtures(self, session: str, fixtures: tuple[Fixture, ...], document: Any) -> None:
         self._call("POST", "/fixtures", session, document)
@@ -432,7 +438,8 @@ class MockgwHandle:
         `mockgw.control("GET", "/holds?wait_for=1")`, `mockgw.control("POST", "/release")`,
         `mockgw.control("PUT", "/clock", {"now": "2030-01-01T00:00:00Z"})`. A refused request raises MockgwError
         with the status and the server's error."""
-        return control_request(self.server.url, method, path, self.session, payload, timeout)
+        token = getattr(self.server, "control_token", None)  # a RemoteServer's (a LocalServer needs none)
+        return control_request(self.server.url, method, path, self.session, payload, timeout, token)
 
     # inspecting
 

@@ -23,7 +23,7 @@ import pytest
 from mockgw.core.errors import FixtureError, MockgwError
 from mockgw.core.frozen import frozen
 from mockgw.core.names import TRUE_WORDS
-from mockgw.gateway.config import Settings, env_set_fields, remote_url, resolve
+from mockgw.gateway.config import Settings, control_token, env_set_fields, remote_url, resolve
 from mockgw.handle import (
     FixtureSource,
     LocalServer,
@@ -71,6 +71,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="mockgw: record each test's traffic to --mockgw-upstream into cassettes/<file>/<test>.yaml next to the "
         "tests (none, the default, never touches the network and replays the cassettes that exist)",
     )
+    group.addoption(
+        "--mockgw-control-token",
+        metavar="TOKEN",
+        help="mockgw: the control token of the running server of mockgw_url/MOCKGW_URL (or MOCKGW_CONTROL_TOKEN)",
+    )
     group.addoption("--mockgw-upstream", metavar="URL", help="mockgw: the gateway to record (or MOCKGW_UPSTREAM)")
     group.addoption("--mockgw-upstream-key-env", metavar="NAME", help="mockgw: the upstream key's variable")
 
@@ -115,7 +120,8 @@ def mockgw_settings(pytestconfig: pytest.Config) -> Settings:
 def mockgw_server(pytestconfig: pytest.Config, mockgw_settings: Settings) -> Iterator[Server]:
     """The session-wide server: started on a free port on first use, or the `mockgw_url`/MOCKGW_URL one."""
     url = remote_url() or str(pytestconfig.getini("mockgw_url")).strip()
-    server: Server = RemoteServer(url) if url else LocalServer.start(mockgw_settings)
+    token = pytestconfig.getoption("mockgw_control_token") or control_token()
+    server: Server = RemoteServer(url, control_token=token) if url else LocalServer.start(mockgw_settings)
     yield server
     server.close()
 

@@ -28,6 +28,8 @@ from mockgw.gateway.auth import KEY_STATES, ApiKey
 from mockgw.gateway.catalog import Catalog
 from mockgw.gateway.conversation_rules import RULE_NAMES
 
+CONTROL_TOKEN_ENV = "MOCKGW_CONTROL_TOKEN"  # read by `serve` (the token it requires) and by its clients
+
 CONFIG_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://mockgw.dev/schemas/config.schema.json",
@@ -63,6 +65,16 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "ui_write": {
             "type": "boolean",
             "description": "Let the web inspector change state: release holds, delete fault rules, reset.",
+        },
+        "control_token": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Require `Authorization: Bearer <token>` on the control endpoint (/__mockgw/).",
+        },
+        "watchdog_ms": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Report a step that holds the event loop longer than this (0: no watchdog).",
         },
         "max_answer_bytes": {
             "type": "integer",
@@ -203,6 +215,9 @@ class Settings:
     outages: tuple[str, ...] = ()  # providers simulated as down
     clock: float | None = None  # a fixed gateway time (Unix seconds); None: the real time
     log_requests: bool = False  # one line per call on the "mockgw.requests" logger (serve prints it on stdout)
+    # the bearer token the control endpoint requires (None: none); never shown in a repr
+    control_token: str | None = field(default=None, repr=False)
+    watchdog_ms: int = 100  # a step holding the event loop longer than this is a problem (0: no watchdog)
 
 
 CONFIG_KEYS = frozenset(CONFIG_SCHEMA["properties"])
@@ -267,6 +282,8 @@ def settings_from(document: Mapping[str, Any], base: Settings | None = None) -> 
         "stream_usage",
         "ui_write",
         "max_answer_bytes",
+        "control_token",
+        "watchdog_ms",
         "header_timeout_s",
         "idle_timeout_s",
         "max_connections",
@@ -344,6 +361,8 @@ def _env_flags(env: Mapping[str, str]) -> dict[str, Any]:
         flags["strict"] = env["MOCKGW_STRICT"].lower() in TRUE_WORDS
     if env.get("MOCKGW_FIXTURES"):
         flags["fixtures"] = tuple(env["MOCKGW_FIXTURES"].split(os.pathsep))
+    if env.get(CONTROL_TOKEN_ENV):
+        flags["control_token"] = env[CONTROL_TOKEN_ENV]
     if "requests" in env.get("MOCKGW_LOG", "").lower().split(","):
         flags["log_requests"] = True
     return flags
@@ -374,6 +393,12 @@ def remote_url(env: Mapping[str, str] | None = None) -> str | None:
     """The root URL of an already running `mockgw serve` (MOCKGW_URL), for the pytest plugin to use instead."""
     env = os.environ if env is None else env
     return env.get("MOCKGW_URL") or None
+
+
+def control_token(env: Mapping[str, str] | None = None) -> str | None:
+    """The control token a client of a running `mockgw serve` sends (MOCKGW_CONTROL_TOKEN), or None."""
+    env = os.environ if env is None else env
+    return env.get(CONTROL_TOKEN_ENV) or None
 
 
 def env_set_fields(env: Mapping[str, str] | None = None) -> set[str]:

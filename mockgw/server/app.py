@@ -32,7 +32,7 @@ from mockgw.gateway.sent_answer import answer_json
 from mockgw.gateway.state import GatewayState
 from mockgw.journal.calls import Call, reply_summary, request_line
 from mockgw.record.export import SCRIPTED, scripted
-from mockgw.server import clock, control, guard, inject, offload, ui
+from mockgw.server import clock, control, guard, inject, offload, ui, watchdog
 from mockgw.server.keys import CALL_LISTENERS, FORWARD, SESSION_PREFIX, STATE
 
 LOG = logging.getLogger("mockgw")
@@ -121,6 +121,8 @@ async def api(request: web.Request) -> web.StreamResponse:
     if request.path.startswith(CONTROL_PREFIX + "/"):  # the control endpoint's own mistakes are not API calls
         return await _unknown_control(request)
     state = request.app[STATE]
+    watch = request.app[watchdog.WATCHDOG]
+    watch.current = request  # the watchdog's marker: set where this handler resumes (server/watchdog.py)
     started = time.perf_counter()
     method, path = request.method, request.path
     headers = request.headers  # kept as aiohttp made them (any-case lookups): no copy per request
@@ -132,6 +134,7 @@ async def api(request: web.Request) -> web.StreamResponse:
             outcome = error_outcome(routed)
             return await deliver(request, outcome)
         body = await _read_body(request, state.settings.max_body_bytes)
+        watch.current = request
         if isinstance(body, ApiError):
             outcome = error_outcome(body)
             return await deliver(request, outcome)
@@ -152,6 +155,7 @@ async def api(request: web.Request) -> web.StreamResponse:
                 outcome = routed(state, raw)
             else:
                 outcome = await offloader.run(True, partial(routed, state, raw))
+                watch.current = request
         except Exception as exc:  # a bug in mockgw: answer 500, log it, and keep it for the test to raise
             LOG.exception("mockgw failed on %s %s", raw.method, raw.path)
             state.add_problem(raw.session, f"internal error on {raw.method} {raw.path}: {exc!r}")
@@ -160,7 +164,7 @@ async def api(request: web.Request) -> web.StreamResponse:
     finally:
         if raw is None:
             raw = RawRequest.received(method, path, headers)
-        record(request.app, raw, outcome, started, request.get(inject.SENT_KEY))
+        watch.finished(request, record(request.app, raw, outcome, started, request.get(inject.SENT_KEY)))
 
 
 async def deliver(request: web.Request, outcome: Outcome) -> web.StreamResponse:
@@ -170,8 +174,8 @@ async def deliver(request: web.Request, outcome: Outcome) -> web.StreamResponse:
 
 def record(
     app: web.Application, raw: RawRequest, outcome: Outcome | None, started: float, sent: inject.Sent | None = None
-) -> None:
-    """Append the call to the journal and wake whoever waits for calls.
+) -> int:
+    """Append the call to the journal and wake whoever waits for calls; its number (its id is `call-<number>`).
 
     Only the facts are taken here (on every request); the Call is made when the journal is first read.
     """
@@ -210,6 +214,7 @@ def record(
             state.add_problem(raw.session, problem, server_wide=False)
     for event in app[CALL_LISTENERS]:
         event.set()
+    return facts.number
 
 
 @frozen
@@ -303,10 +308,13 @@ def make_app(state: GatewayState) -> web.Application:
     allowed = frozenset({state.settings.host.lower()})  # beside loopback names and IP literals (server/guard.py)
     app = web.Application(client_max_size=state.settings.max_body_bytes + 1)
     app[guard.ALLOWED_HOSTS] = allowed  # each control route checks Host and Origin (guard.guarded)
+    if state.settings.control_token is not None:  # and the control token (gateway/control_access.py)
+        app[guard.CONTROL_TOKEN] = state.settings.control_token
     app[STATE] = state
     app[CALL_LISTENERS] = []
     inject.setup(app)
     offload.setup(app)
+    watchdog.setup(app)
     control.add_routes(app)
     clock.add_routes(app)
     control.add_session_routes(app)

@@ -29,6 +29,7 @@ from mockgw.record import export
 from mockgw.server import calls_answer, guard, trim
 from mockgw.server.inject import HOLDS
 from mockgw.server.keys import CALL_LISTENERS, SESSION_PREFIX, STATE
+from mockgw.server.watchdog import watched
 
 PREFIX = CONTROL_PREFIX
 
@@ -460,7 +461,7 @@ ROUTES: tuple[tuple[str, str, Handler, tuple[str, ...]], ...] = (
 
 def add_routes(app: web.Application) -> None:
     for method, path, handler, params in ROUTES:
-        app.router.add_route(method, PREFIX + path, guard.guarded(checked(handler, params)))
+        app.router.add_route(method, PREFIX + path, watched(guard.guarded(checked(handler, params))))
 
 
 def add_session_routes(app: web.Application) -> None:

@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from mockgw.core.errors import ApiError
+from mockgw.core.names import CONTROL_PREFIX
+from mockgw.gateway import control_access
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 STATE_CHANGING = frozenset(("POST", "PUT", "PATCH", "DELETE"))
@@ -89,18 +91,51 @@ def refusal(request: web.Request, allowed: frozenset[str]) -> web.Response | Non
     return None
 
 
+def token_refusal(request: web.Request, token: str) -> web.Response | None:
+    """The 401 a control request without the control token gets (control_access decides), the inspector's
+    `?token=` sign-in (a redirect that sets its cookie), or None when it may go through."""
+    path = request.path
+    access = control_access.decide(
+        token,
+        path[path.find(CONTROL_PREFIX + "/") :],
+        request.method,
+        request.headers.get("Authorization"),
+        request.cookies.get(control_access.cookie_name(token)),
+        request.query.get(control_access.TOKEN_QUERY),
+    )
+    if access.error is not None:
+        error = access.error
+        return web.Response(
+            status=error.status, body=error.body(), content_type="application/json", headers=error.headers
+        )
+    if access.redirect:  # the token leaves the address bar (and the history) at once; the cookie carries it
+        query = {k: v for k, v in request.query.items() if k != control_access.TOKEN_QUERY}
+        answer = web.Response(status=303, headers={"Location": str(request.rel_url.with_query(query))})
+        answer.set_cookie(
+            control_access.cookie_name(token), token, path=CONTROL_PREFIX, httponly=True, samesite="Strict"
+        )
+        return answer
+    return None
+
+
 ALLOWED_HOSTS: web.AppKey[frozenset[str]] = web.AppKey("guard_allowed_hosts", frozenset)
+CONTROL_TOKEN: web.AppKey[str] = web.AppKey("guard_control_token", str)  # set only when the server has one
 
 
 def guarded(handler: Handler) -> Handler:
     """`handler` behind `refusal`: every control route is registered through this (the API routes are not guarded).
 
     A wrapper per control route rather than an aiohttp middleware: a middleware runs on every API request too
-    (docs/bench.md). The server's own host name is read from `app[ALLOWED_HOSTS]`."""
+    (docs/bench.md). The server's own host name is read from `app[ALLOWED_HOSTS]`, its control token (if any) from
+    `app[CONTROL_TOKEN]`."""
 
     @functools.wraps(handler)
     async def guard(request: web.Request) -> web.StreamResponse:
         refused = refusal(request, request.app[ALLOWED_HOSTS])
+        if refused is None:
+            token = request.app.get(CONTROL_TOKEN)
+            if token is not None:
+                refused = token_refusal(request, token)
         if refused is not None:
             return refused
         return await handler(request)

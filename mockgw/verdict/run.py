@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import Any
 
 from mockgw.core.version import VERSION
-from mockgw.gateway.config import Settings
+from mockgw.gateway.config import CONTROL_TOKEN_ENV, Settings
 from mockgw.handle import LocalServer, MockgwHandle
 from mockgw.journal.calls import Call, Journal
 from mockgw.verdict.decide import Verdict, decide
@@ -108,6 +108,8 @@ def run_once(
     try:
         handle = MockgwHandle(server, session)
         env = {**handle.env(), "MOCKGW_URL": server.url, "MOCKGW_VERDICT_CELL": cell.name if cell else "baseline"}
+        if server.settings.control_token:  # the command's own mockgw clients (the plugin, export) need it
+            env[CONTROL_TOKEN_ENV] = server.settings.control_token
         code, duration, timed_out, output = run_command(command, env, timeout, cwd)
     finally:
         server.close()  # ends what the killed command left open (held, stalled), so that it is journaled too

@@ -7,12 +7,14 @@ with the openai SDK as a client would send them, plus more of the same families.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import anthropic
 import openai
 import pytest
 
@@ -45,9 +47,21 @@ _DEEP_REFS = {
     | {"n12": {"type": "string", "minLength": 8}},
 }
 
-# (id, request extras, expected: "ok" or the `param` of the 400 answer_too_large)
+_NESTED_ARRAYS = {
+    "type": "array",
+    "minItems": 1000,
+    "items": {"type": "array", "minItems": 1000, "items": {"type": "integer"}},
+}
+
+# (id, request extras, expected: "ok" or the `param` of the 400 answer_too_large). The first two (`a{1000000}`,
+# `minItems: 1000000`) are the issue's own; the rest are more of the same families.
 CASES: list[tuple[str, dict[str, Any], str]] = [
     ("pattern a{1000000}", _schema_answer({"type": "string", "pattern": "a{1000000}"}), "ok"),
+    (
+        "tool minItems 1000000",
+        _tool({"type": "object", "properties": {"xs": {"type": "array", "minItems": 1000000}}, "required": ["xs"]}),
+        "tools[0].function.parameters.properties.xs.minItems",
+    ),
     (
         "pattern a{2000000}",
         _schema_answer({"type": "object", "properties": {"s": {"pattern": "^a{2000000}$"}}, "required": ["s"]}),
@@ -58,12 +72,8 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
         _schema_answer({"type": "string", "pattern": "((ab){1000}c){1000}"}),
         "response_format.json_schema.schema.pattern",
     ),
+    ("alternation repeated 10^5 times", _schema_answer({"type": "string", "pattern": "^(ab|cd|e){100000}$"}), "ok"),
     ("bounded pattern repeat", _schema_answer({"type": "string", "pattern": "^x{0,100000000}$"}), "ok"),
-    (
-        "tool minItems 1000000",
-        _tool({"type": "object", "properties": {"xs": {"type": "array", "minItems": 1000000}}, "required": ["xs"]}),
-        "tools[0].function.parameters.properties.xs.minItems",
-    ),
     (
         "tool minItems 100000 of objects",
         _tool(
@@ -75,6 +85,7 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
         ),
         "tools[0].function.parameters.properties.xs.items",
     ),
+    ("nested arrays 1000 x 1000", _schema_answer(_NESTED_ARRAYS), "response_format.json_schema.schema.items"),
     ("minLength 1000000", _schema_answer({"type": "string", "minLength": 1000000}), "ok"),
     (
         "minLength 10^9",
@@ -166,6 +177,42 @@ def shared_gateway() -> Iterator[Served]:
         yield server
 
 
+def _held_problems(server: Served) -> list[str]:
+    """The watchdog's problems so far (gateway/stalls.py): steps that held the server's event loop > 100 ms."""
+    with urllib.request.urlopen(server.url + "/__mockgw/problems", timeout=10) as answer:
+        return [p for p in json.load(answer)["problems"] if p.startswith("event loop held")]
+
+
+def assert_bounded(server: Served, send: Callable[[], Any], expected: str) -> None:
+    """`send()` gets its documented answer within 2 s, `/__mockgw/health` answers within 100 ms meanwhile, RSS grows
+    by less than 50 MiB, and the server's own watchdog saw no step hold its loop past 100 ms.
+
+    The two time bounds are the issue's, multiplied by how slow the machine is right now (`slowness`, measured on
+    the idle server just before): they test what the hostile request adds, not the load of the machine."""
+    held_before = _held_problems(server)
+    for _ in range(2):  # a machine shared with other processes stalls on its own now and then: a second try
+        factor = slowness(server.url)
+        result, elapsed, grown, prober = hostile(server, send)
+        if elapsed < 2 * factor and prober.slowest < 0.1 * factor:
+            break
+    assert elapsed < 2 * factor, f"answered after {elapsed:.2f} s (machine slowness {factor:.1f})"
+    if expected == "ok":
+        assert not isinstance(result, Exception), result
+    else:
+        assert isinstance(result, (openai.BadRequestError, anthropic.BadRequestError)), result
+        error = result.body
+        assert isinstance(error, dict)
+        error = error.get("error", error)  # the anthropic SDK keeps the whole envelope
+        assert error["code"] == "answer_too_large"
+        assert error["param"].startswith(expected)
+        assert error["param"] in error["message"]
+    assert prober.answered >= 1
+    assert prober.slowest < 0.1 * factor, f"/__mockgw/health took {prober.slowest * 1000:.0f} ms ({factor:.1f})"
+    assert grown < 50, f"RSS grew by {grown:.0f} MiB"
+    # CPU-based (a busy machine is not counted), so not scaled: a step of mockgw's own holding the loop is a defect
+    assert _held_problems(server) == held_before
+
+
 @pytest.mark.parametrize(("extras", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_hostile_generation_is_bounded(shared_gateway: Served, extras: dict[str, Any], expected: str) -> None:
     client = openai.OpenAI(base_url=shared_gateway.base_url, api_key=API_KEY, max_retries=0, timeout=10)
@@ -180,24 +227,49 @@ def test_hostile_generation_is_bounded(shared_gateway: Served, extras: dict[str,
         except openai.BadRequestError as exc:
             return exc
 
-    for _ in range(2):  # a machine shared with other processes stalls on its own now and then: a second try
-        factor = slowness(shared_gateway.url)
-        result, elapsed, grown, prober = hostile(shared_gateway, send)
-        if elapsed < 2 * factor and prober.slowest < 0.1 * factor:
-            break
-    assert elapsed < 2 * factor, f"answered after {elapsed:.2f} s (machine slowness {factor:.1f})"
-    if expected == "ok":
-        assert not isinstance(result, Exception), result
-    else:
-        assert isinstance(result, openai.BadRequestError), result
-        error = result.body
-        assert isinstance(error, dict)
-        assert error["code"] == "answer_too_large"
-        assert error["param"].startswith(expected)
-        assert error["param"] in error["message"]
-    assert prober.answered >= 1
-    assert prober.slowest < 0.1 * factor, f"/__mockgw/health took {prober.slowest * 1000:.0f} ms ({factor:.1f})"
-    assert grown < 50, f"RSS grew by {grown:.0f} MiB"
+    assert_bounded(shared_gateway, send, expected)
+
+
+def _anthropic_tool(server: Served) -> Any:
+    client = anthropic.Anthropic(base_url=server.url, api_key=API_KEY, max_retries=0, timeout=10)
+    schema = {"type": "object", "properties": {"xs": {"type": "array", "minItems": 1000000}}, "required": ["xs"]}
+    try:
+        return client.messages.create(
+            model="anthropic/claude-sonnet-4-6",
+            max_tokens=100,
+            messages=USER,
+            tools=[{"name": "act", "description": "act", "input_schema": schema}],
+            tool_choice={"type": "any"},
+        )
+    except anthropic.BadRequestError as exc:
+        return exc
+
+
+def _responses_tool(server: Served) -> Any:
+    client = openai.OpenAI(base_url=server.base_url, api_key=API_KEY, max_retries=0, timeout=10)
+    schema = {"type": "object", "minProperties": 10**6}
+    try:
+        return client.responses.create(
+            model="openai/gpt-4o",
+            input="hi",
+            tools=[{"type": "function", "name": "act", "parameters": schema, "strict": False}],
+            tool_choice="required",
+        )
+    except openai.BadRequestError as exc:
+        return exc
+
+
+OTHER_DIALECTS: list[tuple[str, Callable[[Served], Any], str]] = [
+    ("anthropic tool input_schema minItems 1000000", _anthropic_tool, "tools[0].input_schema.properties.xs"),
+    ("responses tool minProperties 10^6", _responses_tool, "tools[0].parameters.minProperties"),
+]
+
+
+@pytest.mark.parametrize(("send", "expected"), [c[1:] for c in OTHER_DIALECTS], ids=[c[0] for c in OTHER_DIALECTS])
+def test_hostile_schemas_in_the_other_wire_formats(
+    shared_gateway: Served, send: Callable[[Served], Any], expected: str
+) -> None:
+    assert_bounded(shared_gateway, lambda: send(shared_gateway), expected)
 
 
 def test_a_catastrophic_fixture_regex_fails_fast_and_is_a_problem(gateway_factory: Callable[..., MockGateway]) -> None:
@@ -206,15 +278,20 @@ def test_a_catastrophic_fixture_regex_fails_fast_and_is_a_problem(gateway_factor
     mockgw = handle_on(gateway)
     mockgw.add(fixture)
     client = openai.OpenAI(base_url=gateway.base_url, api_key=API_KEY, max_retries=0, timeout=10)
-    started = time.perf_counter()
-    completion = client.chat.completions.create(
-        model="openai/gpt-4o", messages=[{"role": "user", "content": "a" * 10_000 + "!"}]
-    )
-    elapsed = time.perf_counter() - started
+    message = [{"role": "user", "content": "a" * 10_000 + "!"}]  # a 10 kB message
+    tries = 0
+    while tries < 2:  # as in assert_bounded: one more try when the machine stalled on its own
+        tries += 1
+        factor = slowness(gateway.url)
+        started = time.perf_counter()
+        completion = client.chat.completions.create(model="openai/gpt-4o", messages=message)
+        elapsed = time.perf_counter() - started
+        if elapsed < 0.1 * factor:
+            break
     assert completion.choices[0].message.content != "x"  # not matched: a generated answer
     # ~15 ms on an idle machine (the search gets 10 ms of CPU); without the limit it would not end in a lifetime.
-    # The bound is loose because the suite shares two cores with other processes (CPU time is not wall time).
-    assert elapsed < 0.5, f"answered after {elapsed * 1000:.0f} ms"
-    (problem,) = mockgw.problems()
-    assert "'^(a+)+$' ran out of its 10 ms" in problem
-    assert "10001 characters" in problem
+    # The issue's 100 ms, scaled by the machine's slowness as in assert_bounded (CPU time is not wall time).
+    assert elapsed < 0.1 * factor, f"answered after {elapsed * 1000:.0f} ms (machine slowness {factor:.1f})"
+    problems = mockgw.problems()
+    assert len(problems) == tries  # one per search that ran out
+    assert all("'^(a+)+$' ran out of its 10 ms" in p and "10001 characters" in p for p in problems), problems
