@@ -8,6 +8,7 @@ be (the RSS of a `mockgw serve` process), and the work of a read as the calls it
 from __future__ import annotations
 
 import asyncio
+import gc
 import http.client
 import json
 import subprocess
@@ -251,9 +252,15 @@ class LoopHeld:
 
     async def watch(self) -> None:
         while self.running:
-            cpu = time.thread_time()
+            cpu, full = time.thread_time(), full_collections()
             await asyncio.sleep(0.002)
-            self.longest_ms = max(self.longest_ms, (time.thread_time() - cpu) * 1000)
+            if full_collections() == full:  # a full collection sweeps the test process's heap, not mockgw's work
+                self.longest_ms = max(self.longest_ms, (time.thread_time() - cpu) * 1000)
+
+
+def full_collections() -> int:
+    """How many full (generation 2) garbage collections this process has run, as the watchdog counts them."""
+    return int(gc.get_stats()[2]["collections"])
 
 
 READER = "import sys, urllib.request; sys.stdout.buffer.write(urllib.request.urlopen(sys.argv[1], timeout=300).read())"
