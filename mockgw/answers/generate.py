@@ -676,9 +676,11 @@ def implied_kind(conv: Conversation) -> str:
 
 
 def response_schema(conv: Conversation) -> Mapping[str, Any] | None:
-    """The schema of `response_format: {type: json_schema, json_schema: {schema}}`, if the request has one."""
+    """The schema the request asks the answer to follow, if any: chat's `response_format: {type: json_schema,
+    json_schema: {schema}}`, or Responses' `text.format: {type: json_schema, schema}` (no `json_schema` level)."""
     form = conv.response_format or {}
-    spec = form.get("json_schema") if form.get("type") == "json_schema" else None
+    nested = form.get("json_schema")
+    spec = (nested if isinstance(nested, Mapping) else form) if form.get("type") == "json_schema" else None
     schema = spec.get("schema") if isinstance(spec, Mapping) else None
     return schema if isinstance(schema, Mapping) else None
 

@@ -114,6 +114,22 @@ class Weather(BaseModel):
     windy: bool | None
 
 
+def test_responses_text_format_json_schema_gets_output_valid_against_the_schema(gateway: MockGateway) -> None:
+    """Responses puts the schema at `text.format.schema`, without chat's `json_schema` level."""
+    response = _client(gateway).responses.create(
+        model="openai/gpt-4o",
+        input="Book me a room.",
+        text={"format": {"type": "json_schema", "name": "booking", "schema": BOOKING}},
+    )
+    assert _problems(BOOKING, json.loads(response.output_text)) == []
+
+
+def test_responses_parse_with_a_pydantic_model(gateway: MockGateway) -> None:
+    response = _client(gateway).responses.parse(model="openai/gpt-4o", input="Weather?", text_format=Weather)
+    parsed = response.output_parsed
+    assert isinstance(parsed, Weather) and parsed.unit in ("celsius", "fahrenheit")
+
+
 def test_sdk_parse_with_a_pydantic_model(gateway: MockGateway) -> None:
     completion = _client(gateway).chat.completions.parse(
         model="openai/gpt-4o", messages=MESSAGES, response_format=Weather
