@@ -7,14 +7,11 @@ from __future__ import annotations
 import http.cookiejar
 import json
 import os
-import re
-import signal
 import subprocess
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +23,7 @@ from mockgw.gateway.control_access import cookie_name
 from mockgw.handle import MockgwHandle, RemoteServer
 from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY
+from tests.support.serve import served
 
 TOKEN = "ctl-7f3a9c"
 REPO = Path(__file__).resolve().parents[2]
@@ -134,56 +132,26 @@ def test_the_inspector_signs_in_once_with_a_token_query(tokened: MockGateway) ->
     assert (status, answer["error"]["code"]) == (401, "invalid_control_token")
 
 
-@contextmanager
-def _serve(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """`python -m mockgw serve --port 0 ARGS`: (root URL on 127.0.0.1, the process) until the block ends."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mockgw", "serve", "--port", "0", *args],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        found = re.search(r"serving http://[^:]+:(\d+)/v1", line)
-        assert found, (line, process.stderr.read() if process.poll() is not None else "")  # type: ignore[union-attr]
-        inspector = process.stdout.readline()
-        assert "/__mockgw/ui/" in inspector
-        yield f"http://127.0.0.1:{found.group(1)}", process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            process.communicate(timeout=20)
-
-
-def _stderr_after_stop(process: subprocess.Popen[str]) -> str:
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=20)
-    return stderr
-
-
 def test_serve_warns_once_when_listening_beyond_loopback_without_a_token() -> None:
-    with _serve("--host", "0.0.0.0") as (url, process):
-        assert _ask(url + "/__mockgw/calls")[0] == 200
-        stderr = _stderr_after_stop(process)
+    with served("--host", "0.0.0.0", cwd=REPO) as server:
+        assert _ask(server.url + "/__mockgw/calls")[0] == 200
+        stderr = server.stop()
     (line,) = [line for line in stderr.splitlines() if "warning" in line]
     assert line == (
         "mockgw: warning: listening on 0.0.0.0 without a control token: anyone who can reach it can read the "
         "journal and change fixtures; set --control-token (or MOCKGW_CONTROL_TOKEN)"
     )
-    with _serve("--host", "0.0.0.0", "--control-token", TOKEN) as (url, process):
-        assert _ask(url + "/__mockgw/calls")[0] == 401
-        assert _ask(url + "/__mockgw/calls", token=TOKEN)[0] == 200
-        assert "warning" not in _stderr_after_stop(process)
-    with _serve() as (_, process):  # loopback: nobody else can reach it, no warning
-        assert "warning" not in _stderr_after_stop(process)
+    with served("--host", "0.0.0.0", "--control-token", TOKEN, cwd=REPO) as server:
+        assert _ask(server.url + "/__mockgw/calls")[0] == 401
+        assert _ask(server.url + "/__mockgw/calls", token=TOKEN)[0] == 200
+        assert "warning" not in server.stop()
+    with served(cwd=REPO) as server:  # loopback: nobody else can reach it, no warning
+        assert "warning" not in server.stop()
 
 
 def test_the_token_from_the_environment_and_mockgw_export() -> None:
-    with _serve(env={"MOCKGW_CONTROL_TOKEN": TOKEN}) as (url, _):
+    with served(cwd=REPO, env={"MOCKGW_CONTROL_TOKEN": TOKEN}) as server:
+        url = server.url
         assert _ask(url + "/__mockgw/fixtures", "POST", TOKEN, GREETING)[0] == 201
         client = openai.OpenAI(base_url=url + "/v1", api_key=API_KEY)
         client.chat.completions.create(model="openai/gpt-4o", messages=[{"role": "user", "content": "hello"}])
@@ -203,6 +171,7 @@ def test_the_token_from_the_environment_and_mockgw_export() -> None:
 
 def test_the_config_file_sets_the_token(tmp_path: Path) -> None:
     (tmp_path / "mockgw.yaml").write_text(f"control_token: {TOKEN}\n")
-    with _serve("--config", str(tmp_path / "mockgw.yaml")) as (url, _):
+    with served("--config", str(tmp_path / "mockgw.yaml"), cwd=REPO) as server:
+        url = server.url
         assert _ask(url + "/__mockgw/calls")[0] == 401
         assert _ask(url + "/__mockgw/calls", token=TOKEN)[0] == 200

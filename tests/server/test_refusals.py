@@ -252,7 +252,7 @@ def test_serve_prints_nothing_on_stderr_for_refusals_and_a_client_leaving() -> N
         assert process.stdout is not None
         found = URL_LINE.search(process.stdout.readline())
         assert found
-        port = int(found.group(1).rsplit(":", 1)[1])
+        port = int(found.group(1))
         session = uuid.uuid4().hex
         _leave_mid_upload(port, session)
         for case in CASES:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import selectors
 import signal
@@ -12,16 +13,29 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-URL_LINE = re.compile(r" serving (http://127\.0\.0\.1:(\d+))/v1 ")
+URL_LINE = re.compile(r" serving http://[^:/]+:(\d+)/v1 ")
 
 
-@dataclass(frozen=True)
+@dataclass
 class Served:
-    """A running `mockgw serve`: its root URL, the line it printed on start and its process id."""
+    """A running `mockgw serve`: its root URL (on 127.0.0.1), the line it printed on start and its process."""
 
     url: str
     line: str
     process: subprocess.Popen[str]
+    stderr: str | None = None  # what it printed on stderr, once stopped
+
+    def stop(self) -> str:
+        """SIGINT, as Ctrl-C: what the server printed on stderr until it exited."""
+        if self.stderr is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                _, self.stderr = self.process.communicate(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.communicate()
+                raise
+        return self.stderr
 
     @property
     def pid(self) -> int:
@@ -37,33 +51,29 @@ class Served:
 
 
 @contextmanager
-def served(*args: str, cwd: Path | None = None) -> Iterator[Served]:
-    """`python -m mockgw serve --port 0 ARGS` until the block ends, then SIGINT: it must exit 0 without a traceback
-    (unless the block failed first)."""
+def served(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Iterator[Served]:
+    """`python -m mockgw serve --port 0 ARGS` (ENV added to this process's environment) until the block ends, then
+    SIGINT unless the block stopped it: it must exit 0 without a traceback (unless the block failed first)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "mockgw", "serve", "--port", "0", *args],
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, **(env or {})},
     )
+    assert process.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        selector.select(timeout=60)
+    line = process.stdout.readline().rstrip("\n")
+    found = URL_LINE.search(line)
+    server = Served(f"http://127.0.0.1:{found.group(1)}" if found else "", line, process)
     try:
-        assert process.stdout is not None
-        with selectors.DefaultSelector() as selector:
-            selector.register(process.stdout, selectors.EVENT_READ)
-            assert selector.select(timeout=60), "the server printed nothing within a minute"
-        line = process.stdout.readline().rstrip("\n")
-        found = URL_LINE.search(line)
         assert found, (line, process.stderr.read() if process.poll() is not None else "")  # type: ignore[union-attr]
-        yield Served(found.group(1), line, process)
+        yield server
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            _, stderr = process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
-            raise
+        stderr = server.stop()
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr
 
