@@ -188,18 +188,22 @@ def pick(
     words: int,
 ) -> Picked | Outcome:
     """Select the fixture for `conv` and build its reply (or the strict 404 / the fixture's error outcome)."""
-    selection = matching.select(
-        state.ordered_fixtures(session), conv, uses=session.uses, states=session.scenarios, ordered=True
-    )
-    near = tuple(matching.near_misses_json(selection)) if selection.winner is None else ()
-    if selection.winner is None and state.settings.strict:
-        error = not_found(matching.near_miss_report(selection), code="no_matching_fixture")
-        return error_outcome(error, body, conversation=conv, near_misses=near)
-    fixture = selection.winner.fixture if selection.winner else None
-    spec = choose_reply(session, fixture) if fixture else None
-    if selection.winner is not None and spec is not None:  # the fixture answers: move its scenario, fill templates
-        scenarios.advance(session.scenarios, selection.winner.fixture)
-        spec = replies.render_templates(spec, conv, selection.winner.captures)
+    fixtures = state.ordered_fixtures(session)
+    won = matching.winner(fixtures, conv, session.uses, session.scenarios)
+    fixture: Fixture | None = None
+    spec: ReplySpec | None = None
+    near: tuple[Mapping[str, Any], ...] = ()
+    if won is None:
+        selection = matching.misses(fixtures, conv, session.uses, session.scenarios)
+        near = tuple(matching.near_misses_json(selection))
+        if state.settings.strict:
+            error = not_found(matching.near_miss_report(selection), code="no_matching_fixture")
+            return error_outcome(error, body, conversation=conv, near_misses=near)
+    else:  # the fixture answers: its next reply, its scenario moved on, its templates filled
+        fixture, captures = won
+        spec = choose_reply(session, fixture)
+        scenarios.advance(session.scenarios, fixture)
+        spec = replies.render_templates(spec, conv, captures)
     name = fixture.name if fixture else None
     if spec is not None and spec.recorded is not None:  # a recording: answer() replays its bytes
         return Picked(name, spec, None, near)
