@@ -13,8 +13,10 @@ from pathlib import Path
 
 import httpx
 import openai
+import pytest
 from openai.types.chat import ChatCompletionMessageParam
 
+from mockgw.server import inject
 from mockgw.server.runner import MockGateway
 from mockgw.server.ticker import FOREVER, Ticker
 from tests.conftest import API_KEY
@@ -216,3 +218,18 @@ def test_a_client_leaving_a_paced_stream_is_journaled_as_gone(
     assert delivered["ending"] == "client_disconnected"
     assert delivered["completed"] is False
     assert 1 <= delivered["events"] < 11
+
+
+def test_a_stream_the_ticker_may_not_write_to_goes_out_the_same_through_aiohttp(
+    tmp_path: Path, gateway_factory: Callable[..., MockGateway], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A response whose writer the ticker's pass may not use (compressed, say) is paced by awaiting aiohttp's write."""
+    monkeypatch.setattr(inject, "_direct_writer", lambda response: None)
+    paced, unpaced = tmp_path / "paced.yaml", tmp_path / "unpaced.yaml"
+    paced.write_text(FIXTURE.format(chunk_ms=30))
+    unpaced.write_text(FIXTURE.format(chunk_ms=0))
+    events, times = _stream(gateway_factory(fixtures=(str(paced),), seed=3))
+    expected, _ = _stream(gateway_factory(fixtures=(str(unpaced),), seed=3))
+    assert events == expected
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert sum(gaps[:8]) >= 0.225, gaps
