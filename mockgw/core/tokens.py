@@ -79,7 +79,8 @@ def truncate(text: str, limit: int) -> str:
 
 def count_prompt(texts: Iterable[str]) -> int:
     """Prompt tokens for a conversation given the texts of its messages (and tool definitions)."""
-    counts = list(map(count, texts))  # no loop in Python: every request counts its messages
+    # `count` of each text without a call of it per text (every request counts its messages): the cache directly
+    counts = [_count_cached(text) if len(text) <= CACHED_TEXT_CHARS else count(text) for text in texts]
     return REPLY_PRIMING + MESSAGE_OVERHEAD * len(counts) + sum(counts)
 
 
@@ -89,7 +90,8 @@ def conversation_texts(conv: Conversation) -> list[str]:
     texts = [
         m.text + "".join(c.name + c.arguments for c in m.tool_calls) if m.tool_calls else m.text for m in conv.messages
     ]
-    texts.extend(t.name + t.description + _compact(t.parameters) for t in conv.tools)
+    if conv.tools:
+        texts.extend(t.name + t.description + _compact(t.parameters) for t in conv.tools)
     if conv.response_format:
         texts.append(_compact(conv.response_format))
     return texts

@@ -84,7 +84,7 @@ def usage_json(usage: Usage) -> dict[str, Any]:
     return {
         "prompt_tokens": usage.prompt_tokens,
         "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.total_tokens,
+        "total_tokens": usage.prompt_tokens + usage.completion_tokens,  # total_tokens, without its property call
         "input_tokens_details": {"cached_tokens": usage.cached_tokens},
         "output_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
     }
@@ -135,11 +135,12 @@ class ChatDialect:
             )
             if tools
             else (),
-            tool_choice=_tool_choice(body.get("tool_choice")),
+            tool_choice=_tool_choice(choice) if (choice := body.get("tool_choice")) is not None else None,
             stream=bool(body.get("stream", False)),
             include_usage=bool(options.get("include_usage", False)) if isinstance(options, dict) else False,
             max_tokens=max_tokens if isinstance(max_tokens, int) else None,
-            tags=(tuple(t for t in tags if isinstance(t, str)) if tags else ()) + header_tags(headers),
+            tags=(tuple(t for t in tags if isinstance(t, str)) if tags else ())
+            + (header_tags(headers) if "x-edgee-tags" in headers else ()),
             response_format=response_format if isinstance(response_format, dict) else None,
             headers=headers,
             body=body,

@@ -33,13 +33,15 @@ class Route:
 
     def headers(self) -> dict[str, str]:
         """The 200 response headers: the provider used, and `X-Edgee-Fallback-Used: 1` after a fallback."""
-        return {PROVIDER_HEADER: self.provider, **({USED_HEADER: "1"} if self.fallback_used else {})}
+        if self.reason is None:  # the primary answered (not `fallback_used`: no property call per request)
+            return {PROVIDER_HEADER: self.provider}
+        return {PROVIDER_HEADER: self.provider, USED_HEADER: "1"}
 
     def as_json(self) -> dict[str, Any]:
         return {
             "provider": self.provider,
             "model": self.model,
-            "fallback_used": self.fallback_used,
+            "fallback_used": self.reason is not None,  # fallback_used
             "reason": self.reason,
         }
 

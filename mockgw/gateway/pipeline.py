@@ -63,9 +63,10 @@ def normalise(
     resolved = state.settings.catalog.resolve(conv.model)
     if isinstance(resolved, ApiError):
         return resolved
-    refused = auth.model_allowed(key, resolved.model.id)
-    if refused is not None:
-        return refused
+    if key.models:  # else every model is allowed
+        refused = auth.model_allowed(key, resolved.model.id)
+        if refused is not None:
+            return refused
     return conv, resolved
 
 
@@ -202,7 +203,8 @@ def pick(
     else:  # the fixture answers: its next reply, its scenario moved on, its templates filled
         fixture, captures = won
         spec = choose_reply(session, fixture)
-        scenarios.advance(session.scenarios, fixture)
+        if fixture.set_state is not None:
+            scenarios.advance(session.scenarios, fixture)
         spec = replies.render_templates(spec, conv, captures)
     name = fixture.name if fixture else None
     if spec is not None and spec.recorded is not None:  # a recording: answer() replays its bytes
@@ -230,7 +232,8 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
     body, conv, features = admitted.body, admitted.conversation, admitted.features
     session = admitted.session or state.session(raw.session)
     sequence = next(session.sequence)
-    ruled = choose_rule_fault(state, raw.session, conv, session)
+    no_rules = not state.config_fault_rules and not session.fault_rules  # most requests: no rule to try
+    ruled = fault_rules.NO_FAULT if no_rules else choose_rule_fault(state, raw.session, conv, session)
     if isinstance(ruled.fault, ErrorFault):
         return fault_error_outcome(ruled, body, conv)
     key = f"{state.settings.seed}:{raw.session}:{sequence}"

@@ -360,7 +360,7 @@ class Validators:
 
     def check(self, kind: str, body: Any) -> ApiError | None:
         """`None` if `body` is valid for `kind`, else a 400 `invalid_request` naming the most useful one."""
-        validator = self._validator(kind)
+        validator = self._compiled.get(kind) or self._validator(kind)  # compiled already: no call
         if validator.is_valid(body):
             return None
         branch = f"{kind}#{detect_format(body)}" if kind == COMPRESS_KIND and isinstance(body, dict) else ""
