@@ -7,7 +7,7 @@ A table goes to stdout and the numbers to bench/results/latest.json.
 
 aimock (`@copilotkit/aimock`, Node) runs as a peer in the same rounds when Node >= 20 is present (bench/peers.py
 installs it into bench/.peers/); BENCH_PEERS=none leaves it out. `stream-1000-timed` runs 1,000 paced streams
-at once against mockgw (bench/timed.py).
+at once against the bare handler and mockgw in alternating rounds (bench/timed.py).
 
 Throughput is measured in rounds (BENCH_ROUNDS, default 3): bare then mockgw, again and again, so that the
 VM's drift (its speed changes by ±30 % from minute to minute) hits both; the ratio reported is the median of
@@ -15,8 +15,9 @@ the rounds' ratios, with their range.
 
 Environment: BENCH_SECONDS (measurement per run, default 10), BENCH_WARMUP (seconds, 2), BENCH_ROUNDS (3),
 BENCH_CONNECTIONS (32), BENCH_STARTUP_RUNS (5), BENCH_TIMING_REQUESTS (8), BENCH_SERVER_CPU (0), BENCH_LOAD_CPU (1),
-BENCH_TIMED_STREAMS (1000), BENCH_PEERS (aimock), BENCH_SCENARIOS (comma-separated subset of
-non-streaming,stream-20-chunks,startup,timing,stream-1000-timed; default all).
+BENCH_TIMED_STREAMS (1000), BENCH_TIMED_CLIENT (raw: bench/timed.py's bare protocol, or aiohttp), BENCH_PEERS
+(aimock), BENCH_SCENARIOS (comma-separated subset of non-streaming,stream-20-chunks,startup,timing,stream-1000-timed;
+default all).
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ class Options:
     server_cpu: int = _env_int("BENCH_SERVER_CPU", 0)
     load_cpu: int = _env_int("BENCH_LOAD_CPU", 1)
     timed_streams: int = _env_int("BENCH_TIMED_STREAMS", 1000)
+    timed_client: str = os.environ.get("BENCH_TIMED_CLIENT", "raw")
     peers: tuple[str, ...] = tuple(p for p in os.environ.get("BENCH_PEERS", "aimock").split(",") if p)
     scenarios: tuple[str, ...] = tuple(os.environ.get("BENCH_SCENARIOS", ",".join(SCENARIOS)).split(","))
 
@@ -460,20 +462,28 @@ def report(results: dict[str, Any]) -> str:
             f"timing {label:<9}: requested {t['requested']:.0f} ms, observed p50 {t['p50']:.2f} p99 {t['p99']:.2f} "
             f"(min {t['min']:.2f}, max {t['max']:.2f}, {t['samples']} samples)"
         )
-    for index, t in enumerate(results.get("stream_1000_timed", []), 1):
-        ok = (
-            t["duration_ratio_p99"] <= TARGET_TIMED["duration_ratio_p99"]
-            and t["headers_ms_p99"] <= TARGET_TIMED["headers_ms_p99"]
-            and t["refused"] == 0
-        )
-        lines.append(
-            f"stream-1000-timed round {index}: {t['complete']}/{t['streams']} streams of "
-            f"{t['script_ms']:.0f} ms script; duration/script p50 {t['duration_ratio_p50']:.2f} "
-            f"p99 {t['duration_ratio_p99']:.2f} (max {t['duration_ratio_max']:.2f}); headers p50 "
-            f"{t['headers_ms_p50']:.1f} ms p99 {t['headers_ms_p99']:.1f} ms (max {t['headers_ms_max']:.1f}); "
-            f"refused {t['refused']} {t['failures'] or ''}; wall {t['wall_s']:.2f} s "
-            f"(targets p99 <= 1.5x, headers p99 <= 50 ms, none refused: {'ok' if ok else 'MISS'})"
-        )
+    timed_results = results.get("stream_1000_timed", {})
+    for name in ("bare", "mockgw"):
+        for index, t in enumerate(timed_results.get(name, []), 1):
+            ok = (
+                t["duration_ratio_p99"] <= TARGET_TIMED["duration_ratio_p99"]
+                and t["headers_ms_p99"] <= TARGET_TIMED["headers_ms_p99"]
+                and t["refused"] == 0
+            )
+            lines.append(
+                f"stream-1000-timed {name} round {index}: {t['complete']}/{t['streams']} streams of "
+                f"{t['script_ms']:.0f} ms script; duration/script p50 {t['duration_ratio_p50']:.2f} "
+                f"p99 {t['duration_ratio_p99']:.2f} (max {t['duration_ratio_max']:.2f}); headers p50 "
+                f"{t['headers_ms_p50']:.1f} ms p99 {t['headers_ms_p99']:.1f} ms (max {t['headers_ms_max']:.1f}); "
+                f"connect p99 {t['connect_ms_p99']:.1f} ms; refused {t['refused']} {t['failures'] or ''}; "
+                f"wall {t['wall_s']:.2f} s; server CPU {t['server_cpu_s']:.2f} s; others on core "
+                f"{t['others_on_server_core']:.0%}; load {t['load_1min']}"
+                + (
+                    f" (targets p99 <= 1.5x, headers p99 <= 50 ms, none refused: {'ok' if ok else 'MISS'})"
+                    if name == "mockgw"
+                    else ""
+                )
+            )
     m = results["machine"]
     lines.append(
         f"\nmachine: {m['cpus']} x {m['cpu']}; Python {m['python']}, aiohttp {m['aiohttp']}, {m['wrk']}; "
@@ -508,23 +518,50 @@ def check_peer(name: str, port: int) -> None:
     print(f"bench: {name} bodies {len(json_body)} B JSON, {len(sse_body)} B SSE ({events} content events)", flush=True)
 
 
-def stream_1000_timed(options: Options, port: int) -> list[dict[str, Any]]:
-    """`options.rounds` runs of `timed_streams` paced streams at once against mockgw; one summary per run."""
+def stream_1000_timed(options: Options, mock: Running) -> dict[str, list[dict[str, Any]]]:
+    """`options.rounds` runs of `timed_streams` paced streams at once, bare then mockgw; one summary per run.
+
+    The bare handler (bench/bare.py) paces the same events with an `asyncio.sleep` per wait: what the figures would
+    be with no mockgw at all, on this machine, with this client, in the same minute.
+    """
+    port = mock.port
     headers = {**HEADERS, "X-Edgee-Tags": timed.TAG}
     status, body = post(port, request_body(True), headers)
     events = body.count(b"\n\n")
     if status != 200:
         raise SystemExit(f"bench: stream-1000-timed probe got {status}")
+    client = timed.CLIENTS[options.timed_client]
     print(
-        f"bench: stream-1000-timed: {options.rounds} runs of {options.timed_streams} streams at once "
-        f"({events} events, script {timed.script_ms(events):.0f} ms)",
+        f"bench: stream-1000-timed: {options.rounds} rounds of {options.timed_streams} streams at once, bare then "
+        f"mockgw ({events} events, script {timed.script_ms(events):.0f} ms, {options.timed_client} client)",
         flush=True,
     )
-    summaries = []
-    for _ in range(max(1, options.rounds)):
-        outcome = run_async(timed.run_streams(port, CHAT_PATH, request_body(True), HEADERS, options.timed_streams))
-        summaries.append(timed.summarise(outcome, events))
-        time.sleep(1)  # let the server close the last connections
+    timed_file = RESULTS / "answer-timed.sse"
+    timed_file.write_bytes(body)
+    json_file, sse_file = RESULTS / "answer.json", RESULTS / "answer.sse"
+    if not json_file.exists():
+        json_file.write_bytes(post(port, request_body(False))[1])
+        sse_file.write_bytes(post(port, request_body(True))[1])
+    bare_port = free_port()
+    summaries: dict[str, list[dict[str, Any]]] = {"bare": [], "mockgw": []}
+    bare_command_line = pinned(options.server_cpu, [*bare_command(bare_port, json_file, sse_file), str(timed_file)])
+    with server(bare_command_line, bare_port, RESULTS / "bare-timed.log") as bare:
+        for _ in range(max(1, options.rounds)):
+            for name, target in (("bare", bare), ("mockgw", mock)):
+                load = os.getloadavg()[0]
+                cpu_before, busy_before = cpu_seconds(target.pid), core_busy_seconds(options.server_cpu)
+                outcome = run_async(client(target.port, CHAT_PATH, request_body(True), HEADERS, options.timed_streams))
+                cpu_used = cpu_seconds(target.pid) - cpu_before
+                others = (core_busy_seconds(options.server_cpu) - busy_before - cpu_used) / outcome["wall_s"]
+                summaries[name].append(
+                    {
+                        **timed.summarise(outcome, events),
+                        "load_1min": round(load, 2),
+                        "server_cpu_s": round(cpu_used, 2),  # the server's CPU time for the whole round
+                        "others_on_server_core": round(max(0.0, others), 2),
+                    }
+                )
+                time.sleep(1)  # let the server close the last connections
     return summaries
 
 
@@ -615,7 +652,7 @@ def main() -> int:
             print("bench: timing accuracy", flush=True)
             results["timing"] = asyncio.run(timing(mock_port, options.timing_requests))
         if "stream-1000-timed" in options.scenarios:
-            results["stream_1000_timed"] = stream_1000_timed(options, mock_port)
+            results["stream_1000_timed"] = stream_1000_timed(options, mock_server)
     results["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
     print()

@@ -98,6 +98,11 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "description": "Connections served at once; past it a new connection's request gets 503 "
             "too_many_connections.",
         },
+        "fast_path": {
+            "type": "boolean",
+            "description": "Write plain answers from the connection itself (the same bytes, less work); false sends "
+            "every request through aiohttp's handler.",
+        },
         "stream_usage": {
             "enum": ["final_chunk", "separate_chunk"],
             "description": "Where streamed usage goes: in the finish chunk (Edgee's example) or a choices:[] chunk.",
@@ -204,6 +209,7 @@ class Settings:
     header_timeout_s: float = 20.0  # to send a whole request head, else closed (slowloris)
     idle_timeout_s: float = 75.0  # an idle keep-alive connection is closed after it (nginx's default)
     max_connections: int = 4096  # served at once; more get 503 too_many_connections
+    fast_path: bool = True  # plain answers written by the connection itself (server/fast.py): the same bytes
     stream_usage: str = "final_chunk"
     catalog: Catalog = field(default_factory=lambda: Catalog.from_config(None))
     keys: tuple[ApiKey, ...] = ()
@@ -287,6 +293,7 @@ def settings_from(document: Mapping[str, Any], base: Settings | None = None) -> 
         "header_timeout_s",
         "idle_timeout_s",
         "max_connections",
+        "fast_path",
     ):
         if name in document:
             changes[name] = document[name]

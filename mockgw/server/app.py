@@ -59,28 +59,36 @@ class ClientLeft:
     received: bytes
 
 
-def _client_left(request: web.Request, left: ClientLeft) -> Outcome:
-    """A call nobody answered: the journal shows `status: null`, `ending: client_disconnected`."""
-    request[inject.SENT_KEY] = inject.Sent(ending="client_disconnected", client_disconnected=True)
-    expected = f" of {request.content_length}" if request.content_length is not None else ""
-    message = f"The client closed the connection after {len(left.received)}{expected} body bytes; nothing was answered."
+def left_outcome(received: int, expected: int | None) -> Outcome:
+    """A call nobody answered, `received` of `expected` body bytes in: the journal shows `status: null`,
+    `ending: client_disconnected` (with CLIENT_LEFT as what was sent)."""
+    of = f" of {expected}" if expected is not None else ""
+    message = f"The client closed the connection after {received}{of} body bytes; nothing was answered."
     return Outcome(status=499, summary={"error": {"code": "client_disconnected", "message": message}})
+
+
+def client_left() -> inject.Sent:
+    """What a client that left mid-upload received: nothing."""
+    return inject.Sent(ending="client_disconnected", client_disconnected=True)
+
+
+def too_large(limit: int) -> ApiError:
+    """The refusal of a body over `max_body_bytes`."""
+    return gateway_error(413, message=f"Request body exceeds {limit} bytes. Send a smaller request.")
 
 
 async def _read_body(request: web.Request, limit: int) -> bytes | ApiError | ClientLeft:
     if request.content_length is not None and request.content_length > limit:
-        return gateway_error(413, message=f"Request body exceeds {limit} bytes. Send a smaller request.")
+        return too_large(limit)
     body = bytearray()
     try:
         if request.content.is_eof():  # the whole body has arrived (small bodies): take it without awaiting
             whole = request.content.read_nowait()
-            if len(whole) > limit:
-                return gateway_error(413, message=f"Request body exceeds {limit} bytes. Send a smaller request.")
-            return whole
+            return too_large(limit) if len(whole) > limit else whole
         async for chunk in request.content.iter_any():
             body.extend(chunk)
             if len(body) > limit:
-                return gateway_error(413, message=f"Request body exceeds {limit} bytes. Send a smaller request.")
+                return too_large(limit)
     except ConnectionError:  # the client left mid-upload (aiohttp ends the body with ConnectionResetError)
         return ClientLeft(bytes(body))
     except web.RequestPayloadError as exc:  # e.g. a Content-Encoding the bytes do not follow: the client's fault
@@ -116,14 +124,39 @@ def _route(path: str, method: str) -> Handler | ApiError:
 _unknown_control = guard.guarded(control.unknown)
 
 
+def run_pipeline(state: GatewayState, routed: Handler, raw: RawRequest) -> Outcome:
+    """The pipeline's outcome; a bug in mockgw answers 500, is logged, and is kept for the test to raise."""
+    try:
+        return routed(state, raw)
+    except Exception as exc:
+        LOG.exception("mockgw failed on %s %s", raw.method, raw.path)
+        state.add_problem(raw.session, f"internal error on {raw.method} {raw.path}: {exc!r}")
+        return error_outcome(internal_error(), journal_body(raw))
+
+
+def _taken(request: web.Request) -> Any:
+    """What the connection already read of this request (server/fast.py's Taken), or None."""
+    protocol = request.protocol
+    taken = getattr(protocol, "taken", None)
+    # aiohttp internal: `_message` is the parsed head the request was made of
+    if taken is None or taken.message is not request._message:
+        return None
+    protocol.taken = None  # type: ignore[attr-defined]
+    return taken
+
+
 async def api(request: web.Request) -> web.StreamResponse:
     """Every API request: route, run the pipeline, deliver, and record, whatever happens."""
     if request.path.startswith(CONTROL_PREFIX + "/"):  # the control endpoint's own mistakes are not API calls
         return await _unknown_control(request)
     state = request.app[STATE]
+    taken = _taken(request)
+    started = time.perf_counter() if taken is None else taken.started
+    # the watchdog's marker, set where this handler resumes (server/watchdog.py): the request, or what the connection
+    # took of it (the marker it set while the pipeline ran there)
+    marker: web.Request | RawRequest = request if taken is None else taken.raw
     watch = request.app[watchdog.WATCHDOG]
-    watch.current = request  # the watchdog's marker: set where this handler resumes (server/watchdog.py)
-    started = time.perf_counter()
+    watch.current = marker
     method, path = request.method, request.path
     headers = request.headers  # kept as aiohttp made them (any-case lookups): no copy per request
     raw: RawRequest | None = None  # made once the body is read (or without it, when it never is)
@@ -133,38 +166,39 @@ async def api(request: web.Request) -> web.StreamResponse:
         if isinstance(routed, ApiError):
             outcome = error_outcome(routed)
             return await deliver(request, outcome)
-        body = await _read_body(request, state.settings.max_body_bytes)
-        watch.current = request
-        if isinstance(body, ApiError):
-            outcome = error_outcome(body)
-            return await deliver(request, outcome)
-        if isinstance(body, ClientLeft):
-            raw = RawRequest.received(method, path, headers, body.received)
-            outcome = _client_left(request, body)
-            return web.Response(status=outcome.status)  # written to nobody: aiohttp drops it quietly
-        raw = RawRequest.received(method, path, headers, body)
+        if taken is not None:  # read by the connection (server/fast.py), its outcome maybe made too
+            raw, outcome = taken.raw, taken.outcome
+            if outcome is not None:
+                return await deliver(request, outcome)
+        else:
+            body = await _read_body(request, state.settings.max_body_bytes)
+            watch.current = marker
+            if isinstance(body, ApiError):
+                outcome = error_outcome(body)
+                return await deliver(request, outcome)
+            if isinstance(body, ClientLeft):
+                raw = RawRequest.received(method, path, headers, body.received)
+                outcome = left_outcome(len(body.received), request.content_length)
+                request[inject.SENT_KEY] = client_left()
+                return web.Response(status=outcome.status)  # written to nobody: aiohttp drops it quietly
+            raw = RawRequest.received(method, path, headers, body)
         forward = request.app.get(FORWARD)
         if forward is not None:
             forwarded = await forward(request, raw)
             if forwarded is not None:
                 response, outcome = forwarded
                 return response
-        try:
-            offloader = request.app[offload.OFFLOADER]
-            if offloader.inline(raw.body):
-                outcome = routed(state, raw)
-            else:
-                outcome = await offloader.run(True, partial(routed, state, raw))
-                watch.current = request
-        except Exception as exc:  # a bug in mockgw: answer 500, log it, and keep it for the test to raise
-            LOG.exception("mockgw failed on %s %s", raw.method, raw.path)
-            state.add_problem(raw.session, f"internal error on {raw.method} {raw.path}: {exc!r}")
-            outcome = error_outcome(internal_error(), journal_body(raw))
+        offloader = request.app[offload.OFFLOADER]
+        if offloader.inline(raw.body):
+            outcome = run_pipeline(state, routed, raw)
+        else:
+            outcome = await offloader.run(True, partial(run_pipeline, state, routed, raw))
+            watch.current = marker
         return inject.plain_response(request, outcome) or await deliver(request, outcome)
     finally:
         if raw is None:
             raw = RawRequest.received(method, path, headers)
-        watch.finished(request, record(request.app, raw, outcome, started, request.get(inject.SENT_KEY)))
+        watch.finished(marker, record(request.app, raw, outcome, started, request.get(inject.SENT_KEY)))
 
 
 async def deliver(request: web.Request, outcome: Outcome) -> web.StreamResponse:

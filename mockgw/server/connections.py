@@ -18,17 +18,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any, cast
 
 from aiohttp import http_exceptions, web, web_protocol
 from aiohttp.compression_utils import HAS_BROTLI, HAS_ZSTD  # aiohttp internal: what its parser decodes
 from aiohttp.http_parser import RawRequestMessage
+from aiohttp.streams import StreamReader
 
 from mockgw.core.errors import ApiError, gateway_error
 from mockgw.core.names import CONTROL_PREFIX
 from mockgw.gateway.config import Settings
 from mockgw.gateway.outcome import RawRequest
+from mockgw.server.fast import FastPath, Taken, written
 from mockgw.server.refusals import (
     HEAD_SAMPLE,
     Head,
@@ -42,6 +44,7 @@ LOG = logging.getLogger("mockgw")
 
 ENCODINGS = ("gzip", "deflate", *(("br",) if HAS_BROTLI else ()), *(("zstd",) if HAS_ZSTD else ()))
 
+NEVER_S = 10.0**9  # a timer moved this far never fires
 Refused = Callable[[RawRequest, ApiError], None]  # journals a request refused before mockgw's handler
 
 
@@ -55,11 +58,14 @@ class GatewayServer(web.Server):
         request_factory: Any,
         settings: Settings,
         refused: Refused,
+        fast: FastPath | None = None,
         **handler_kwargs: Any,
     ) -> None:
         super().__init__(handler, request_factory=request_factory)
         self.settings = settings
         self.refused = refused
+        self.fast = fast if settings.fast_path else None  # plain answers written by the connection (server/fast.py)
+        self.answered_here = 0  # requests the fast path answered
         self.open = 0  # connections served now (not those refused over the cap)
         self._handler_loop = asyncio.get_running_loop()
         self._handler_kwargs = {**handler_kwargs, "keepalive_timeout": settings.idle_timeout_s}
@@ -82,13 +88,18 @@ class GatewayServer(web.Server):
 class GatewayHandler(web_protocol.RequestHandler):
     """One connection: aiohttp's RequestHandler with a header deadline and refusals in the envelope."""
 
-    __slots__ = ("_counted", "_gateway", "_head")
+    __slots__ = ("_counted", "_done", "_fast", "_gateway", "_head", "_waiting", "taken")
 
     def __init__(self, gateway: GatewayServer, refuse: bool, **kwargs: Any) -> None:
         super().__init__(gateway, **kwargs)
         self._gateway = gateway
         self._head: bytes | None = None  # the first bytes of a request head still incomplete, or refused
         self._counted = not refuse
+        self._done = 0  # requests answered on this connection
+        # start()'s waiter, kept unwoken while the body of a request the fast path may answer is coming
+        self._waiting: asyncio.Future[None] | None = None
+        self._fast = None if refuse else gateway.fast
+        self.taken: Taken | None = None  # a request read here and left to the app (server/app.py takes it)
         if refuse:  # aiohttp internal: the coroutine start() awaits for each request of this connection
             self._request_handler = self._refuse
 
@@ -97,30 +108,109 @@ class GatewayHandler(web_protocol.RequestHandler):
         self._deadline(self._loop.time() + self._gateway.settings.header_timeout_s)
 
     def connection_lost(self, exc: BaseException | None) -> None:
+        if self._waiting is not None and self._messages and self._fast is not None:
+            # the client left while its body was coming: journaled as the app journals it (server/fast.py)
+            message, payload = self._kept()
+            self._messages.popleft()
+            self._waiting = None
+            self._fast.left(message, payload.read_nowait())
         if self._counted:
             self._counted = False
             self._gateway.open -= 1
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        # aiohttp internals: `_waiter` is pending exactly while start() waits for the next request head (and before
-        # start() first runs, no request has been counted yet); `_messages` holds the parsed heads, or the
-        # parser's refusal (not a RawRequestMessage), until start() takes them.
-        waiter = self._waiter
-        head = self._request_count == 0 or (waiter is not None and not waiter.done())
-        web_protocol.RequestHandler.data_received(self, data)
-        if not head:  # busy with a request (these are body bytes, or a pipelined request)
+        # aiohttp internals: `_request_count` counts the heads parsed on this connection, `_messages` holds those
+        # (or the parser's refusal, not a RawRequestMessage) until start() takes them, and `_waiter` is pending
+        # while start() waits for one. `_done` counts the requests answered (here, or by finish_response).
+        if self._request_count != self._done:  # busy with a request (these are body bytes, or a pipelined request)
+            web_protocol.RequestHandler.data_received(self, data)
+            if self._waiting is not None:
+                self._body_came()
             return
+        # every request so far is answered: this begins a head. Parse it without waking start(), so that a plain
+        # request can be answered here (the fast path), unless the transport's buffer is full.
+        waiter = self._waiter
+        answer_here = self._fast is not None and not self._paused
+        if answer_here:
+            self._waiter = None
+        web_protocol.RequestHandler.data_received(self, data)
+        if answer_here:
+            self._waiter = waiter
         messages = self._messages
         if not messages:  # a head began and is not whole yet: it has header_timeout_s from its first bytes
             if self._head is None:
                 self._head = data[:HEAD_SAMPLE]
                 self._deadline(self._loop.time() + self._gateway.settings.header_timeout_s)
-        elif type(messages[-1][0]) is not RawRequestMessage:  # refused: keep what it was, for handle_error
+            return
+        message, payload = messages[-1]
+        if not isinstance(message, RawRequestMessage):  # refused: keep what it was, for handle_error
             if self._head is None:
                 self._head = data[:HEAD_SAMPLE]
         else:
             self._head = None
+            if answer_here and len(messages) == 1:
+                if not payload.is_eof() and self._fast is not None and self._fast.awaits_body(message, payload):
+                    self._wait_for_body(waiter)
+                    return
+                if self._answer(message, payload):
+                    return
+        if answer_here and waiter is not None and not waiter.done():  # start() takes it from here
+            waiter.set_result(None)
+
+    def _wait_for_body(self, waiter: asyncio.Future[None] | None) -> None:
+        """Keep a head whose small body is still coming, to answer it here once it has come (`_body_came`).
+
+        start() is not woken meanwhile, so nothing times the wait: as in the usual way, a body sent slowly is not
+        timed (the idle and header timers only close a connection while start() waits for a head)."""
+        self._waiting = waiter
+        self._next_keepalive_close_time = self._loop.time() + NEVER_S
+
+    def _kept(self) -> tuple[RawRequestMessage, StreamReader]:
+        """The request kept while its body comes: the first in the queue, a head the parser took (not a refusal)."""
+        return cast(tuple[RawRequestMessage, StreamReader], self._messages[0])
+
+    def _body_came(self) -> None:
+        """More bytes of a kept request came: answer it once its body is whole, or leave it to start()."""
+        messages = self._messages
+        message, payload = self._kept()
+        whole = payload.is_eof()
+        if not whole and payload.exception() is None and len(messages) == 1:
+            return  # still coming
+        waiter, self._waiting = self._waiting, None  # first: reading the body calls data_received again
+        if whole and len(messages) == 1 and self._answer(message, payload):
+            return
+        if self.transport is not None:  # start() takes it from here, and re-arms the idle timer after it
+            self._next_keepalive_close_time = self._loop.time() + self._keepalive_timeout
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _answer(self, message: RawRequestMessage, payload: StreamReader) -> bool:
+        """Answer a plain request here (server/fast.py), as start() would have; False leaves it to start()."""
+        assert self._fast is not None
+        taken = self._fast.take(message, payload)
+        if taken is None:
+            return False
+        out = written(taken.outcome) if taken.outcome is not None else None
+        transport = self.transport
+        if out is None or transport is None:
+            self.taken = taken  # the app goes on with it: the body is read, the outcome maybe made
+            return False
+        # aiohttp internals: what start() does around each request it takes from the queue
+        self._messages.popleft()
+        if self._parser is not None:
+            self._parser.message_consumed()
+        assert self._manager is not None
+        self._manager.requests_count += 1
+        self._gateway.answered_here += 1
+        self._done += 1
+        transport.write(out.data)
+        self._fast.finish(taken, out.sent)
+        close_time = self._loop.time() + self._keepalive_timeout  # the idle timeout starts again
+        self._next_keepalive_close_time = close_time
+        if self._keepalive_handle is None:
+            self._keepalive_handle = self._loop.call_at(close_time, self._process_keepalive)
+        return True
 
     def _deadline(self, when: float) -> None:
         """Close the connection at `when` if it is still waiting for a request head then.
@@ -155,18 +245,20 @@ class GatewayHandler(web_protocol.RequestHandler):
             raise ConnectionError("Response is sent already, cannot send another response with the error message")
         return _answer(error)
 
-    def finish_response(
+    async def finish_response(
         self, request: web.BaseRequest, resp: web.StreamResponse, start_time: float | None
-    ) -> Coroutine[Any, Any, tuple[web.StreamResponse, bool]]:
+    ) -> tuple[web.StreamResponse, bool]:
         # aiohttp answers some requests itself, in plain text, outside mockgw's handlers and middlewares: a target
         # no route takes (`OPTIONS *`), an unknown `Expect`, a control body over client_max_size. In the envelope.
-        # Not `async`, and the base class named, not super(): the hot path pays no coroutine and no super object.
         if resp.status >= 400 and isinstance(resp, web.HTTPException):
             error = http_refusal(resp.status, resp.text or "", request.raw_path, resp.headers.get("Allow"))
             target = request.path or request.raw_path  # `CONNECT host:port` has no path
             self._gateway.journal(Head(request.method, target, tuple(request.headers.items())).request(), error)
             resp = _answer(error)
-        return web_protocol.RequestHandler.finish_response(self, request, resp, start_time)
+        try:
+            return await web_protocol.RequestHandler.finish_response(self, request, resp, start_time)
+        finally:  # written: the next bytes begin a new head (data_received)
+            self._done += 1
 
     async def _refuse(self, request: web.BaseRequest) -> web.StreamResponse:
         """The one answer of a connection over the cap."""
@@ -201,5 +293,6 @@ class GatewayRunner(web.AppRunner):
             request_factory=made.request_factory,
             settings=self._settings,
             refused=self._refused,
+            fast=FastPath.of(self._app),
             access_log=None,
         )

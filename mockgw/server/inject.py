@@ -265,16 +265,132 @@ async def _deliver_body(request: web.Request, outcome: Outcome, sent: Sent) -> w
     return response
 
 
+class _Paced:
+    """A faultless stream's runs, written by the ticker's pass as they fall due (`Ticker.schedule`).
+
+    Each run is due at the stream's start plus every wait before it, and every run already due when the pass comes
+    goes out in that same write. A server running late (a thousand paced streams on one core) thus catches up
+    instead of adding its lateness to every later wait, and a late stream costs fewer writes, not more. Nothing is
+    sent before it is due; on time, these are the same writes as before, one per run. A stream whose next run is
+    more than POLL_SECONDS away is looked at every POLL_SECONDS, so that a client that left is seen as before.
+
+    The writes go straight to aiohttp's payload writer (aiohttp internals: the synchronous half of
+    `StreamWriter.write`, used only for a response without compression, trailers hook or declared length, which
+    the caller checks): a write costs no coroutine, no timer and no drain. `ended` resolves with why it ended:
+    elapsed (every run written) or client_disconnected.
+    """
+
+    __slots__ = ("_due", "_index", "_runs", "_sent", "_transport", "_writer", "ended")
+
+    def __init__(
+        self,
+        writer: Any,
+        transport: asyncio.Transport,
+        runs: Sequence[tuple[float, bytes, int]],
+        sent: Sent,
+        start: float,
+        ended: asyncio.Future[str],
+    ) -> None:
+        self._writer = writer
+        self._transport = transport
+        self._runs = runs
+        self._sent = sent
+        self._index = 0
+        self._due = start + runs[0][0] / 1000 if runs else start  # when runs[_index] is due
+        self.ended = ended
+
+    @property
+    def due(self) -> float:
+        return self._due
+
+    def step(self, now: float) -> float | None:
+        if self.ended.done():  # the handler was cancelled: nothing more to send
+            return None
+        if self._transport.is_closing():
+            self._finish("client_disconnected")
+            return None
+        runs, index, due = self._runs, self._index, self._due
+        if due > now:  # a look for a client that left, between two runs far apart
+            return min(due, now + POLL_SECONDS)
+        pieces: list[bytes] = []
+        count = 0
+        while index < len(runs) and due <= now:
+            pieces.append(runs[index][1])
+            count += runs[index][2]
+            index += 1
+            if index < len(runs):
+                due += runs[index][0] / 1000
+        self._index, self._due = index, due
+        data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        try:
+            writer = self._writer
+            if writer._headers_buf and not writer._headers_written:  # the headers go out with the first bytes
+                writer._send_headers_with_payload(data, False)
+            elif writer.chunked:
+                writer._write_chunked_payload(data)
+            else:
+                writer._write(data)
+        except ConnectionError:
+            self._finish("client_disconnected")
+            return None
+        sent = self._sent
+        sent.bytes += len(data)
+        sent.events += count
+        if index >= len(runs):
+            self._finish("elapsed")
+            return None
+        return min(due, now + POLL_SECONDS)
+
+    def _finish(self, why: str) -> None:
+        if not self.ended.done():
+            self.ended.set_result(why)
+
+
+def _direct_writer(response: web.StreamResponse) -> Any:
+    """aiohttp's payload writer when the ticker may write to it directly, else None (see _Paced)."""
+    writer = response._payload_writer  # aiohttp internal
+    if (
+        writer is None
+        or getattr(writer, "_compress", None) is not None
+        or getattr(writer, "_on_chunk_sent", None) is not None
+        or getattr(writer, "length", None) is not None
+        or not hasattr(writer, "_send_headers_with_payload")
+    ):
+        return None
+    return writer
+
+
 async def _write_runs(
     request: web.Request, response: web.StreamResponse, runs: Sequence[tuple[float, bytes, int]], sent: Sent
 ) -> web.StreamResponse | None:
     """Write a faultless stream's runs on its script's clock; the response to return if it ended early, else None.
 
-    Each run is due at the stream's start plus every wait before it, and every run already due when the stream
-    wakes goes out in that same write. A server running late (a thousand paced streams on one core) thus catches
-    up instead of adding its lateness to every later wait, and a late stream costs fewer writes, not more. Nothing
-    is sent before it is due; on time, these are the same writes as before, one per run.
+    The ticker's pass writes them (_Paced); a run due at once goes out here, without waiting for a pass.
     """
+    loop = asyncio.get_running_loop()
+    writer = _direct_writer(response)
+    transport = request.transport
+    if writer is None or transport is None:
+        return await _write_runs_awaiting(request, response, runs, sent)
+    ended: asyncio.Future[str] = loop.create_future()
+    paced = _Paced(writer, transport, runs, sent, loop.time(), ended)
+    later = paced.step(paced.due) if runs[0][0] <= 0 else paced.due
+    if later is not None:
+        request.app[TICKER].schedule(later, paced)
+    try:
+        why = await ended
+    except asyncio.CancelledError:
+        paced._finish("client_disconnected")
+        raise
+    if why != "elapsed":
+        return _left(request, sent, why)
+    return None
+
+
+async def _write_runs_awaiting(
+    request: web.Request, response: web.StreamResponse, runs: Sequence[tuple[float, bytes, int]], sent: Sent
+) -> web.StreamResponse | None:
+    """_write_runs through aiohttp's own `write` (a response the ticker may not write to directly)."""
     loop = asyncio.get_running_loop()
     due = loop.time()
     index = 0

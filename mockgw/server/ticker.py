@@ -1,9 +1,13 @@
 """One shared clock for every timed write: streams wait on it instead of each arming timers of their own.
 
 A thousand streams at `chunk_ms: 20` wait 50,000 times a second. Each `asyncio.wait_for` made a task and a timer
-per wait; here a wait is a future in one heap, and a single timer, armed for the earliest deadline, wakes every
-waiter that is due in one pass. Under load the loop runs late and many deadlines have passed by the time the timer
-fires: they all wake in that one pass, so events due together go out together. No waiter ever wakes early.
+per wait; here a wait is an entry in one heap, and a single timer, armed for the earliest deadline, serves every
+entry that is due in one pass. Under load the loop runs late and many deadlines have passed by the time the timer
+fires: they are all served in that one pass, so events due together go out together. No entry is served early.
+
+An entry is either a future (`wait`: a coroutine resumes at its deadline) or a `Steps` (`schedule`): a faultless
+paced stream that the pass itself writes, so that an event costs a heap entry and a socket write, not the
+resumption of a coroutine, a timer, and aiohttp's drain.
 """
 
 from __future__ import annotations
@@ -11,16 +15,29 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+from typing import Protocol
+
+FOREVER = float("inf")
+
+
+class Steps(Protocol):
+    """Work the ticker's pass does when it falls due: `step(now)` returns when it next falls due, or None when done.
+
+    `step(FOREVER)` must finish it at once (the server is stopping: what is left goes out now)."""
+
+    def step(self, now: float) -> float | None: ...
 
 
 class Ticker:
-    """Futures that resolve at their deadline, all driven by one timer; `stop()` resolves every one at once."""
+    """Futures that resolve, and steps that run, at their deadline, all driven by one timer.
+
+    `stop()` resolves every future and finishes every step at once."""
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, asyncio.Future[None]]] = []
-        self._order = itertools.count()  # ties keep their order; futures are never compared
+        self._heap: list[tuple[float, int, asyncio.Future[None] | Steps]] = []
+        self._order = itertools.count()  # ties keep their order; entries are never compared
         self._timer: asyncio.TimerHandle | None = None
-        self._armed_for = float("inf")
+        self._armed_for = FOREVER
         self.stopped = False
 
     def wait(self, seconds: float) -> asyncio.Future[None]:
@@ -30,11 +47,20 @@ class Ticker:
         if self.stopped or seconds <= 0:
             future.set_result(None)
             return future
-        deadline = loop.time() + seconds
-        heapq.heappush(self._heap, (deadline, next(self._order), future))
+        self._push(loop, loop.time() + seconds, future)
+        return future
+
+    def schedule(self, at: float, steps: Steps) -> None:
+        """Run `steps.step` at loop time `at`, then at every time it returns (at once, to the end, once stopped)."""
+        if self.stopped:
+            steps.step(FOREVER)
+            return
+        self._push(asyncio.get_running_loop(), at, steps)
+
+    def _push(self, loop: asyncio.AbstractEventLoop, deadline: float, entry: asyncio.Future[None] | Steps) -> None:
+        heapq.heappush(self._heap, (deadline, next(self._order), entry))
         if deadline < self._armed_for:
             self._arm(loop, deadline)
-        return future
 
     def _arm(self, loop: asyncio.AbstractEventLoop, deadline: float) -> None:
         if self._timer is not None:
@@ -44,23 +70,32 @@ class Ticker:
 
     def _fire(self, loop: asyncio.AbstractEventLoop) -> None:
         self._timer = None
-        self._armed_for = float("inf")
+        self._armed_for = FOREVER
         due = loop.time()
         heap = self._heap
+        order = self._order
         while heap and heap[0][0] <= due:
-            future = heapq.heappop(heap)[2]
-            if not future.done():  # a waiter that was cancelled (its client left) is simply dropped
-                future.set_result(None)
+            entry = heapq.heappop(heap)[2]
+            if isinstance(entry, asyncio.Future):
+                if not entry.done():  # a waiter that was cancelled (its client left) is simply dropped
+                    entry.set_result(None)
+                continue
+            later = entry.step(due)  # everything due by `due` is served now, so `later` is after it
+            if later is not None:
+                heapq.heappush(heap, (later, next(order), entry))
         if heap:
             self._arm(loop, heap[0][0])
 
     def stop(self) -> None:
-        """Wake every waiter now, and every later one at once (the server is draining)."""
+        """Resolve every waiter and finish every step now, and every later one at once (the server is draining)."""
         self.stopped = True
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        for _, _, future in self._heap:
-            if not future.done():
-                future.set_result(None)
-        self._heap.clear()
+        heap, self._heap = self._heap, []
+        for _, _, entry in heap:
+            if isinstance(entry, asyncio.Future):
+                if not entry.done():
+                    entry.set_result(None)
+            else:
+                entry.step(FOREVER)

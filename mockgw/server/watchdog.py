@@ -27,8 +27,12 @@ from types import FrameType
 from aiohttp import web
 
 from mockgw.core.names import SESSION_HEADER
+from mockgw.gateway.outcome import RawRequest
 from mockgw.gateway.stalls import Stall, describe_request, heartbeat_interval, is_held
 from mockgw.server.keys import STATE
+
+# What a handler marks as running: its request, or what the connection read of it (server/fast.py)
+Marker = web.Request | RawRequest
 
 LOG = logging.getLogger("mockgw")
 PACKAGE = str(Path(__file__).resolve().parents[1])  # mockgw's own frames are the ones worth naming
@@ -39,7 +43,7 @@ class _Caught:
 
     __slots__ = ("beat", "call", "finished", "importing", "request", "where")
 
-    def __init__(self, beat: float, request: web.Request | None, frame: FrameType | None) -> None:
+    def __init__(self, beat: float, request: Marker | None, frame: FrameType | None) -> None:
         self.beat = beat  # the heartbeat it was late after
         self.request = request
         self.where = _step(frame)
@@ -80,12 +84,12 @@ def _step(frame: FrameType | None) -> str | None:
 class Watchdog:
     """One server's watchdog. `current` is the marker the handlers set; `finished` is called when one ends."""
 
-    def __init__(self, threshold_ms: int, report: Callable[[Stall, web.Request | None], None]) -> None:
+    def __init__(self, threshold_ms: int, report: Callable[[Stall, Marker | None], None]) -> None:
         self.enabled = threshold_ms > 0
         self.threshold = threshold_ms / 1000
         self.interval = heartbeat_interval(self.threshold)
         self.report = report
-        self.current: web.Request | None = None  # the request whose handler code runs on the loop now
+        self.current: Marker | None = None  # the request whose handler code runs on the loop now
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
         self._beat = time.monotonic()
@@ -93,7 +97,8 @@ class Watchdog:
         self._full_collections = 0  # gc's count of full (generation 2) collections at the last beat
         self._timer: asyncio.TimerHandle | None = None
         self._caught: _Caught | None = None
-        self._pending: dict[web.Request, Stall] = {}  # blamed on a request not journaled yet
+        # blamed on a request not journaled yet, by the marker's id() (a RawRequest's headers are not hashable)
+        self._pending: dict[int, tuple[Marker, Stall]] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -117,7 +122,7 @@ class Watchdog:
             self._timer.cancel()
         if self._thread is not None:
             self._thread.join(timeout=1)
-        for request, stall in list(self._pending.items()):  # still running at shutdown: reported without an id
+        for request, stall in list(self._pending.values()):  # still running at shutdown: reported without an id
             self.report(stall, request)
         self._pending.clear()
 
@@ -150,18 +155,18 @@ class Watchdog:
         elif caught is not None and caught.finished:
             self.report(_blamed(stall, request, caught.call), request)
         else:  # still running: reported once it is journaled, with its call id
-            self._pending[request] = stall
+            self._pending[id(request)] = (request, stall)
 
-    def finished(self, request: web.Request, call: int | None = None) -> None:
+    def finished(self, request: Marker, call: int | None = None) -> None:
         """A handler is done (`call`: the journal's number for it): clears the marker, reports what waited for it."""
         self.current = None
         caught = self._caught
         if caught is not None and caught.request is request:
             caught.finished, caught.call = True, call
         if self._pending:
-            stall = self._pending.pop(request, None)
-            if stall is not None:
-                self.report(_blamed(stall, request, call), request)
+            pending = self._pending.pop(id(request), None)
+            if pending is not None:
+                self.report(_blamed(pending[1], request, call), request)
 
     # --- on the watchdog's thread --------------------------------------------------------------------------------
 
@@ -182,12 +187,14 @@ def _full_collections() -> int:
     return int(gc.get_stats()[2]["collections"])
 
 
-def _blamed(stall: Stall, request: web.Request, call: int | None) -> Stall:
+def _blamed(stall: Stall, request: Marker, call: int | None) -> Stall:
     described = describe_request(request.method, request.path, _session(request), call)
     return replace(stall, request=described)
 
 
-def _session(request: web.Request) -> str:
+def _session(request: Marker) -> str:
+    if isinstance(request, RawRequest):
+        return request.session
     return str(request.match_info.get("session") or request.headers.get(SESSION_HEADER, ""))
 
 
@@ -199,7 +206,7 @@ def setup(app: web.Application) -> None:
     of the session of the request that held the loop, or of the default session and server-wide when none did."""
     state = app[STATE]
 
-    def report(stall: Stall, request: web.Request | None) -> None:
+    def report(stall: Stall, request: Marker | None) -> None:
         if request is not None and stall.request is None:
             stall = _blamed(stall, request, None)
         LOG.warning("mockgw: %s", stall.text())

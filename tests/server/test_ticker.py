@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import re
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import openai
+from openai.types.chat import ChatCompletionMessageParam
 
 from mockgw.server.runner import MockGateway
-from mockgw.server.ticker import Ticker
+from mockgw.server.ticker import FOREVER, Ticker
+from tests.conftest import API_KEY
+from tests.support.rawhttp import journal
 
 
 async def test_waiters_wake_in_deadline_order_and_never_early() -> None:
@@ -36,6 +42,44 @@ async def test_stop_wakes_every_waiter_and_later_waits_end_at_once() -> None:
     ticker.stop()
     await asyncio.wait_for(asyncio.gather(*waiting), 1)
     assert ticker.wait(60).done()
+
+
+class _Every:
+    """Steps that note the time they ran at, due every `seconds` until `times` runs are done."""
+
+    def __init__(self, seconds: float, times: int) -> None:
+        self.seconds, self.left = seconds, times
+        self.ran: list[float] = []
+        self.start = asyncio.get_running_loop().time()
+
+    def step(self, now: float) -> float | None:
+        self.ran.append(now)
+        self.left -= 1
+        return None if self.left == 0 or now == FOREVER else self.start + self.seconds * (len(self.ran) + 1)
+
+
+async def test_steps_run_in_the_pass_at_their_deadlines_never_early() -> None:
+    ticker = Ticker()
+    loop = asyncio.get_running_loop()
+    steps = [_Every(0.01, 4), _Every(0.015, 3)]
+    for every in steps:
+        ticker.schedule(every.start + every.seconds, every)
+    await asyncio.sleep(0.1)
+    assert [len(every.ran) for every in steps] == [4, 3]
+    for every in steps:
+        assert all(at >= every.start + every.seconds * n for n, at in enumerate(every.ran, 1)), every.ran
+    assert loop.time() - steps[0].start >= 0.1
+
+
+async def test_stop_finishes_every_step_at_once_and_later_ones_at_scheduling() -> None:
+    ticker = Ticker()
+    every = _Every(60, 5)
+    ticker.schedule(every.start + 60, every)
+    ticker.stop()
+    assert every.ran == [FOREVER]
+    later = _Every(60, 5)
+    ticker.schedule(later.start + 60, later)
+    assert later.ran == [FOREVER]
 
 
 async def test_a_cancelled_waiter_is_dropped_and_the_others_still_wake() -> None:
@@ -114,3 +158,58 @@ def test_a_late_server_catches_up_with_the_script_instead_of_adding_its_lateness
     # stream ends with it (~0.4 s), not 0.4 s plus seven more waits (~0.75 s) as it would if every wait restarted
     assert times[-1] < 0.62, times
     assert times[8] >= 0.385, times  # and still nothing early
+
+
+def test_the_openai_sdk_reads_a_paced_stream_as_the_same_chunks_on_its_script(
+    tmp_path: Path, gateway_factory: Callable[..., MockGateway]
+) -> None:
+    """The ticker writes a faultless paced stream itself: a real client still gets the same chunks, on time."""
+    paced, unpaced = tmp_path / "paced.yaml", tmp_path / "unpaced.yaml"
+    paced.write_text(FIXTURE.format(chunk_ms=40))
+    unpaced.write_text(FIXTURE.format(chunk_ms=0))
+
+    def chunks(gateway: MockGateway) -> tuple[list[str], list[float]]:
+        client = openai.OpenAI(base_url=gateway.base_url, api_key=API_KEY, max_retries=0)
+        user: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
+        got: list[str] = []
+        times: list[float] = []
+        stream = client.chat.completions.create(model="openai/gpt-4o", messages=user, stream=True)
+        for chunk in stream:
+            times.append(time.monotonic())
+            got.append(chunk.model_dump_json(exclude={"created"}))
+        return got, [t - times[0] for t in times]
+
+    got, times = chunks(gateway_factory(fixtures=(str(paced),), seed=5))
+    expected, _ = chunks(gateway_factory(fixtures=(str(unpaced),), seed=5))
+    assert got == expected
+    assert "".join(json.loads(c)["choices"][0]["delta"].get("content") or "" for c in got if json.loads(c)["choices"])
+    # the role chunk then eight content chunks 40 ms apart on the stream's clock: none early (slack as above)
+    assert all(at >= 0.04 * number - 0.015 for number, at in enumerate(times[:9])), times
+
+
+def test_a_client_leaving_a_paced_stream_is_journaled_as_gone(
+    tmp_path: Path, gateway_factory: Callable[..., MockGateway]
+) -> None:
+    paced = tmp_path / "paced.yaml"
+    paced.write_text(FIXTURE.format(chunk_ms=300))
+    gateway = gateway_factory(fixtures=(str(paced),))
+    body = b'{"model":"openai/gpt-4o","messages":[{"role":"user","content":"hi"}],"stream":true}'
+    head = (
+        f"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {API_KEY}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=10) as sock:
+        sock.sendall(head + body)
+        received = b""
+        while b"\n\n" not in received:  # the headers and the first event (the role chunk), then leave
+            received += sock.recv(65536)
+    deadline = time.monotonic() + 10
+    calls = journal(gateway.port)
+    while not calls and time.monotonic() < deadline:  # journaled when the server sees the client gone
+        time.sleep(0.05)
+        calls = journal(gateway.port)
+    delivered = calls[0]["delivered"]
+    assert delivered["client_disconnected"] is True
+    assert delivered["ending"] == "client_disconnected"
+    assert delivered["completed"] is False
+    assert 1 <= delivered["events"] < 11

@@ -1,0 +1,175 @@
+"""The fast path: a plain answer written by the connection itself, as soon as its request has arrived whole.
+
+Most requests of a test suite or a load test are answered in one piece at once: a JSON body, or a stream without
+waits or faults, on a keep-alive HTTP/1.1 connection. For those, aiohttp's per-request machinery (a task, a
+Request, the router, a Response and its writer) costs about as much as mockgw's whole pipeline. So the connection
+(server/connections.py) hands such a request here from `data_received`: the pipeline runs, the answer's bytes go
+to the transport, and the call is journaled, as server/app.py does. The bytes are aiohttp's own: the same headers
+in the same order, through aiohttp's header serializer (tests/server/test_fast_path.py compares both ways byte for
+byte).
+
+Anything else goes the usual way: a hold, a delay, a fault, a timed stream, `Expect`, HTTP/1.0, `Connection:
+close`, a path that is not exactly an API route (a session path `/s/<name>/…`, a trailing slash, a query), or a
+server that records. A request whose body was read, or whose outcome was made, goes on with it (`Taken`), so the
+pipeline never runs twice for one request.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from aiohttp import hdrs, web
+from aiohttp.helpers import rfc822_formatted_time
+from aiohttp.http import SERVER_SOFTWARE, HttpVersion11
+from aiohttp.http_parser import RawRequestMessage
+from aiohttp.http_writer import _serialize_headers  # aiohttp internal: the serializer its responses use
+from aiohttp.streams import StreamReader
+from aiohttp.web_response import REASON_PHRASES
+
+from mockgw.core.frozen import frozen
+from mockgw.gateway.outcome import Outcome, RawRequest, error_outcome
+from mockgw.server import app as web_app
+from mockgw.server.inject import Sent
+from mockgw.server.keys import FORWARD, STATE
+from mockgw.server.offload import OFFLOADER
+from mockgw.server.watchdog import WATCHDOG
+
+# Headers aiohttp sets on an answer itself: an outcome naming one goes the usual way, which decides what wins.
+OWN_HEADERS = frozenset(
+    name.lower()
+    for name in (hdrs.CONTENT_TYPE, hdrs.CONTENT_LENGTH, hdrs.TRANSFER_ENCODING, hdrs.CACHE_CONTROL, hdrs.DATE)
+) | frozenset(name.lower() for name in (hdrs.SERVER, hdrs.CONNECTION, hdrs.CONTENT_ENCODING))
+WAITED_BYTES = 32 * 1024  # a body the fast path waits for (aiohttp's reader buffers 64 KiB before pausing)
+NO_BODY = frozenset({204, 304})  # answers aiohttp writes without a body or its length
+LAST_CHUNK = b"0\r\n\r\n"
+
+
+@frozen
+class Taken:
+    """A request the connection read before aiohttp's handler runs: its body, and its outcome when already made."""
+
+    message: RawRequestMessage
+    raw: RawRequest
+    outcome: Outcome | None
+    started: float  # time.perf_counter() when the request was taken
+
+
+@frozen
+class Written:
+    """A plain answer as bytes, and what the journal says the client received."""
+
+    data: bytes
+    sent: Sent
+
+
+class FastPath:
+    """One server's fast path: what it needs of the app, looked up once."""
+
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+        self.state = app[STATE]
+        self.watch = app[WATCHDOG]
+        self.offloader = app[OFFLOADER]
+        self.limit = self.state.settings.max_body_bytes
+
+    @classmethod
+    def of(cls, app: web.Application) -> FastPath | None:
+        """The app's fast path; None when it forwards requests upstream (recording), which only the app does."""
+        return None if app.get(FORWARD) is not None else cls(app)
+
+    def routed(self, message: RawRequestMessage) -> web_app.Handler | None:
+        """The API handler of a request head the fast path may answer (keep-alive HTTP/1.1, exactly an API route,
+        no `Expect`), else None."""
+        if message.version != HttpVersion11 or message.should_close or message.upgrade:
+            return None
+        routed = web_app.API_ROUTES.get(message.path, {}).get(message.method)
+        return None if routed is None or hdrs.EXPECT in message.headers else routed
+
+    def awaits_body(self, message: RawRequestMessage, payload: StreamReader) -> bool:
+        """Whether the head is one the fast path may answer once the rest of its small body has come.
+
+        Clients write the head and the body apart (httpx, the openai and anthropic SDKs' transport), so they often
+        arrive apart. Only a body of known length, small enough to wait in aiohttp's buffer, is waited for."""
+        length = message.headers.get(hdrs.CONTENT_LENGTH, "")
+        return (
+            length.isdigit()
+            and int(length) <= WAITED_BYTES
+            and payload.exception() is None
+            and self.routed(message) is not None
+        )
+
+    def take(self, message: RawRequestMessage, payload: StreamReader) -> Taken | None:
+        """Read a request that may be answered here, and run the pipeline on it when it is light.
+
+        None leaves the request to aiohttp untouched: not a plain API request, or its body has not all arrived."""
+        if not payload.is_eof() or payload.exception() is not None:
+            return None
+        routed = self.routed(message)
+        if routed is None:
+            return None
+        started = time.perf_counter()
+        body = payload.read_nowait()
+        if len(body) > self.limit:  # as the app: refused before the body is read, so the journal has no body
+            raw = RawRequest.received(message.method, message.path, message.headers)
+            return Taken(message, raw, error_outcome(web_app.too_large(self.limit)), started)
+        raw = RawRequest.received(message.method, message.path, message.headers, body)
+        if not self.offloader.inline(body):  # heavy: the app runs it on the worker thread
+            return Taken(message, raw, None, started)
+        self.watch.current = raw
+        return Taken(message, raw, web_app.run_pipeline(self.state, routed, raw), started)
+
+    def left(self, message: RawRequestMessage, received: bytes) -> None:
+        """Journal a request whose client left before sending its whole body, as the app does."""
+        raw = RawRequest.received(message.method, message.path, message.headers, received)
+        length = message.headers.get(hdrs.CONTENT_LENGTH, "")
+        outcome = web_app.left_outcome(len(received), int(length) if length.isdigit() else None)
+        self.watch.finished(raw, web_app.record(self.app, raw, outcome, time.perf_counter(), web_app.client_left()))
+
+    def finish(self, taken: Taken, sent: Sent) -> None:
+        """Journal an answered request, as the app does at the end of every request."""
+        assert taken.outcome is not None
+        self.watch.finished(taken.raw, web_app.record(self.app, taken.raw, taken.outcome, taken.started, sent))
+
+
+def written(outcome: Outcome, date: Callable[[], str] = rfc822_formatted_time) -> Written | None:
+    """The bytes of an answer that goes out whole at once (a JSON body, or a stream without waits), as aiohttp
+    writes them on a keep-alive HTTP/1.1 connection; None for any other answer."""
+    delivery = outcome.delivery
+    if delivery.fault is not None or delivery.hold is not None or delivery.delay_ms > 0 or outcome.status in NO_BODY:
+        return None
+    headers = outcome.headers
+    if headers and any(name.lower() in OWN_HEADERS for name in headers):
+        return None
+    events = outcome.events
+    if events is None:
+        body = outcome.body
+        head = {
+            **headers,
+            hdrs.CONTENT_TYPE: outcome.content_type,
+            hdrs.CONTENT_LENGTH: str(len(body)),
+            hdrs.DATE: date(),
+            hdrs.SERVER: SERVER_SOFTWARE,
+        }
+        sent = Sent(bytes=len(body), completed=True, answered=True)
+    else:
+        if outcome.ending != "eof" or delivery.ttft_ms or delivery.chunk_ms or any(delivery.gaps):
+            return None
+        data = b"".join(events)
+        body = b"%x\r\n%b\r\n%b" % (len(data), data, LAST_CHUNK) if data else LAST_CHUNK  # chunked, as aiohttp
+        head = {
+            **headers,
+            hdrs.CONTENT_TYPE: outcome.content_type,
+            hdrs.CACHE_CONTROL: "no-cache",
+            hdrs.TRANSFER_ENCODING: "chunked",
+            hdrs.DATE: date(),
+            hdrs.SERVER: SERVER_SOFTWARE,
+        }
+        sent = Sent(events=len(events), bytes=len(data), completed=True, answered=True)
+    status = outcome.status
+    try:  # aiohttp's own serializer: the same bytes, and the same refusal of a header carrying a line break
+        # (typed for aiohttp's CIMultiDict; it reads any mapping's items())
+        line = _serialize_headers(f"HTTP/1.1 {status} {REASON_PHRASES.get(status, '')}", head)  # type: ignore[arg-type]
+    except ValueError:  # the usual way answers it as aiohttp does
+        return None
+    return Written(line + body, sent)
