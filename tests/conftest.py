@@ -18,6 +18,7 @@ from hypothesis import settings
 from mockgw.gateway.config import Settings
 from mockgw.handle import LocalServer, MockgwHandle, RemoteServer
 from mockgw.server.runner import MockGateway
+from tests.support.long_first import long_first, one_test_at_a_time
 
 API_KEY = "sk-edgee-test-key"
 
@@ -56,6 +57,14 @@ def network_env() -> dict[str, str]:
 settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    one_test_at_a_time(config)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    long_first(items)  # on 2 workers, no long test left for the end (tests/support/long_first.py)
 
 
 @pytest.fixture

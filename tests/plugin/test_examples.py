@@ -12,6 +12,8 @@ import langchain_openai  # noqa: F401
 import openai  # noqa: F401
 import pytest
 
+from tests.support.lean_pytest import LEAN
+
 pytest_plugins = ["pytester"]
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SUITES = sorted(path.parent.name for path in EXAMPLES.glob("*/test_app.py"))
@@ -27,5 +29,7 @@ def test_example_suite_passes(pytester: pytest.Pytester, suite: str) -> None:
         if file.is_file():
             shutil.copy(file, pytester.path / file.name)
     tests = len(re.findall(r"^(?:async )?def test_", (EXAMPLES / suite / "test_app.py").read_text(), re.MULTILINE))
-    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function")
+    result = pytester.runpytest_inprocess(
+        "-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function", *LEAN
+    )
     result.assert_outcomes(passed=tests)

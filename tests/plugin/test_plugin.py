@@ -25,7 +25,9 @@ for _core in ("httpcore", "httpcore2"):
         importlib.import_module(_core)
 
 pytest_plugins = ["pytester"]
-QUIET = ("-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function")
+# LEAN: without it each in-process run imports, and assertion-rewrites, the hypothesis, schemathesis and langsmith
+# plugins' packages again (pytester drops the modules a run imports): ~2 s of CPU per run.
+QUIET = ("-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function", *LEAN)
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:

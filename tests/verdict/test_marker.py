@@ -6,6 +6,8 @@ from __future__ import annotations
 import openai  # noqa: F401
 import pytest
 
+from tests.support.lean_pytest import LEAN
+
 pytest_plugins = ["pytester"]
 
 MATRIX = """
@@ -59,7 +61,7 @@ def test_one_outcome_per_cell_with_readable_ids(pytester: pytest.Pytester) -> No
     pytester.makefile(".yaml", matrix=MATRIX)
     pytester.makepyfile(test_bot=TESTS)
     result = pytester.runpytest_inprocess(
-        "-v", "-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function"
+        "-v", "-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function", *LEAN
     )
     result.assert_outcomes(passed=6)
     result.stdout.fnmatch_lines(
@@ -85,7 +87,7 @@ def test_app(mockgw_cell):
 """
     )
     result = pytester.runpytest_inprocess(
-        "--collect-only", "-q", "-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function"
+        "--collect-only", "-q", "-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function", *LEAN
     )
     ids = [line for line in result.stdout.lines if line.startswith("test_default.py::")]
     assert len(ids) == 18
@@ -104,6 +106,8 @@ def test_app(mockgw_cell):
     pass
 """
     )
-    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function")
+    result = pytester.runpytest_inprocess(
+        "-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function", *LEAN
+    )
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*matrix.yaml, cell 'x', field fault: missing required key 'after_events'*"])
