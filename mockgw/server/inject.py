@@ -25,6 +25,7 @@ from mockgw.server.ticker import Ticker
 HOLDS: web.AppKey[Holds] = web.AppKey("holds", Holds)
 TICKER: web.AppKey[Ticker] = web.AppKey("ticker", Ticker)
 POLL_SECONDS = 0.05  # how often a long wait looks for a client that left
+_STREAM_HEADERS = frozenset({"content-type", "cache-control"})  # every stream's own
 
 
 @dataclass
@@ -173,6 +174,8 @@ def _coalesced(events: Sequence[bytes], waits: Sequence[float]) -> list[tuple[fl
     """
     if not any(waits):
         return [(0.0, b"".join(events), len(events))] if events else []
+    if all(wait > 0 for wait in waits[1:]):  # a paced stream: every event is a run of its own
+        return [(wait, data, 1) for wait, data in zip(waits, events, strict=True)]
     runs: list[tuple[float, list[bytes]]] = []
     for wait, data in zip(waits, events, strict=True):
         if runs and wait <= 0:
@@ -275,12 +278,12 @@ class _Paced:
     more than POLL_SECONDS away is looked at every POLL_SECONDS, so that a client that left is seen as before.
 
     The writes go straight to aiohttp's payload writer (aiohttp internals: the synchronous half of
-    `StreamWriter.write`, used only for a response without compression, trailers hook or declared length, which
-    the caller checks): a write costs no coroutine, no timer and no drain. `ended` resolves with why it ended:
-    elapsed (every run written) or client_disconnected.
+    `StreamWriter.write`, used only for a response without compression, chunk hook or declared length, which
+    `_direct_writer` checks), each run framed as an HTTP chunk once, up front: a write costs no coroutine, no timer
+    and no drain. `ended` resolves with why it ended: elapsed (every run written) or client_disconnected.
     """
 
-    __slots__ = ("_due", "_index", "_runs", "_sent", "_transport", "_writer", "ended")
+    __slots__ = ("_index", "_runs", "_sent", "_start", "_transport", "_writer", "ended")
 
     def __init__(
         self,
@@ -293,15 +296,22 @@ class _Paced:
     ) -> None:
         self._writer = writer
         self._transport = transport
-        self._runs = runs
         self._sent = sent
+        self._start = start
         self._index = 0
-        self._due = start + runs[0][0] / 1000 if runs else start  # when runs[_index] is due
         self.ended = ended
+        chunked = writer.chunked
+        at = 0.0
+        framed: list[tuple[float, bytes, bytes, int]] = []  # (due after start, bytes, as sent, events)
+        for wait, data, count in runs:
+            at += wait / 1000
+            framed.append((at, data, b"%x\r\n%b\r\n" % (len(data), data) if chunked else data, count))
+        self._runs = framed
 
     @property
     def due(self) -> float:
-        return self._due
+        """When the next run is due (loop time)."""
+        return self._start + self._runs[self._index][0]
 
     def step(self, now: float) -> float | None:
         if self.ended.done():  # the handler was cancelled: nothing more to send
@@ -309,37 +319,32 @@ class _Paced:
         if self._transport.is_closing():
             self._finish("client_disconnected")
             return None
-        runs, index, due = self._runs, self._index, self._due
-        if due > now:  # a look for a client that left, between two runs far apart
-            return min(due, now + POLL_SECONDS)
-        pieces: list[bytes] = []
-        count = 0
-        while index < len(runs) and due <= now:
-            pieces.append(runs[index][1])
-            count += runs[index][2]
+        runs, index, start = self._runs, self._index, self._start
+        if start + runs[index][0] > now:  # a look for a client that left, between two runs far apart
+            return min(start + runs[index][0], now + POLL_SECONDS)
+        first = index
+        count = size = 0
+        while index < len(runs) and start + runs[index][0] <= now:
+            count += runs[index][3]
+            size += len(runs[index][1])
             index += 1
-            if index < len(runs):
-                due += runs[index][0] / 1000
-        self._index, self._due = index, due
-        data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        self._index = index
+        writer = self._writer
         try:
-            writer = self._writer
             if writer._headers_buf and not writer._headers_written:  # the headers go out with the first bytes
-                writer._send_headers_with_payload(data, False)
-            elif writer.chunked:
-                writer._write_chunked_payload(data)
+                writer._send_headers_with_payload(b"".join(run[1] for run in runs[first:index]), False)
             else:
-                writer._write(data)
+                writer._write(runs[first][2] if index == first + 1 else b"".join(run[2] for run in runs[first:index]))
         except ConnectionError:
             self._finish("client_disconnected")
             return None
         sent = self._sent
-        sent.bytes += len(data)
+        sent.bytes += size
         sent.events += count
         if index >= len(runs):
             self._finish("elapsed")
             return None
-        return min(due, now + POLL_SECONDS)
+        return min(start + runs[index][0], now + POLL_SECONDS)
 
     def _finish(self, why: str) -> None:
         if not self.ended.done():
@@ -373,8 +378,9 @@ async def _write_runs(
     if writer is None or transport is None:
         return await _write_runs_awaiting(request, response, runs, sent)
     ended: asyncio.Future[str] = loop.create_future()
-    paced = _Paced(writer, transport, runs, sent, loop.time(), ended)
-    later = paced.step(paced.due) if runs[0][0] <= 0 else paced.due
+    start = loop.time()
+    paced = _Paced(writer, transport, runs, sent, start, ended)
+    later = paced.step(start) if runs[0][0] <= 0 else paced.due
     if later is not None:
         request.app[TICKER].schedule(later, paced)
     try:
@@ -422,9 +428,10 @@ async def _deliver_stream(request: web.Request, outcome: Outcome, sent: Sent) ->
     fault = delivery.fault
     assert outcome.events is not None
     drawn = faults.Drawn(delivery.delay_ms, delivery.ttft_ms, delivery.chunk_ms, delivery.gaps)
-    # without a fault the events go out as they are, in runs (see _coalesced): no per-event plan to build
-    runs = _coalesced(outcome.events, faults.stream_waits(len(outcome.events), drawn)) if fault is None else []
-    plan = faults.StreamPlan(()) if fault is None else faults.plan_stream(outcome.events, drawn, fault, outcome.codec)
+    if fault is None:  # the events go out as they are, in runs (see _coalesced): no per-event plan to build
+        return await _deliver_faultless(request, outcome, sent, drawn)
+    runs: list[tuple[float, bytes, int]] = []
+    plan = faults.plan_stream(outcome.events, drawn, fault, outcome.codec)
     parts: list[faults.Part] = list(plan.parts)
     split = [fault.pieces(part.data) for part in plan.parts] if fault is not None else []
     if any(pieces is not None for pieces in split):  # the fault writes each event in pieces
@@ -473,6 +480,42 @@ async def _deliver_stream(request: web.Request, outcome: Outcome, sent: Sent) ->
         sent.ending = "client_disconnected"
         return response
     sent.completed = fault is None or fault.completes
+    return response
+
+
+async def _deliver_faultless(
+    request: web.Request, outcome: Outcome, sent: Sent, drawn: faults.Drawn
+) -> web.StreamResponse:
+    """A stream without a fault: its runs on the script's clock (_write_runs), then the end of the body."""
+    assert outcome.events is not None
+    runs = _coalesced(outcome.events, faults.stream_waits(len(outcome.events), drawn))
+    if any(name.lower() in _STREAM_HEADERS for name in outcome.headers):  # replaced, as the setters below do
+        response = web.StreamResponse(status=outcome.status, headers=outcome.headers)
+        response.content_type = outcome.content_type
+        response.headers["Cache-Control"] = "no-cache"
+    else:  # the same headers in one go (the content type's setter would parse and rebuild them)
+        headers = {**outcome.headers, "Content-Type": outcome.content_type, "Cache-Control": "no-cache"}
+        response = web.StreamResponse(status=outcome.status, headers=headers)
+    try:
+        await response.prepare(request)
+    except ConnectionError:
+        sent.client_disconnected = True
+        sent.ending = "client_disconnected"
+        return response
+    sent.answered = True
+    if runs:
+        ended = await _write_runs(request, response, runs, sent)
+        if ended is not None:
+            return ended
+    if outcome.ending != "eof":
+        return _end(request, sent, outcome.ending)
+    try:
+        await response.write_eof()
+    except ConnectionError:
+        sent.client_disconnected = True
+        sent.ending = "client_disconnected"
+        return response
+    sent.completed = True
     return response
 
 
