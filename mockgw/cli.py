@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import os
@@ -243,6 +244,9 @@ def write_journal(gateway: MockGateway, path: str) -> None:
 
 async def _serve(gateway: MockGateway, journal_out: str | None = None) -> None:
     await gateway.start_async()
+    if not gc.isenabled():  # the command started without collections (mockgw/__main__.py): serving needs them
+        gc.freeze()  # what start-up made lives as long as the server: no collection needs to look at it again
+        gc.enable()
     count = len(gateway.state.file_fixtures)
     print(
         f"mockgw {__version__} serving {gateway.base_url} ({count} fixtures, seed {gateway.settings.seed})",
