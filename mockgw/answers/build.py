@@ -120,19 +120,20 @@ def build(
         calls = tuple(ToolCall(call.id or _call_id(rng), call.name, call.arguments) for call in spec.tool_calls)
         calls += tuple(ToolCall(_call_id(rng), name, arguments) for name, arguments in generated_calls)
     finish = spec.finish_reason
-    if conv.max_tokens is not None and content and tokens.count(content) > conv.max_tokens:
+    completion = tokens.count(content) if content else 0
+    if content and conv.max_tokens is not None and completion > conv.max_tokens:
         content = tokens.truncate(content, conv.max_tokens)
         finish = finish or "length"
+        completion = tokens.count(content) if content else 0
     if finish is None:
         finish = "tool_calls" if calls else ("content_filter" if spec.refusal and not content else "stop")
-    completion = tokens.count(content) if content else 0
     if calls:
         completion += sum(tokens.count(c.name + c.arguments) for c in calls)
     if spec.refusal:
         completion += tokens.count(spec.refusal)
     usage_spec = spec.usage
     if usage_spec is None:  # most fixtures: every count computed
-        usage = Usage(prompt_tokens(conv), completion)
+        usage = Usage(tokens.count_conversation(conv), completion)
     else:
         usage = Usage(
             prompt_tokens=usage_spec.prompt_tokens if usage_spec.prompt_tokens is not None else prompt_tokens(conv),
@@ -142,14 +143,7 @@ def build(
             cached_tokens=usage_spec.cached_tokens,
             reasoning_tokens=usage_spec.reasoning_tokens,
         )
-    return Reply(
-        content=content,
-        tool_calls=calls,
-        finish_reason=finish,
-        usage=usage,
-        refusal=spec.refusal,
-        warnings=warnings,
-    )
+    return Reply(content, calls, finish, usage, spec.refusal, warnings)  # positional: one per request
 
 
 def _call_id(rng: random.Random | None) -> str:

@@ -82,9 +82,9 @@ class TimedOut(list[str]):
     """What timed out while collecting: one message per pattern and text (a second search of the same pair in the
     same request is not run again: it fails at once)."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: set[tuple[str, int]] = set()
+    # the (pattern, text hash) pairs that timed out: a set of its own from the first timeout on (one is made per
+    # model request, and nearly all of them never see a timeout)
+    seen: set[tuple[str, int]] | frozenset[tuple[str, int]] = frozenset()
 
 
 def search(pattern: Pattern, text: str) -> Any:
@@ -96,7 +96,7 @@ def search(pattern: Pattern, text: str) -> Any:
         return pattern.search(text, timeout=TIMEOUT_S)
     except TimeoutError:
         if collector is not None:
-            collector.seen.add((pattern.pattern, hash(text)))
+            collector.seen = {*collector.seen, (pattern.pattern, hash(text))}
             collector.append(
                 f"regex {_short(pattern.pattern)} ran out of its {TIMEOUT_S * 1000:.0f} ms against a text of "
                 f"{len(text)} characters, and was taken as not matching. Rewrite it without nested repeats "

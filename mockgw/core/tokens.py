@@ -79,10 +79,8 @@ def truncate(text: str, limit: int) -> str:
 
 def count_prompt(texts: Iterable[str]) -> int:
     """Prompt tokens for a conversation given the texts of its messages (and tool definitions)."""
-    total = REPLY_PRIMING
-    for text in texts:
-        total += MESSAGE_OVERHEAD + count(text)
-    return total
+    counts = list(map(count, texts))  # no loop in Python: every request counts its messages
+    return REPLY_PRIMING + MESSAGE_OVERHEAD * len(counts) + sum(counts)
 
 
 def conversation_texts(conv: Conversation) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -31,10 +32,12 @@ class Dialect(Protocol):
 
 def sse_data(payload: Mapping[str, Any] | str) -> bytes:
     """One `data: …` event, compact JSON, ending with the blank line every SDK splits on."""
-    import json
-
-    text = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    text = payload if isinstance(payload, str) else _ENCODE(payload)
     return f"data: {text}\n\n".encode()
+
+
+# json.dumps(payload, separators=(",", ":"), ensure_ascii=False) without the encoder it makes on every call
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def as_str(value: Any, default: str = "") -> str:

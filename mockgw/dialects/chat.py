@@ -10,6 +10,7 @@ from mockgw.core import tokens
 from mockgw.core.codec import edit_json, event_data, null_keys
 from mockgw.core.conversation import Conversation, Message, Tool, ToolCall, ToolChoice
 from mockgw.core.errors import ApiError
+from mockgw.core.jsontext import dumps_compact
 from mockgw.core.reply import Reply, ReplyMeta, Usage
 from mockgw.dialects import sse_data
 
@@ -173,19 +174,25 @@ class ChatDialect:
 
         # Every chunk is the same head around a different delta: encode the head once and splice each delta in.
         # The bytes equal sse_data() of the whole chunk, at a third of the cost (see bench/hotpath.py).
-        chunk_prefix = f'data: {_ENCODE(head)[:-1]},"choices":[{{"index":0,"delta":'
+        chunk_prefix = f'data: {dumps_compact(head)[:-1].decode()},"choices":[{{"index":0,"delta":'
 
         def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
             return f'{chunk_prefix}{_ENCODE(delta)},"finish_reason":{_ENCODE(finish)}}}]}}\n\n'.encode()
 
-        def text_chunk(key: str, piece: str) -> bytes:
-            # chunk({key: piece}) with only the string to encode: the event most streams are made of.
-            return f'{chunk_prefix}{{"{key}":{_ENCODE_STR(piece)}}},"finish_reason":null}}]}}\n\n'.encode()
-
-        events = [chunk({"role": "assistant", "content": ""})]
-        events.extend(text_chunk("content", piece) for piece in tokens.chunks(reply.content or "", meta.chunk_tokens))
+        events = [f"{chunk_prefix}{_ROLE_DELTA}{_NO_FINISH}".encode()]
+        # the text events, most of a stream: chunk({"content": piece}) with only the piece to encode, in a
+        # comprehension (no call per event)
+        text_prefix = f'{chunk_prefix}{{"content":'
+        events += [
+            f"{text_prefix}{_ENCODE_STR(piece)}}}{_NO_FINISH}".encode()
+            for piece in tokens.chunks(reply.content or "", meta.chunk_tokens)
+        ]
         if reply.refusal:
-            events.extend(text_chunk("refusal", piece) for piece in tokens.chunks(reply.refusal, meta.chunk_tokens))
+            text_prefix = f'{chunk_prefix}{{"refusal":'
+            events += [
+                f"{text_prefix}{_ENCODE_STR(piece)}}}{_NO_FINISH}".encode()
+                for piece in tokens.chunks(reply.refusal, meta.chunk_tokens)
+            ]
         for index, call in enumerate(reply.tool_calls):
             opening = {
                 "index": index,
@@ -204,9 +211,15 @@ class ChatDialect:
             final = {**head, "choices": []}
         if meta.include_usage:
             final["usage"] = usage_json(reply.usage)
-        events.append(sse_data(final))
-        events.append(sse_data("[DONE]"))
+        # ids, integers and strings only: dumps_compact writes sse_data's bytes, faster
+        events.append(b"data: " + dumps_compact(final) + b"\n\n")
+        events.append(_DONE)
         return events
+
+
+_ROLE_DELTA = '{"role":"assistant","content":""}'  # the first chunk's delta, as _ENCODE writes it
+_NO_FINISH = ',"finish_reason":null}]}\n\n'  # how every chunk but the last ends
+_DONE = b"data: [DONE]\n\n"
 
 
 CHAT = ChatDialect()

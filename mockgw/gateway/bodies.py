@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from mockgw.core.errors import ApiError, invalid_request
+from mockgw.core.jsontext import dumps_compact as dumps_compact  # where it lived first
 from mockgw.gateway.outcome import RawRequest
 
 # serde_json's default recursion limit, which the real (Rust) gateway inherits; deeper bodies are refused
@@ -160,18 +161,3 @@ def journal_body(raw: RawRequest) -> Any:
         return loads_strict(raw.body) if raw.body else None
     except ValueError:
         return raw.body.decode("utf-8", "replace")[:4096]
-
-
-_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-
-
-def dumps_compact(value: Any) -> bytes:
-    """`json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()`, for rendered answers.
-
-    orjson writes the same bytes for what answers hold (strings, integers, `created_at`-sized floats; it would
-    write floats below 1e-4 as `0.00001` where json writes `1e-05`); what it refuses (integers beyond 64 bits)
-    goes to the standard library."""
-    try:
-        return orjson.dumps(value)
-    except orjson.JSONEncodeError:
-        return _ENCODE(value).encode()

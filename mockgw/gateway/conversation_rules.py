@@ -115,8 +115,9 @@ def check(conv: Conversation, enabled: Collection[str] = RULE_NAMES) -> ApiError
 
 def _no_tools(conv: Conversation) -> bool:
     choice = conv.tool_choice
-    return (
-        not conv.tools
-        and (choice is None or choice.mode in ("auto", "none"))
-        and not any(message.tool_calls or message.role == "tool" for message in conv.messages)
-    )
+    if conv.tools or (choice is not None and choice.mode not in ("auto", "none")):
+        return False
+    for message in conv.messages:  # noqa: SIM110 - a loop, not all() over a generator: on every request
+        if message.tool_calls or message.role == "tool":
+            return False
+    return True

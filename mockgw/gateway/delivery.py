@@ -18,12 +18,17 @@ from mockgw.faults.kinds.latency import Latency
 from mockgw.fixtures.load import ReplySpec
 from mockgw.gateway import fault_rules
 from mockgw.gateway.outcome import JSON_TYPE, Delivery, Outcome, RawRequest, error_outcome
-from mockgw.gateway.state import GatewayState
+from mockgw.gateway.state import GatewayState, SessionState
 
 
-def choose_rule_fault(state: GatewayState, session_name: str, conv: Conversation) -> fault_rules.Choice:
-    """The fault rule that fires on this request (if any); every matching rule counts it."""
-    session = state.session(session_name)
+def choose_rule_fault(
+    state: GatewayState, session_name: str, conv: Conversation, session: SessionState | None = None
+) -> fault_rules.Choice:
+    """The fault rule that fires on this request (if any); every matching rule counts it.
+
+    `session`: the state of `session_name` when the caller has it already (else it is looked up)."""
+    if session is None:
+        session = state.session(session_name)
     if not state.config_fault_rules and not session.fault_rules:  # most requests: no rule to try
         return fault_rules.NO_FAULT
     active = state.fault_rules(session_name)

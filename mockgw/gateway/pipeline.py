@@ -94,6 +94,7 @@ class Admitted:
     resolved: Resolved
     key: ApiKey
     features: edgee.Features = edgee.NONE
+    session: SessionState | None = None  # the session's state, looked up once per request (None: look it up)
 
 
 def handle_completion(state: GatewayState, raw: RawRequest, dialect: Dialect = CHAT) -> Outcome:
@@ -154,11 +155,13 @@ def admit(state: GatewayState, raw: RawRequest, dialect: Dialect) -> Admitted | 
     limited = rate_limit(state, raw, key, conv)
     if limited is not None:
         return error_outcome(limited, body, conversation=conv)
-    return Admitted(body, conv, resolved, key, features)
+    return Admitted(body, conv, resolved, key, features, session)
 
 
 def rate_limit(state: GatewayState, raw: RawRequest, key: ApiKey, conv: Conversation) -> ApiError | None:
     """429 usage_limit_exceeded when the key is over its requests or tokens per minute (counted when admitted)."""
+    if key.requests_per_minute is None and key.tokens_per_minute is None and not state.settings.rate_limit:
+        return None  # nearly every request: no limit anywhere (what `limits_for(...).unlimited` says)
     limits = ratelimit.limits_for(key, state.settings.rate_limit)
     if limits.unlimited:
         return None
@@ -177,22 +180,30 @@ class Picked:
 
 
 def pick(
-    state: GatewayState, raw: RawRequest, conv: Conversation, body: dict[str, Any], key: str, words: int
+    state: GatewayState,
+    session: SessionState,
+    conv: Conversation,
+    body: dict[str, Any],
+    key: str,
+    words: int,
 ) -> Picked | Outcome:
     """Select the fixture for `conv` and build its reply (or the strict 404 / the fixture's error outcome)."""
-    session = state.session(raw.session)
-    selection = matching.select(
-        state.fixtures_by_priority(raw.session), conv, uses=session.uses, states=session.scenarios, ordered=True
-    )
-    near = tuple(matching.near_misses_json(selection)) if selection.winner is None else ()
-    if selection.winner is None and state.settings.strict:
-        error = not_found(matching.near_miss_report(selection), code="no_matching_fixture")
-        return error_outcome(error, body, conversation=conv, near_misses=near)
-    fixture = selection.winner.fixture if selection.winner else None
-    spec = choose_reply(session, fixture) if fixture else None
-    if selection.winner is not None and spec is not None:  # the fixture answers: move its scenario, fill templates
-        scenarios.advance(session.scenarios, selection.winner.fixture)
-        spec = replies.render_templates(spec, conv, selection.winner.captures)
+    fixtures = state.ordered_fixtures(session)
+    won = matching.winner(fixtures, conv, session.uses, session.scenarios)
+    fixture: Fixture | None = None
+    spec: ReplySpec | None = None
+    near: tuple[Mapping[str, Any], ...] = ()
+    if won is None:
+        selection = matching.misses(fixtures, conv, session.uses, session.scenarios)
+        near = tuple(matching.near_misses_json(selection))
+        if state.settings.strict:
+            error = not_found(matching.near_miss_report(selection), code="no_matching_fixture")
+            return error_outcome(error, body, conversation=conv, near_misses=near)
+    else:  # the fixture answers: its next reply, its scenario moved on, its templates filled
+        fixture, captures = won
+        spec = choose_reply(session, fixture)
+        scenarios.advance(session.scenarios, fixture)
+        spec = replies.render_templates(spec, conv, captures)
     name = fixture.name if fixture else None
     if spec is not None and spec.recorded is not None:  # a recording: answer() replays its bytes
         return Picked(name, spec, None, near)
@@ -217,9 +228,9 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
     Edge Tools the reply calls run here and the model answers again (edgee.md); compression, fallback and
     debug shape what is sent."""
     body, conv, features = admitted.body, admitted.conversation, admitted.features
-    session = state.session(raw.session)
+    session = admitted.session or state.session(raw.session)
     sequence = next(session.sequence)
-    ruled = choose_rule_fault(state, raw.session, conv)
+    ruled = choose_rule_fault(state, raw.session, conv, session)
     if isinstance(ruled.fault, ErrorFault):
         return fault_error_outcome(ruled, body, conv)
     key = f"{state.settings.seed}:{raw.session}:{sequence}"
@@ -230,30 +241,11 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
         conv = edge_tools.offered(conv, features.edge_ids)
     if features.pending is not None:
         conv = edge_tools.inject(conv, features.pending)
-    runs: list[edge_tools.Run] = []
+    runs: tuple[edge_tools.Run, ...] = ()
     pending_id: str | None = None
-    picked = pick(state, raw, conv, body, key, words)
-    for round_number in range(1, edge_tools.MAX_ROUNDS + 1):
-        if isinstance(picked, Outcome) or picked.reply is None:
-            break
-        calls = edge_calls(picked, conv, features, key)
-        if not calls:
-            break
-        scripted = picked.spec.edgee.get("edgee_tools", {}) if picked.spec else {}
-        ran = [edge_tools.run(c, state.now(), f"{key}:edge", scripted.get(c.name)) for c in calls]
-        runs.extend(ran)
-        client = tuple(c for c in picked.reply.tool_calls if c not in calls)
-        if client:  # the documented deferral: the client's calls go out, the Edge Tool results wait for it
-            pending_id = replies.seeded_id(f"{key}:pending", "edgee_pending_")
-            session.keep_pending(pending_id, edge_tools.Pending(tuple(c.id for c in client), tuple(ran)))
-            picked = replace(picked, reply=replace(picked.reply, tool_calls=client))
-            break
-        conv = edge_tools.answered(conv, calls, ran)
-        picked = pick(state, raw, conv, body, f"{key}:{round_number}", words)
-    else:  # every round called Edge Tools again: the last answer goes out as it is, and the journal says why
-        if not isinstance(picked, Outcome) and picked.reply is not None and picked.reply.tool_calls:
-            warning = f"Edge Tools were called {edge_tools.MAX_ROUNDS} rounds in a row; the last calls were not run"
-            picked = replace(picked, reply=replace(picked.reply, warnings=(*picked.reply.warnings, warning)))
+    picked = pick(state, session, conv, body, key, words)
+    if not isinstance(picked, Outcome) and picked.reply is not None and (picked.reply.tool_calls or features.edge_ids):
+        picked, conv, runs, pending_id = edge_rounds(state, session, picked, conv, body, features, key, words)
     if isinstance(picked, Outcome):
         return picked
     if picked.spec is not None and picked.spec.recorded is not None and picked.fixture is not None:
@@ -266,16 +258,21 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
         return replace(picked.error, delivery=delivery)
     spec, reply = picked.spec, picked.reply
     extras_edgee = spec.edgee if spec else {}
-    route = fallback.route(
-        admitted.resolved,
-        state.settings.outages,
-        extras_edgee.get("fallback") or ruled_fallback(ruled),
-        "fixture" if extras_edgee.get("fallback") else f"rule '{ruled.rule.name if ruled.rule else ''}'",
-    )
+    fixture_fallback = extras_edgee.get("fallback") if extras_edgee else None
+    if fixture_fallback:
+        route = fallback.route(admitted.resolved, state.settings.outages, fixture_fallback, "fixture")
+    elif isinstance(ruled.fault, Fallback):
+        rule = f"rule '{ruled.rule.name if ruled.rule else ''}'"
+        route = fallback.route(admitted.resolved, state.settings.outages, ruled_fallback(ruled), rule)
+    else:
+        route = fallback.route(admitted.resolved, state.settings.outages)
     if isinstance(route, ApiError):
         return error_outcome(route, body, conversation=conv)
-    edgee.take_pending(features, session.pending, session.pending_used)
-    reply, info = compressed(reply, spec, features, body, raw, dialect)
+    if features.pending_id is not None:
+        edgee.take_pending(features, session.pending, session.pending_used)
+    info = None
+    if features.compression.enabled or "compression" in extras_edgee:  # else compressed() changes nothing
+        reply, info = compressed(reply, spec, features, body, raw, dialect)
     extras: dict[str, Any] = {}
     if info is not None:
         extras["compression"] = info
@@ -283,15 +280,17 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
         extras["edgee_tools_executed"] = [r.summary() for r in runs]
     if pending_id is not None:
         extras["edgee_pending_id"] = pending_id
-    meta = ReplyMeta(
-        id=replies.seeded_id(key, dialect.id_prefix),
-        created=int(state.now()),
-        model=route.model or conv.model,
-        include_usage=conv.include_usage,
-        chunk_tokens=stream_chunk_tokens(spec.chunk_tokens if spec and spec.chunk_tokens else 1, reply),
-        separate_usage_chunk=state.settings.stream_usage == "separate_chunk",
+    meta = ReplyMeta(  # positional: id, created, model, include_usage, chunk_tokens, separate_usage_chunk
+        replies.seeded_id(key, dialect.id_prefix),
+        int(state.now()),
+        route.model or conv.model,
+        conv.include_usage,
+        stream_chunk_tokens(spec.chunk_tokens if spec and spec.chunk_tokens else 1, reply),
+        state.settings.stream_usage == "separate_chunk",
     )
-    headers = {**route.headers(), **(spec.headers if spec else {})}
+    headers = route.headers()
+    if spec and spec.headers:
+        headers.update(spec.headers)
     if conv.stream:
         events = tuple(dialect.stream(reply, meta))
         delivery = plan_delivery(state, raw.session, sequence, spec, ruled, True, len(events))
@@ -314,27 +313,79 @@ def answer(state: GatewayState, raw: RawRequest, dialect: Dialect, admitted: Adm
             },
         )
     summary = {"edgee": {**features.journal(), **extras, "route": route.as_json()}}
+    near_misses = () if picked.fixture else picked.near
+    # built once, in one of two forms (dataclasses.replace on a frozen Outcome costs as much again)
     if conv.stream:
-        body_or_events: dict[str, Any] = {
-            "events": edgee.add_to_events(events, dialect.endpoint, extras),
-            "codec": dialect.codec,
-            "content_type": SSE_TYPE,
-        }
-    else:
-        rendered = dumps_compact(edgee.add_to_body(dialect.render(reply, meta), extras))
-        body_or_events = {"body": rendered}
-    return Outcome(  # built once (dataclasses.replace on a frozen Outcome costs as much again)
+        return Outcome(
+            status=200,
+            events=edgee.add_to_events(events, dialect.endpoint, extras),
+            codec=dialect.codec,
+            content_type=SSE_TYPE,
+            headers=headers,
+            delivery=delivery,
+            parsed=body,
+            conversation=conv,
+            fixture=picked.fixture,
+            near_misses=near_misses,
+            reply=reply,  # the journal summarises it when read
+            summary=summary,
+        )
+    rendered = dialect.render(reply, meta)
+    if extras:
+        rendered = edgee.add_to_body(rendered, extras)
+    return Outcome(
         status=200,
+        body=dumps_compact(rendered),
         headers=headers,
         delivery=delivery,
         parsed=body,
         conversation=conv,
         fixture=picked.fixture,
-        near_misses=() if picked.fixture else picked.near,
-        reply=reply,  # the journal summarises it when read
+        near_misses=near_misses,
+        reply=reply,
         summary=summary,
-        **body_or_events,
     )
+
+
+def edge_rounds(
+    state: GatewayState,
+    session: SessionState,
+    picked: Picked,
+    conv: Conversation,
+    body: dict[str, Any],
+    features: edgee.Features,
+    key: str,
+    words: int,
+) -> tuple[Picked | Outcome, Conversation, tuple[edge_tools.Run, ...], str | None]:
+    """Run the Edge Tools the reply calls and let the model answer again, for at most MAX_ROUNDS rounds.
+
+    The last pick, the conversation it answered, the runs, and the pending id when the client's own calls went out
+    first (the Edge Tool results then wait for it)."""
+    runs: list[edge_tools.Run] = []
+    pending_id: str | None = None
+    answered: Picked | Outcome = picked
+    for round_number in range(1, edge_tools.MAX_ROUNDS + 1):
+        if isinstance(answered, Outcome) or answered.reply is None:
+            break
+        calls = edge_calls(answered, conv, features, key)
+        if not calls:
+            break
+        scripted = answered.spec.edgee.get("edgee_tools", {}) if answered.spec else {}
+        ran = [edge_tools.run(c, state.now(), f"{key}:edge", scripted.get(c.name)) for c in calls]
+        runs.extend(ran)
+        client = tuple(c for c in answered.reply.tool_calls if c not in calls)
+        if client:  # the documented deferral: the client's calls go out, the Edge Tool results wait for it
+            pending_id = replies.seeded_id(f"{key}:pending", "edgee_pending_")
+            session.keep_pending(pending_id, edge_tools.Pending(tuple(c.id for c in client), tuple(ran)))
+            answered = replace(answered, reply=replace(answered.reply, tool_calls=client))
+            break
+        conv = edge_tools.answered(conv, calls, ran)
+        answered = pick(state, session, conv, body, f"{key}:{round_number}", words)
+    else:  # every round called Edge Tools again: the last answer goes out as it is, and the journal says why
+        if not isinstance(answered, Outcome) and answered.reply is not None and answered.reply.tool_calls:
+            warning = f"Edge Tools were called {edge_tools.MAX_ROUNDS} rounds in a row; the last calls were not run"
+            answered = replace(answered, reply=replace(answered.reply, warnings=(*answered.reply.warnings, warning)))
+    return answered, conv, tuple(runs), pending_id
 
 
 def stream_chunk_tokens(asked: int, reply: Reply) -> int:

@@ -98,7 +98,10 @@ class GatewayState:
         """`fixtures(session)` in matching order: highest priority first, load order on a tie.
 
         Sorted once per change of the session's run-time fixtures, not on every request."""
-        found = self.session(session)
+        return self.ordered_fixtures(self.session(session))
+
+    def ordered_fixtures(self, found: SessionState) -> list[Fixture]:
+        """`fixtures_by_priority` for a session's state the caller already has."""
         runtime = tuple(found.runtime_fixtures)
         if found.ordered is None or found.ordered[0] != runtime:  # identity compare per item: cheap
             fixtures = [*self.file_fixtures, *runtime]

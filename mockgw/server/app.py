@@ -219,8 +219,12 @@ def record(
     conv = outcome.conversation
     size = len(raw.body) + len(outcome.body) + sum(map(len, outcome.events or ()))
     size += sum(map(len, raw.headers.keys())) + sum(map(len, raw.headers.values()))  # the byte cap counts headers
-    facts = CallFacts(
-        state.journal.total + 1,
+    number = state.journal.total + 1
+    # the facts, as the arguments of the call that makes the Call when the journal is first read (one partial: a
+    # frozen object of 18 fields costs several times more to make, on every request)
+    facts = partial(
+        journal_call,
+        number,
         time.time(),
         raw,
         outcome.status,
@@ -239,87 +243,78 @@ def record(
         outcome.events,
         outcome.codec if outcome.events is not None else None,
     )
-    state.journal.append(facts.call, size, raw.session)
+    state.journal.append(facts, size, raw.session)
     if state.settings.log_requests:  # off by default: the Call is only made when somebody reads it
-        REQUEST_LOG.info(request_line(facts.call()))
+        REQUEST_LOG.info(request_line(facts()))
     if outcome.error is not None:  # only refusals can be problems: nothing more to decide on a normal answer
         problem = request_problem(raw, outcome)
         if problem is not None:
             state.add_problem(raw.session, problem, server_wide=False)
     for event in app[CALL_LISTENERS]:
         event.set()
-    return facts.number
+    return number
 
 
-@frozen
-class CallFacts:
-    """What the journal keeps of a call until somebody reads it.
+def journal_call(
+    number: int,
+    when: float,
+    raw: RawRequest,
+    status: int,
+    fixture: str | None,
+    model: str | None,
+    tags: tuple[str, ...],
+    endpoint: str | None,
+    reply: Reply | None,
+    summary: Mapping[str, Any],
+    near_misses: tuple[Mapping[str, Any], ...],
+    delivery: Delivery,
+    duration_s: float,
+    seed: int,
+    sent: inject.Sent | None,
+    answer: bytes = b"",
+    events: tuple[bytes, ...] | None = None,
+    codec: StreamCodec | None = None,
+) -> Call:
+    """The journal's Call from what `record` kept of a call until somebody reads it.
 
     Not the parsed body or the conversation, which can be derived again: a kept call holds a few objects instead of
     dozens (the journal keeps 1,000 by default). The body is parsed again from `raw`, its Conversation again by the
-    dialect that parsed it (the same parser, not a second one), and the reply summarised when the Call is made. The
-    answer's bytes are kept by reference, for the inspector (their tuple exists already, and the journal's byte
-    budget counts them)."""
-
-    number: int
-    when: float  # time.time()
-    raw: RawRequest
-    status: int
-    fixture: str | None
-    model: str | None  # as the request named it (None when it was never parsed)
-    tags: tuple[str, ...]
-    endpoint: str | None  # the dialect that parsed the request into a Conversation (None when none did)
-    reply: Reply | None
-    summary: Mapping[str, Any]  # the error's, when there is no reply
-    near_misses: tuple[Mapping[str, Any], ...]
-    delivery: Delivery
-    duration_s: float
-    seed: int
-    sent: inject.Sent | None
-    # the answer's bytes (references, not copies: the journal's byte budget already counts them), for the inspector
-    answer: bytes = b""
-    events: tuple[bytes, ...] | None = None
-    codec: StreamCodec | None = None
-
-    def call(self) -> Call:
-        """The journal's Call for these facts."""
-        raw = self.raw
-        parsed = journal_body(raw)
-        model = self.model
-        if model is None and isinstance(parsed, dict) and isinstance(parsed.get("model"), str):
-            model = parsed["model"]
-        dialect = DIALECTS.get(self.endpoint) if self.endpoint else None
-        conversation = dialect.parse(parsed, raw.headers) if dialect and isinstance(parsed, dict) else None
-        fault = self.delivery.fault
-        sent = self.sent
-        return Call(
-            id=f"call-{self.number}",
-            time=datetime.fromtimestamp(self.when, UTC).isoformat(timespec="milliseconds"),
-            method=raw.method,
-            path=raw.path,
-            status=self.status if sent is None or sent.answered else None,
-            ending=sent.ending if sent is not None else "eof",
-            session=raw.session,
-            model=model,
-            fixture=self.fixture,
-            fault=fault.kind if fault else None,
-            tags=self.tags,
-            duration_ms=round(self.duration_s * 1000, 3),
-            seed=self.seed,
-            headers={name.lower(): redact(name, value) for name, value in raw.headers.items()},
-            body=parsed,
-            **Call.conversation_fields(conversation),
-            response=(  # the whole reply under `scripted`, for export
-                {**reply_summary(self.reply), **self.summary, SCRIPTED: scripted(self.reply)}
-                if self.reply is not None
-                else self.summary
-            ),
-            near_misses=self.near_misses,
-            delivered={
-                **inject.delivered_json(self.delivery, sent),
-                **answer_json(self.answer, self.events, self.delivery, self.codec),
-            },
-        )
+    dialect that parsed it (`endpoint`: the same parser, not a second one), and the reply summarised here. `model`
+    is the model the request named (None when it was never parsed); `when` is time.time() at the record; `summary`
+    is the error's when there is no reply. The answer's bytes (`answer`, `events`) are kept by reference, for the
+    inspector (their tuple exists already, and the journal's byte budget counts them)."""
+    parsed = journal_body(raw)
+    if model is None and isinstance(parsed, dict) and isinstance(parsed.get("model"), str):
+        model = parsed["model"]
+    dialect = DIALECTS.get(endpoint) if endpoint else None
+    conversation = dialect.parse(parsed, raw.headers) if dialect and isinstance(parsed, dict) else None
+    fault = delivery.fault
+    return Call(
+        id=f"call-{number}",
+        time=datetime.fromtimestamp(when, UTC).isoformat(timespec="milliseconds"),
+        method=raw.method,
+        path=raw.path,
+        status=status if sent is None or sent.answered else None,
+        ending=sent.ending if sent is not None else "eof",
+        session=raw.session,
+        model=model,
+        fixture=fixture,
+        fault=fault.kind if fault else None,
+        tags=tags,
+        duration_ms=round(duration_s * 1000, 3),
+        seed=seed,
+        headers={name.lower(): redact(name, value) for name, value in raw.headers.items()},
+        body=parsed,
+        **Call.conversation_fields(conversation),
+        response=(  # the whole reply under `scripted`, for export
+            {**reply_summary(reply), **summary, SCRIPTED: scripted(reply)} if reply is not None else summary
+        ),
+        near_misses=near_misses,
+        delivered={
+            **inject.delivered_json(delivery, sent),
+            **answer_json(answer, events, delivery, codec),
+        },
+    )
 
 
 DIALECTS: dict[str, Dialect] = {dialect.endpoint: dialect for dialect in (CHAT, MESSAGES, RESPONSES)}
