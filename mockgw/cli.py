@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import os
@@ -12,6 +13,7 @@ import signal
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -23,9 +25,10 @@ from mockgw.fixtures.load import Fixture, file_problems, fixture_files, load_pat
 from mockgw.gateway import config
 from mockgw.gateway.control_access import exposure_warning
 from mockgw.record.modes import MODES, RecordSettings
-from mockgw.server.loop import run as run_loop
-from mockgw.server.runner import MockGateway
 from mockgw.verdict.command import add_verdict_parser, verdict
+
+if TYPE_CHECKING:
+    from mockgw.server.runner import MockGateway
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -127,6 +130,7 @@ def drift_command(args: argparse.Namespace) -> int:
     """`mockgw drift`: 0 without critical findings, 1 with, 2 when something could not run."""
     from mockgw.record import drift
     from mockgw.server import drift_probe
+    from mockgw.server.runner import MockGateway
 
     key = os.environ.get(args.upstream_key_env, "") if args.upstream_key_env else ""
     if args.cassettes:
@@ -240,6 +244,9 @@ def write_journal(gateway: MockGateway, path: str) -> None:
 
 async def _serve(gateway: MockGateway, journal_out: str | None = None) -> None:
     await gateway.start_async()
+    if not gc.isenabled():  # the command started without collections (mockgw/__main__.py): serving needs them
+        gc.freeze()  # what start-up made lives as long as the server: no collection needs to look at it again
+        gc.enable()
     count = len(gateway.state.file_fixtures)
     print(
         f"mockgw {__version__} serving {gateway.base_url} ({count} fixtures, seed {gateway.settings.seed})",
@@ -268,6 +275,12 @@ async def _serve(gateway: MockGateway, journal_out: str | None = None) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
+    from mockgw.server import tls
+
+    tls.import_aiohttp_for_serving()  # first, so that aiohttp skips loading CAs that serving never uses
+    from mockgw.server.loop import run as run_loop
+    from mockgw.server.runner import MockGateway
+
     flags = {
         "host": args.host,
         "port": args.port,

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import aiohttp
 
 from mockgw.record.drift import Answer, Probe
+from mockgw.server import tls
 
 
 async def _send(session: aiohttp.ClientSession, root: str, probe: Probe, key: str) -> Answer:
@@ -25,7 +26,8 @@ async def probe_both(
     """Each probe to the upstream, then to mockgw, one at a time (the upstream may rate-limit)."""
     timeout = aiohttp.ClientTimeout(total=120)
     results = []
-    async with aiohttp.ClientSession(timeout=timeout) as session:
+    connector = aiohttp.TCPConnector(ssl=tls.client_context())  # see server/tls.py
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
         for probe in probes:
             up = await _send(session, upstream, probe, upstream_key)
             ours = await _send(session, mock, probe, mock_key)

@@ -30,7 +30,7 @@ from mockgw.record import cassette, derive
 from mockgw.record.capture import CONVERSATION_ENDPOINTS, ENDPOINTS, Capture, split_events
 from mockgw.record.modes import RecordSettings, decide, file_name
 from mockgw.record.secrets import kept_headers
-from mockgw.server import inject
+from mockgw.server import inject, tls
 from mockgw.server.keys import FORWARD, STATE
 
 LOG = logging.getLogger("mockgw.record")
@@ -108,7 +108,8 @@ def install(app: web.Application, settings: RecordSettings) -> Recorder:
 
     async def start_client(app: web.Application) -> None:
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=600)
-        recorder.client = aiohttp.ClientSession(timeout=timeout, auto_decompress=True)
+        connector = aiohttp.TCPConnector(ssl=tls.client_context())  # verified as always: see server/tls.py
+        recorder.client = aiohttp.ClientSession(timeout=timeout, auto_decompress=True, connector=connector)
 
     async def stop_client(app: web.Application) -> None:
         if recorder.client is not None:

@@ -11,7 +11,7 @@ import concurrent.futures
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from aiohttp import web
 
@@ -21,6 +21,7 @@ from mockgw.gateway.config import Settings
 from mockgw.gateway.outcome import RawRequest, error_outcome
 from mockgw.gateway.state import GatewayState
 from mockgw.record.modes import RecordSettings
+from mockgw.server.accept import BulkAccept, is_uvloop
 from mockgw.server.app import make_app, record
 from mockgw.server.connections import GatewayRunner
 from mockgw.server.loop import new_event_loop
@@ -42,6 +43,7 @@ class MockGateway:
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self._accept: BulkAccept | None = None  # uvloop: every pending connection accepted at once (server/accept.py)
         self.port = self.settings.port
 
     @property
@@ -70,8 +72,15 @@ class MockGateway:
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port, reuse_address=True, backlog=BACKLOG)
         await site.start()
         self.port = int(self._runner.addresses[0][1])
+        loop = asyncio.get_running_loop()
+        listening = cast(asyncio.Server | None, site._server)  # aiohttp internal: the loop's server behind the site
+        if is_uvloop(loop) and listening is not None and self._runner.server is not None:
+            self._accept = BulkAccept(loop, listening.sockets[0].fileno(), self._runner.server, BACKLOG)
 
     async def stop_async(self) -> None:
+        if self._accept is not None:
+            self._accept.close()
+            self._accept = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

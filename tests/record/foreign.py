@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import threading
 from typing import Any
 
@@ -145,7 +146,8 @@ SEEN: web.AppKey[list[dict[str, str]]] = web.AppKey("seen", list)
 class ForeignGateway:
     """The foreign server in a thread of its own (like a real upstream: its own loop, its own port)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        self.tls = tls  # an https upstream when given
         self.app = web.Application()
         self.app[SEEN] = []
         self.app.router.add_post("/v1/chat/completions", chat)
@@ -164,9 +166,10 @@ class ForeignGateway:
 
         async def up() -> str:
             await self._runner.setup()
-            site = web.TCPSite(self._runner, "127.0.0.1", 0)
+            site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=self.tls)
             await site.start()
-            return f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+            scheme = "https" if self.tls else "http"
+            return f"{scheme}://127.0.0.1:{self._runner.addresses[0][1]}"
 
         self.url = asyncio.run_coroutine_threadsafe(up(), self._loop).result(10)
         return self

@@ -34,6 +34,7 @@ SEED = 20260817
 # Cases per operation for the fuzzing phase (the examples and coverage phases add their own): 7 operations run in
 # about 40 s on a quiet 2-core machine, well inside the suite's budget.
 MAX_EXAMPLES = 25
+WORKERS = "2"
 CHECKS = (
     "not_a_server_error",
     "status_code_conformance",
@@ -171,7 +172,7 @@ def run_schemathesis(url: str, out: Path) -> subprocess.CompletedProcess[str]:
         "--seed",
         str(SEED),
         "--workers",
-        "1",
+        WORKERS,
         "--no-shrink",
         "--continue-on-failure",
         "--request-timeout",

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import pytest
 
-# Node id prefixes, longest first (seconds on a quiet machine, roughly). A prefix may name a file or one test.
+# Node id prefixes, longest first (seconds, roughly, on a lightly loaded 2-core machine). A prefix names a folder, a
+# file or one test (tests/test_long_first.py checks that each still names something).
 LONG_FIRST: tuple[str, ...] = (
-    "tests/server/test_schemathesis.py",  # 25-40 s, mostly a schemathesis subprocess
-    "tests/cli/test_install.py::test_the_wheel_installs_into_a_fresh_venv_and_serves",  # 20-30 s, pip
-    "tests/verdict/test_examples.py::test_any_command_the_node_bot_under_the_whole_default_matrix",  # 25 s
-    "tests/docs/test_code_blocks.py::test_every_block_of_the_page_runs[pytest.md]",  # 15-20 s
-    "tests/verdict/test_control_token.py",  # 10 s
+    "tests/server/test_schemathesis.py",  # 20-30 s, mostly a schemathesis subprocess
+    "tests/verdict/test_examples.py",  # 25 s: three `mockgw verdict` runs at once, the Node bot's mostly waiting
+    "tests/cli/test_install.py::test_the_wheel_installs_into_a_fresh_venv_and_serves",  # 20 s, pip
+    "tests/docs/test_code_blocks.py::test_every_block_of_the_page_runs[pytest.md]",  # 10-15 s, 7 pytest runs
+    "tests/verdict/test_control_token.py",  # 5-10 s
     "tests/server/test_connections.py::test_normal_keep_alive_use_with_the_openai_sdk_is_unaffected",  # 8 s, waits
-    "tests/verdict/test_examples.py",  # 2 x 7 s
     "tests/docs/test_code_blocks.py",  # 14 pages, 1-9 s each
     "tests/verdict/test_runs.py",  # 8 runs, 1-8 s each
     "tests/server/test_memory.py",  # 100,000 sessions, 5 s

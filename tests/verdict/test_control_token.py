@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from tests.support.lean_pytest import LEAN
 from tests.verdict.test_runs import INNER_TEST, _matrix
 from tests.verdict.verdicts import read_report, run_verdict, verdicts
 
@@ -15,7 +16,7 @@ def test_the_command_gets_the_control_token(tmp_path: Path) -> None:
     (tmp_path / "mockgw.yaml").write_text("control_token: ctl-verdict-3\n")
     matrix = _matrix(tmp_path, "{name: reset, fault: {type: reset}}")
     report_file = tmp_path / "report.json"
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "test_inner.py"]
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", *LEAN, "test_inner.py"]
     result = run_verdict(
         "--config", "mockgw.yaml", "--matrix", matrix, "--json", report_file, "--", *command, cwd=tmp_path
     )

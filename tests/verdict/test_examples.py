@@ -4,14 +4,14 @@ junitparser; the JSON checked against its published schema."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
 import junitparser
-import pytest
 import xmlschema
 
-from tests.verdict.verdicts import EXAMPLE, MATRICES, read_report, run_verdict, verdicts
+from tests.verdict.verdicts import EXAMPLE, MATRICES, finish, read_report, start_verdict, verdicts
 
 JUNIT_XSD = Path(__file__).resolve().parent / "junit.xsd"
 
@@ -32,19 +32,22 @@ def test_the_two_bots_part_ways_where_the_issue_says() -> None:
     assert {"rate-limited-429", "reset-before-headers", "cut-after-3-events", "no-finish-reason"} <= differ
 
 
-@pytest.mark.parametrize("client", sorted(CLIENTS))
-def test_a_bot_gets_the_verdict_its_code_deserves(client: str, tmp_path: Path) -> None:
-    expected, exit_code = CLIENTS[client]
-    reports = {kind: tmp_path / f"report.{kind}" for kind in ("json", "xml", "md")}
-    result = run_verdict(
+def start_python_bot(client: str, reports: dict[str, Path]) -> subprocess.Popen[str]:
+    """`mockgw verdict` of the naive or the robust bot under clients.yaml, with the three reports."""
+    return start_verdict(
         "--matrix", MATRICES / "clients.yaml", "--fixtures", "fixtures.yaml", "--timeout", "20",
         "--json", reports["json"], "--junit", reports["xml"], "--markdown", reports["md"],
         "--", sys.executable, f"{client}.py",
         env={"ROBUST_TIMEOUT": "5"},
     )  # fmt: skip
+
+
+def check_python_bot(client: str, result: subprocess.CompletedProcess[str], reports: dict[str, Path]) -> None:
+    """The verdicts, reports and table of the naive or the robust bot's run."""
+    expected, exit_code = CLIENTS[client]
     assert result.returncode == exit_code, result.stdout + result.stderr
     report = read_report(reports["json"])
-    assert verdicts(report) == expected
+    assert verdicts(report) == expected, client
     assert report["baseline"]["verdict"] == "ok" and "bot: We are open from 9am" in report["baseline"]["output"]
 
     # every verdict names the journal calls behind it; a retry shows as a second call of the run's session
@@ -104,13 +107,8 @@ NODE_VERDICTS = {
 }
 
 
-def test_any_command_the_node_bot_under_the_whole_default_matrix(tmp_path: Path) -> None:
-    assert (NODE / "node_modules" / "openai").is_dir(), "run `make test` (it installs the npm openai package)"
-    report_file = tmp_path / "node.json"
-    result = run_verdict(
-        "--fixtures", "fixtures.yaml", "--timeout", "5", "--json", report_file, "--", "node", "node/app.mjs",
-        env={"NODE_APP_TIMEOUT_MS": "1000"},
-    )  # fmt: skip
+def check_node_bot(result: subprocess.CompletedProcess[str], report_file: Path) -> None:
+    """The Node bot's verdicts under the whole default matrix."""
     assert result.returncode == 1, result.stdout + result.stderr
     report = read_report(report_file)
     assert verdicts(report) == NODE_VERDICTS
@@ -121,3 +119,27 @@ def test_any_command_the_node_bot_under_the_whole_default_matrix(tmp_path: Path)
         "flaky": 0,
         "verdicts": {"hung": 3, "accepted_partial": 2, "failed_clean": 4, "survived": 9},
     }
+
+
+def test_each_bot_gets_the_verdict_its_code_deserves(tmp_path: Path) -> None:
+    """The naive and the robust bots under clients.yaml, and the Node bot under the whole default matrix.
+
+    The three `mockgw verdict` runs go at once: the Node bot's run is mostly waiting (its three hung cells each
+    wait out the 5 s timeout), and the Python bots' runs fill that wait."""
+    assert (NODE / "node_modules" / "openai").is_dir(), "run `make test` (it installs the npm openai package)"
+    reports = {client: {kind: tmp_path / f"{client}.{kind}" for kind in ("json", "xml", "md")} for client in CLIENTS}
+    node_report = tmp_path / "node.json"
+    runs = {client: start_python_bot(client, reports[client]) for client in sorted(CLIENTS)}
+    node = start_verdict(
+        "--fixtures", "fixtures.yaml", "--timeout", "5", "--json", node_report, "--", "node", "node/app.mjs",
+        env={"NODE_APP_TIMEOUT_MS": "1000"},
+    )  # fmt: skip
+    try:
+        for client, process in runs.items():
+            check_python_bot(client, finish(process), reports[client])
+        check_node_bot(finish(node), node_report)
+    finally:
+        for process in [*runs.values(), node]:
+            if process.poll() is None:
+                process.kill()
+                process.wait()

@@ -17,19 +17,34 @@ MATRICES = Path(__file__).resolve().parent / "matrices"
 REPORT_SCHEMA = json.loads((ROOT / "mockgw" / "schemas" / "verdict.schema.json").read_text())
 
 
-def run_verdict(
-    *args: str | Path, cwd: Path = EXAMPLE, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """`mockgw verdict ARGS` in a subprocess; its stdout (the table) and stderr (progress) captured."""
-    return subprocess.run(
+def start_verdict(*args: str | Path, cwd: Path = EXAMPLE, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """`mockgw verdict ARGS` started in a subprocess; its stdout (the table) and stderr (progress) captured."""
+    return subprocess.Popen(
         [sys.executable, "-m", "mockgw", "verdict", *map(str, args)],
         cwd=cwd,
         env={**os.environ, **(env or {})},
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=300,
-        check=False,
     )
+
+
+def finish(process: subprocess.Popen[str]) -> subprocess.CompletedProcess[str]:
+    """The outcome of a started `mockgw verdict`, once it has exited (killed after 300 s)."""
+    try:
+        out, err = process.communicate(timeout=300)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def run_verdict(
+    *args: str | Path, cwd: Path = EXAMPLE, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`mockgw verdict ARGS` run to its end in a subprocess."""
+    return finish(start_verdict(*args, cwd=cwd, env=env))
 
 
 def read_report(path: Path) -> dict[str, Any]:
