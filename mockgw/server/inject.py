@@ -430,10 +430,9 @@ async def _deliver_stream(request: web.Request, outcome: Outcome, sent: Sent) ->
     drawn = faults.Drawn(delivery.delay_ms, delivery.ttft_ms, delivery.chunk_ms, delivery.gaps)
     if fault is None:  # the events go out as they are, in runs (see _coalesced): no per-event plan to build
         return await _deliver_faultless(request, outcome, sent, drawn)
-    runs: list[tuple[float, bytes, int]] = []
     plan = faults.plan_stream(outcome.events, drawn, fault, outcome.codec)
     parts: list[faults.Part] = list(plan.parts)
-    split = [fault.pieces(part.data) for part in plan.parts] if fault is not None else []
+    split = [fault.pieces(part.data) for part in plan.parts]
     if any(pieces is not None for pieces in split):  # the fault writes each event in pieces
         parts = [
             faults.Part(part.wait_ms if i == 0 else piece.wait_ms, piece.data, part.event if i == last else 0)
@@ -445,17 +444,8 @@ async def _deliver_stream(request: web.Request, outcome: Outcome, sent: Sent) ->
     response = web.StreamResponse(status=outcome.status, headers=outcome.headers)
     response.content_type = outcome.content_type
     response.headers["Cache-Control"] = "no-cache"
-    try:
-        await response.prepare(request)
-    except ConnectionError:
-        sent.client_disconnected = True
-        sent.ending = "client_disconnected"
+    if not await _prepared(request, response, sent):
         return response
-    sent.answered = True
-    if runs:
-        ended = await _write_runs(request, response, runs, sent)
-        if ended is not None:
-            return ended
     for index, part in enumerate(parts):
         if plan.stall_after is not None and index == plan.stall_after:
             why = await _hold(request, outcome, "stall", None, sent)
@@ -473,13 +463,8 @@ async def _deliver_stream(request: web.Request, outcome: Outcome, sent: Sent) ->
     ending = plan.ending if plan.ending != "eof" else outcome.ending
     if ending != "eof":
         return _end(request, sent, ending)
-    try:
-        await response.write_eof()
-    except ConnectionError:
-        sent.client_disconnected = True
-        sent.ending = "client_disconnected"
-        return response
-    sent.completed = fault is None or fault.completes
+    if await _ended(response, sent):
+        sent.completed = fault.completes
     return response
 
 
@@ -496,27 +481,40 @@ async def _deliver_faultless(
     else:  # the same headers in one go (the content type's setter would parse and rebuild them)
         headers = {**outcome.headers, "Content-Type": outcome.content_type, "Cache-Control": "no-cache"}
         response = web.StreamResponse(status=outcome.status, headers=headers)
-    try:
-        await response.prepare(request)
-    except ConnectionError:
-        sent.client_disconnected = True
-        sent.ending = "client_disconnected"
+    if not await _prepared(request, response, sent):
         return response
-    sent.answered = True
     if runs:
         ended = await _write_runs(request, response, runs, sent)
         if ended is not None:
             return ended
     if outcome.ending != "eof":
         return _end(request, sent, outcome.ending)
+    if await _ended(response, sent):
+        sent.completed = True
+    return response
+
+
+async def _prepared(request: web.Request, response: web.StreamResponse, sent: Sent) -> bool:
+    """Send a stream's status and headers; False when the client has left already (recorded in `sent`)."""
+    try:
+        await response.prepare(request)
+    except ConnectionError:
+        sent.client_disconnected = True
+        sent.ending = "client_disconnected"
+        return False
+    sent.answered = True
+    return True
+
+
+async def _ended(response: web.StreamResponse, sent: Sent) -> bool:
+    """End a stream's body; False when the client has left (recorded in `sent`)."""
     try:
         await response.write_eof()
     except ConnectionError:
         sent.client_disconnected = True
         sent.ending = "client_disconnected"
-        return response
-    sent.completed = True
-    return response
+        return False
+    return True
 
 
 async def _wait_with_keepalive(
