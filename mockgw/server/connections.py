@@ -107,7 +107,14 @@ class GatewayHandler(web_protocol.RequestHandler):
             self._request_handler = self._refuse
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        super().connection_made(transport)
+        # aiohttp arms its idle timer here when `_keepalive_timeout` is set: the header deadline is armed instead,
+        # one timer rather than one made and at once moved (a thousand connections at once make a thousand)
+        idle = self._keepalive_timeout
+        self._keepalive_timeout = 0
+        try:
+            super().connection_made(transport)
+        finally:
+            self._keepalive_timeout = idle
         self._deadline(self._loop.time() + self._gateway.settings.header_timeout_s)
 
     def connection_lost(self, exc: BaseException | None) -> None:
@@ -232,7 +239,7 @@ class GatewayHandler(web_protocol.RequestHandler):
         assert stream is not None
         # busy until the stream ends: neither the idle timer nor start() may take the connection meanwhile
         self._next_keepalive_close_time = self._loop.time() + NEVER_S
-        streaming = FastStream(transport, stream.runs, self._stream_ended)
+        streaming = FastStream(transport, stream, self._stream_ended)
         self._streaming = (streaming, taken, close)
         streaming.begin(stream.head, fast.ticker, self._loop.time())
         return True

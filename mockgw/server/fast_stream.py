@@ -27,25 +27,26 @@ from mockgw.core.frozen import frozen
 from mockgw.faults import catalogue as faults
 from mockgw.gateway.outcome import Outcome
 from mockgw.server.fast import plain, serialized
-from mockgw.server.inject import Sent, coalesced
+from mockgw.server.inject import Sent
 from mockgw.server.ticker import Ticker
 
 LAST_CHUNK = b"0\r\n\r\n"
-Run = tuple[float, bytes, int]  # (wait before it in ms, its bytes, how many events), as inject.coalesced makes them
 
 
 @frozen
 class Timed:
-    """A timed stream the connection may send itself: its head (status line and headers) and its runs."""
+    """A timed stream the connection may send itself: its head (status line and headers), its events and the wait
+    before each (as faults.stream_waits gives them)."""
 
     head: bytes
-    runs: Sequence[Run]
+    events: Sequence[bytes]
+    waits: Sequence[float]
 
 
 def timed(outcome: Outcome, close: bool, date: Callable[[], str] = rfc822_formatted_time) -> Timed | None:
-    """The head and runs of a faultless stream with waits, as aiohttp would send them (`close`: the request asked
-    for `Connection: close`); None for any other answer (a fault, a hold, a delay, a recorded cut, a header aiohttp
-    sets itself), which goes the usual way."""
+    """The head, events and waits of a faultless stream with waits, as aiohttp would send them (`close`: the
+    request asked for `Connection: close`); None for any other answer (a fault, a hold, a delay, a recorded cut, a
+    header aiohttp sets itself), which goes the usual way."""
     events = outcome.events
     if not events or outcome.ending != "eof" or not plain(outcome):
         return None
@@ -62,49 +63,56 @@ def timed(outcome: Outcome, close: bool, date: Callable[[], str] = rfc822_format
     if close:
         head[hdrs.CONNECTION] = "close"
     line = serialized(outcome.status, head)
-    return None if line is None else Timed(line, coalesced(events, waits))
+    return None if line is None else Timed(line, events, waits)
 
 
-def _chunk(data: bytes) -> bytes:
-    return b"%x\r\n%b\r\n" % (len(data), data)
+def _chunk(run: list[bytes]) -> tuple[bytes, int]:
+    """A run of events as one HTTP chunk, and the size of its data."""
+    data = run[0] if len(run) == 1 else b"".join(run)
+    return b"%x\r\n%b\r\n" % (len(data), data), len(data)
 
 
 class FastStream:
-    """A timed stream's body, written by the ticker's pass as its runs fall due (`Ticker.schedule`'s steps).
+    """A timed stream's body, written by the ticker's pass as its events fall due (`Ticker.schedule`'s steps).
 
-    Each run is framed as an HTTP chunk when it goes out (not up front: the headers of the streams behind it in a
-    burst do not wait for that). `ended(stream, why)` is called once, with elapsed (every run and the last chunk
-    written) or client_disconnected; `sent` says what the client received."""
+    As the usual way writes it (inject.coalesced and `_Paced`): events with no wait between them make one run, each
+    run one HTTP chunk; every event due by the pass goes out in one write; none early. The runs are framed as they
+    go out, not up front, so that the headers of the streams behind it in a burst do not wait for that.
+    `ended(stream, why)` is called once, with elapsed (every event and the last chunk written) or
+    client_disconnected; `sent` says what the client received."""
 
-    __slots__ = ("_due", "_ended", "_index", "_over", "_runs", "_transport", "sent")
+    __slots__ = ("_due", "_ended", "_events", "_index", "_over", "_transport", "_waits", "sent")
 
     def __init__(
         self,
         transport: asyncio.Transport,
-        runs: Sequence[Run],
+        timed: Timed,
         ended: Callable[[FastStream, str], None],
     ) -> None:
         self._transport = transport
-        self._runs = runs
+        self._events = timed.events
+        self._waits = timed.waits
         self._ended = ended
         self._index = 0
-        self._due = 0.0  # loop time the next run is due
+        self._due = 0.0  # loop time the next event is due
         self._over = False
         self.sent = Sent(answered=True)
 
     def begin(self, head: bytes, ticker: Ticker, now: float) -> None:
-        """Send the head now, with the runs due at once, and leave the rest to the ticker."""
-        self._due = now + self._runs[0][0] / 1000
-        if self._due <= now:
-            later = self._write(now, head)
-        else:
+        """Send the head now, with the events due at once, and leave the rest to the ticker."""
+        first = self._waits[0]
+        if first > 0:
             self._transport.write(head)
-            later = self._due
+            self._due = now + first / 1000
+            ticker.schedule(self._due, self)
+            return
+        self._due = now
+        later = self._write(now, head)
         if later is not None:
             ticker.schedule(later, self)
 
     def step(self, now: float) -> float | None:
-        """Write every run due by `now`; when the next is due, or None once the stream has ended."""
+        """Write every event due by `now`; when the next is due, or None once the stream has ended."""
         if self._over:
             return None
         if self._transport.is_closing():
@@ -119,27 +127,36 @@ class FastStream:
         self._end("client_disconnected")
 
     def _write(self, now: float, head: bytes) -> float | None:
-        runs, index, due = self._runs, self._index, self._due
-        last = len(runs)
-        parts = [head] if head else []
-        events = size = 0
-        while True:
-            _, data, count = runs[index]
-            parts.append(_chunk(data))
-            events += count
-            size += len(data)
+        """Write the events due by `now`, from the next one (due by now); when the one after is due, or None."""
+        events, waits, index, due = self._events, self._waits, self._index, self._due
+        last = len(events)
+        first = index
+        pieces = [head] if head else []
+        size = 0
+        run = [events[index]]
+        index += 1
+        while index < last:
+            wait = waits[index]
+            if wait > 0:  # a new run, if it is due
+                due += wait / 1000
+                if due > now:
+                    break
+                chunk, length = _chunk(run)
+                pieces.append(chunk)
+                size += length
+                run = []
+            run.append(events[index])
             index += 1
-            if index == last:
-                parts.append(LAST_CHUNK)
-                break
-            due += runs[index][0] / 1000
-            if due > now:
-                break
+        chunk, length = _chunk(run)
+        pieces.append(chunk)
+        size += length
+        if index == last:
+            pieces.append(LAST_CHUNK)
         self._index, self._due = index, due
-        self._transport.write(parts[0] if len(parts) == 1 else b"".join(parts))
+        self._transport.write(pieces[0] if len(pieces) == 1 else b"".join(pieces))
         sent = self.sent
         sent.bytes += size
-        sent.events += events
+        sent.events += index - first
         if index < last:
             return due
         self._end("elapsed")
