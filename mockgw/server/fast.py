@@ -3,10 +3,11 @@
 Most requests of a test suite or a load test are answered in one piece at once: a JSON body, or a stream without
 waits or faults, on an HTTP/1.1 connection (kept alive, or closed after it when the request asks for `Connection:
 close`). For those, aiohttp's per-request machinery (a task, a Request, the router, a Response and its writer)
-costs about as much as mockgw's whole pipeline. So the connection (server/connections.py) hands such a request here from `data_received`: the pipeline runs, the answer's bytes go
-to the transport, and the call is journaled, as server/app.py does. The bytes are aiohttp's own: the same headers
-in the same order, through aiohttp's header serializer (tests/server/test_fast_path.py compares both ways byte for
-byte). A faultless timed stream is answered here too, its body paced by the ticker (server/fast_stream.py).
+costs about as much as mockgw's whole pipeline. So the connection (server/connections.py) hands such a request here
+from `data_received`: the pipeline runs, the answer's bytes go to the transport, and the call is journaled, as
+server/app.py does. The bytes are aiohttp's own: the same headers in the same order, through aiohttp's header
+serializer (tests/server/test_fast_path.py compares both ways byte for byte). A faultless timed stream is answered
+here too, its body paced by the ticker (server/fast_stream.py).
 
 Anything else goes the usual way: a hold, a delay, a fault, `Expect`, HTTP/1.0, a path that is not exactly an API
 route (a session path `/s/<name>/…`, a trailing slash, a query), or a server that records. A request whose body was
