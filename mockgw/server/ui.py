@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from importlib import resources
+from pkgutil import get_data
 from typing import Any
 
 from aiohttp import web
@@ -59,7 +59,9 @@ async def static(request: web.Request, name: str | None = None) -> web.Response:
     name = name or request.match_info["name"]
     if name not in STATIC:
         return _error(not_found(f"The inspector has no file '{name}'."))
-    data = resources.files("mockgw.ui").joinpath("static", name).read_bytes()
+    data = get_data("mockgw.ui", f"static/{name}")  # the package's loader: no importlib.resources readers to import
+    if data is None:  # a loader that cannot read data files: not one Python's importers have
+        return _error(not_found(f"The inspector has no file '{name}'."))
     return web.Response(body=data, content_type=STATIC[name], headers={"Cache-Control": "no-cache"})
 
 
