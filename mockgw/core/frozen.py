@@ -39,7 +39,7 @@ def frozen(cls: type[T]) -> type[T]:
     compared = tuple(f.name for f in fields if f.compare)
     hashed = tuple(f.name for f in fields if (f.compare if f.hash is None else f.hash))
     methods: dict[str, Any] = {
-        "__init__": _fast_init(made, fields),
+        "__init__": _LazyInit(made, fields),
         "__repr__": _repr,
         "__eq__": _eq,
         "__hash__": _hash,
@@ -97,6 +97,28 @@ def _getstate(self: Any) -> tuple[Any, ...]:  # copy and pickle: slots have no _
 def _setstate(self: Any, state: tuple[Any, ...]) -> None:
     for field, value in zip(dataclasses.fields(self), state, strict=True):
         object.__setattr__(self, field.name, value)
+
+
+class _LazyInit:
+    """A class's `__init__` until it is first looked up (to make an instance, or by `inspect.signature`...): then the
+    generated one replaces it on the class, and is what that lookup gets.
+
+    Why: `exec` of the generated source is about half of what `@frozen` costs, and a server's start-up defines ~90
+    classes, most of which no request before the first answer (or none at all) instantiates.
+    """
+
+    __slots__ = ("cls", "fields")
+
+    def __init__(self, cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> None:
+        self.cls = cls
+        self.fields = fields
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        init: Any = self.cls.__dict__.get("__init__")
+        if init is self:  # not generated yet (two threads may both generate it: the same function, harmlessly)
+            init = _fast_init(self.cls, self.fields)
+            type.__setattr__(self.cls, "__init__", init)
+        return init.__get__(obj, owner)
 
 
 def _fast_init(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> Callable[..., None]:
