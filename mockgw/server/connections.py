@@ -31,6 +31,7 @@ from mockgw.core.names import CONTROL_PREFIX
 from mockgw.gateway.config import Settings
 from mockgw.gateway.outcome import RawRequest
 from mockgw.server.fast import FastPath, Taken, written
+from mockgw.server.fast_stream import FastStream, timed
 from mockgw.server.refusals import (
     HEAD_SAMPLE,
     Head,
@@ -88,7 +89,7 @@ class GatewayServer(web.Server):
 class GatewayHandler(web_protocol.RequestHandler):
     """One connection: aiohttp's RequestHandler with a header deadline and refusals in the envelope."""
 
-    __slots__ = ("_counted", "_done", "_fast", "_gateway", "_head", "_waiting", "taken")
+    __slots__ = ("_counted", "_done", "_fast", "_gateway", "_head", "_streaming", "_waiting", "taken")
 
     def __init__(self, gateway: GatewayServer, refuse: bool, **kwargs: Any) -> None:
         super().__init__(gateway, **kwargs)
@@ -100,11 +101,20 @@ class GatewayHandler(web_protocol.RequestHandler):
         self._waiting: asyncio.Future[None] | None = None
         self._fast = None if refuse else gateway.fast
         self.taken: Taken | None = None  # a request read here and left to the app (server/app.py takes it)
+        # a timed stream answered here whose body the ticker is writing, its request, and whether it closes after
+        self._streaming: tuple[FastStream, Taken, bool] | None = None
         if refuse:  # aiohttp internal: the coroutine start() awaits for each request of this connection
             self._request_handler = self._refuse
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        super().connection_made(transport)
+        # aiohttp arms its idle timer here when `_keepalive_timeout` is set: the header deadline is armed instead,
+        # one timer rather than one made and at once moved (a thousand connections at once make a thousand)
+        idle = self._keepalive_timeout
+        self._keepalive_timeout = 0
+        try:
+            super().connection_made(transport)
+        finally:
+            self._keepalive_timeout = idle
         self._deadline(self._loop.time() + self._gateway.settings.header_timeout_s)
 
     def connection_lost(self, exc: BaseException | None) -> None:
@@ -118,12 +128,19 @@ class GatewayHandler(web_protocol.RequestHandler):
             self._counted = False
             self._gateway.open -= 1
         super().connection_lost(exc)
+        if self._streaming is not None:  # the client left a timed stream answered here: it ends now, journaled
+            self._streaming[0].left()
 
     def data_received(self, data: bytes) -> None:
         # aiohttp internals: `_request_count` counts the heads parsed on this connection, `_messages` holds those
         # (or the parser's refusal, not a RawRequestMessage) until start() takes them, and `_waiter` is pending
         # while start() waits for one. `_done` counts the requests answered (here, or by finish_response).
         if self._request_count != self._done:  # busy with a request (these are body bytes, or a pipelined request)
+            if self._streaming is not None:  # pipelined behind a stream answered here: start() waits until it ends
+                waiter, self._waiter = self._waiter, None
+                web_protocol.RequestHandler.data_received(self, data)
+                self._waiter = waiter
+                return
             web_protocol.RequestHandler.data_received(self, data)
             if self._waiting is not None:
                 self._body_came()
@@ -186,14 +203,24 @@ class GatewayHandler(web_protocol.RequestHandler):
             waiter.set_result(None)
 
     def _answer(self, message: RawRequestMessage, payload: StreamReader) -> bool:
-        """Answer a plain request here (server/fast.py), as start() would have; False leaves it to start()."""
-        assert self._fast is not None
-        taken = self._fast.take(message, payload)
+        """Answer a plain request here (server/fast.py), as start() would have; False leaves it to start().
+
+        A timed stream (server/fast_stream.py) gets its headers now and its body from the ticker; the connection is
+        busy with it until it ends (`_stream_ended`)."""
+        fast = self._fast
+        assert fast is not None
+        taken = fast.take(message, payload)
         if taken is None:
             return False
-        out = written(taken.outcome) if taken.outcome is not None else None
+        outcome = taken.outcome
+        close = message.should_close
+        out = stream = None
+        if outcome is not None:
+            out = written(outcome, close=close)
+            if out is None:
+                stream = timed(outcome, close)
         transport = self.transport
-        if out is None or transport is None:
+        if (out is None and stream is None) or transport is None:
             self.taken = taken  # the app goes on with it: the body is read, the outcome maybe made
             return False
         # aiohttp internals: what start() does around each request it takes from the queue
@@ -203,13 +230,50 @@ class GatewayHandler(web_protocol.RequestHandler):
         assert self._manager is not None
         self._manager.requests_count += 1
         self._gateway.answered_here += 1
+        if out is not None:
+            self._done += 1
+            transport.write(out.data)
+            fast.finish(taken, out.sent)
+            self._next_request(close)
+            return True
+        assert stream is not None
+        # busy until the stream ends: neither the idle timer nor start() may take the connection meanwhile
+        self._next_keepalive_close_time = self._loop.time() + NEVER_S
+        streaming = FastStream(transport, stream, self._stream_ended)
+        self._streaming = (streaming, taken, close)
+        streaming.begin(stream.head, fast.ticker, self._loop.time())
+        return True
+
+    def _stream_ended(self, stream: FastStream, why: str) -> None:
+        """A timed stream answered here ended (every event sent, or its client left): journal it, then go on with
+        the connection as start() would after an answer."""
+        streaming, self._streaming = self._streaming, None
+        assert streaming is not None and streaming[0] is stream and self._fast is not None
+        _, taken, close = streaming
         self._done += 1
-        transport.write(out.data)
-        self._fast.finish(taken, out.sent)
-        close_time = self._loop.time() + self._keepalive_timeout  # the idle timeout starts again
-        self._next_keepalive_close_time = close_time
-        if self._keepalive_handle is None:
-            self._keepalive_handle = self._loop.call_at(close_time, self._process_keepalive)
+        self._fast.finish(taken, stream.sent)
+        if why != "elapsed":  # as the usual way: the connection of a client that left is closed
+            if self.transport is not None:
+                self.transport.close()
+            return
+        if self._next_request(close) and self._messages:  # requests that came meanwhile, in order
+            message, payload = self._messages[0]
+            if len(self._messages) == 1 and isinstance(message, RawRequestMessage) and self._answer(message, payload):
+                return
+            waiter = self._waiter
+            if waiter is not None and not waiter.done():  # start() takes it from here
+                waiter.set_result(None)
+
+    def _next_request(self, close: bool) -> bool:
+        """After an answer written here: close the connection when asked to (`close`, or the server is stopping),
+        else restart its idle timer; whether it stays open."""
+        transport = self.transport
+        if transport is None:
+            return False
+        if close or self._close or self._force_close:
+            transport.close()
+            return False
+        self._deadline(self._loop.time() + self._keepalive_timeout)  # the idle timeout starts again
         return True
 
     def _deadline(self, when: float) -> None:

@@ -1,17 +1,17 @@
 """The fast path: a plain answer written by the connection itself, as soon as its request has arrived whole.
 
 Most requests of a test suite or a load test are answered in one piece at once: a JSON body, or a stream without
-waits or faults, on a keep-alive HTTP/1.1 connection. For those, aiohttp's per-request machinery (a task, a
-Request, the router, a Response and its writer) costs about as much as mockgw's whole pipeline. So the connection
-(server/connections.py) hands such a request here from `data_received`: the pipeline runs, the answer's bytes go
-to the transport, and the call is journaled, as server/app.py does. The bytes are aiohttp's own: the same headers
-in the same order, through aiohttp's header serializer (tests/server/test_fast_path.py compares both ways byte for
-byte).
+waits or faults, on an HTTP/1.1 connection (kept alive, or closed after it when the request asks for `Connection:
+close`). For those, aiohttp's per-request machinery (a task, a Request, the router, a Response and its writer)
+costs about as much as mockgw's whole pipeline. So the connection (server/connections.py) hands such a request here
+from `data_received`: the pipeline runs, the answer's bytes go to the transport, and the call is journaled, as
+server/app.py does. The bytes are aiohttp's own: the same headers in the same order, through aiohttp's header
+serializer (tests/server/test_fast_path.py compares both ways byte for byte). A faultless timed stream is answered
+here too, its body paced by the ticker (server/fast_stream.py).
 
-Anything else goes the usual way: a hold, a delay, a fault, a timed stream, `Expect`, HTTP/1.0, `Connection:
-close`, a path that is not exactly an API route (a session path `/s/<name>/…`, a trailing slash, a query), or a
-server that records. A request whose body was read, or whose outcome was made, goes on with it (`Taken`), so the
-pipeline never runs twice for one request.
+Anything else goes the usual way: a hold, a delay, a fault, `Expect`, HTTP/1.0, a path that is not exactly an API
+route (a session path `/s/<name>/…`, a trailing slash, a query), or a server that records. A request whose body was
+read, or whose outcome was made, goes on with it (`Taken`), so the pipeline never runs twice for one request.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from aiohttp.web_response import REASON_PHRASES
 from mockgw.core.frozen import frozen
 from mockgw.gateway.outcome import Outcome, RawRequest, error_outcome
 from mockgw.server import app as web_app
-from mockgw.server.inject import Sent
+from mockgw.server.inject import TICKER, Sent
 from mockgw.server.keys import FORWARD, STATE
 from mockgw.server.offload import OFFLOADER
 from mockgw.server.watchdog import WATCHDOG
@@ -72,6 +72,7 @@ class FastPath:
         self.watch = app[WATCHDOG]
         self.offloader = app[OFFLOADER]
         self.limit = self.state.settings.max_body_bytes
+        self.ticker = app[TICKER]  # paces the timed streams answered here (server/fast_stream.py)
 
     @classmethod
     def of(cls, app: web.Application) -> FastPath | None:
@@ -79,9 +80,9 @@ class FastPath:
         return None if app.get(FORWARD) is not None else cls(app)
 
     def routed(self, message: RawRequestMessage) -> web_app.Handler | None:
-        """The API handler of a request head the fast path may answer (keep-alive HTTP/1.1, exactly an API route,
-        no `Expect`), else None."""
-        if message.version != HttpVersion11 or message.should_close or message.upgrade:
+        """The API handler of a request head the fast path may answer (HTTP/1.1, exactly an API route, no `Expect`),
+        else None. A request that asks for `Connection: close` is answered, then its connection closed."""
+        if message.version != HttpVersion11 or message.upgrade:
             return None
         routed = web_app.API_ROUTES.get(message.path, {}).get(message.method)
         return None if routed is None or hdrs.EXPECT in message.headers else routed
@@ -132,15 +133,32 @@ class FastPath:
         self.watch.finished(taken.raw, web_app.record(self.app, taken.raw, taken.outcome, taken.started, sent))
 
 
-def written(outcome: Outcome, date: Callable[[], str] = rfc822_formatted_time) -> Written | None:
-    """The bytes of an answer that goes out whole at once (a JSON body, or a stream without waits), as aiohttp
-    writes them on a keep-alive HTTP/1.1 connection; None for any other answer."""
+def plain(outcome: Outcome) -> bool:
+    """Whether the fast path may send the answer: no fault, hold or delay, a body, no header aiohttp sets itself."""
     delivery = outcome.delivery
     if delivery.fault is not None or delivery.hold is not None or delivery.delay_ms > 0 or outcome.status in NO_BODY:
-        return None
+        return False
     headers = outcome.headers
-    if headers and any(name.lower() in OWN_HEADERS for name in headers):
+    return not headers or not any(name.lower() in OWN_HEADERS for name in headers)
+
+
+def serialized(status: int, head: dict[str, str]) -> bytes | None:
+    """The status line and headers as aiohttp writes them; None for a header aiohttp refuses (a line break)."""
+    try:  # aiohttp's own serializer: the same bytes, and the same refusal of a header carrying a line break
+        # (typed for aiohttp's CIMultiDict; it reads any mapping's items())
+        return _serialize_headers(f"HTTP/1.1 {status} {REASON_PHRASES.get(status, '')}", head)  # type: ignore[arg-type]
+    except ValueError:  # the usual way answers it as aiohttp does
         return None
+
+
+def written(outcome: Outcome, date: Callable[[], str] = rfc822_formatted_time, close: bool = False) -> Written | None:
+    """The bytes of an answer that goes out whole at once (a JSON body, or a stream without waits), as aiohttp
+    writes them on an HTTP/1.1 connection (`close`: the request asked for `Connection: close`); None for any other
+    answer."""
+    if not plain(outcome):
+        return None
+    delivery = outcome.delivery
+    headers = outcome.headers
     events = outcome.events
     if events is None:
         body = outcome.body
@@ -166,10 +184,7 @@ def written(outcome: Outcome, date: Callable[[], str] = rfc822_formatted_time) -
             hdrs.SERVER: SERVER_SOFTWARE,
         }
         sent = Sent(events=len(events), bytes=len(data), completed=True, answered=True)
-    status = outcome.status
-    try:  # aiohttp's own serializer: the same bytes, and the same refusal of a header carrying a line break
-        # (typed for aiohttp's CIMultiDict; it reads any mapping's items())
-        line = _serialize_headers(f"HTTP/1.1 {status} {REASON_PHRASES.get(status, '')}", head)  # type: ignore[arg-type]
-    except ValueError:  # the usual way answers it as aiohttp does
-        return None
-    return Written(line + body, sent)
+    if close:
+        head[hdrs.CONNECTION] = "close"
+    line = serialized(outcome.status, head)
+    return None if line is None else Written(line + body, sent)

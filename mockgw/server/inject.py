@@ -166,7 +166,7 @@ async def _write(response: web.StreamResponse, data: bytes, sent: Sent, event: i
     return True
 
 
-def _coalesced(events: Sequence[bytes], waits: Sequence[float]) -> list[tuple[float, bytes, int]]:
+def coalesced(events: Sequence[bytes], waits: Sequence[float]) -> list[tuple[float, bytes, int]]:
     """Runs of events with no wait between them, as (wait before the run, its bytes, how many events).
 
     Only for streams without a fault: one write (one chunk, one syscall) instead of one per event. The body is
@@ -428,7 +428,7 @@ async def _deliver_stream(request: web.Request, outcome: Outcome, sent: Sent) ->
     fault = delivery.fault
     assert outcome.events is not None
     drawn = faults.Drawn(delivery.delay_ms, delivery.ttft_ms, delivery.chunk_ms, delivery.gaps)
-    if fault is None:  # the events go out as they are, in runs (see _coalesced): no per-event plan to build
+    if fault is None:  # the events go out as they are, in runs (see coalesced): no per-event plan to build
         return await _deliver_faultless(request, outcome, sent, drawn)
     plan = faults.plan_stream(outcome.events, drawn, fault, outcome.codec)
     parts: list[faults.Part] = list(plan.parts)
@@ -473,7 +473,7 @@ async def _deliver_faultless(
 ) -> web.StreamResponse:
     """A stream without a fault: its runs on the script's clock (_write_runs), then the end of the body."""
     assert outcome.events is not None
-    runs = _coalesced(outcome.events, faults.stream_waits(len(outcome.events), drawn))
+    runs = coalesced(outcome.events, faults.stream_waits(len(outcome.events), drawn))
     if any(name.lower() in _STREAM_HEADERS for name in outcome.headers):  # replaced, as the setters below do
         response = web.StreamResponse(status=outcome.status, headers=outcome.headers)
         response.content_type = outcome.content_type
