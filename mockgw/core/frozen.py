@@ -6,10 +6,14 @@ and a process start creates about 75 classes. `dataclass(frozen=True)` writes si
 (docs/bench.md has the measurements).
 
 Here dataclasses still collects the fields and makes the slots (so `fields()`, `replace()`, `asdict()`,
-`__match_args__` and pattern matching work as usual); `__init__` is generated with one `exec` and stores each
-field through its slot's descriptor (faster); `__repr__`, `__eq__`, `__hash__` and the frozen
+`__match_args__` and pattern matching work as usual); `__repr__`, `__eq__`, `__hash__` and the frozen
 `__setattr__`/`__delattr__` are shared functions that behave like the ones dataclasses would write (fields with
 `compare=False`/`repr=False` left out the same way; assigning a field raises FrozenInstanceError).
+
+`__init__` is generated with one `exec`. It fills the slots as an instance of an open twin of the class (the same
+slots, no refusing `__setattr__`), then makes the instance what it is: `self.x = x` on the twin is Python's own
+fast slot store, where calling each slot's setter costs a call per field (about 5 % of a request's CPU, with the
+dozen objects every request makes; docs/bench.md).
 """
 
 from __future__ import annotations
@@ -39,7 +43,6 @@ def frozen(cls: type[T]) -> type[T]:
     compared = tuple(f.name for f in fields if f.compare)
     hashed = tuple(f.name for f in fields if (f.compare if f.hash is None else f.hash))
     methods: dict[str, Any] = {
-        "__init__": _LazyInit(made, fields),
         "__repr__": _repr,
         "__eq__": _eq,
         "__hash__": _hash,
@@ -54,6 +57,7 @@ def frozen(cls: type[T]) -> type[T]:
     }
     for name, value in methods.items():
         setattr(made, name, value)
+    made.__init__ = _LazyInit(made, fields)  # type: ignore[assignment,method-assign]  # generated on first use
     return made
 
 
@@ -99,12 +103,28 @@ def _setstate(self: Any, state: tuple[Any, ...]) -> None:
         object.__setattr__(self, field.name, value)
 
 
+def _open_twin(cls: type) -> type:
+    """A subclass of `cls` with the same slots and the default `__setattr__`: an instance of `cls` is made as one
+    (its fields set by plain stores), then given its class. `object`'s own methods in the class body give the twin
+    CPython's generic attribute store itself, which the interpreter specialises for slots."""
+    namespace = {
+        "__slots__": (),
+        "__setattr__": object.__setattr__,
+        "__delattr__": object.__delattr__,  # both: CPython has one slot for setting and deleting
+        "__qualname__": f"{cls.__qualname__}.<open>",
+    }
+    return type(cls)(cls.__name__, (cls,), namespace)
+
+
+_SET_CLASS = object.__dict__["__class__"].__set__  # turns an instance into its open twin past the frozen __setattr__
+
+
 class _LazyInit:
     """A class's `__init__` until it is first looked up (to make an instance, or by `inspect.signature`...): then the
-    generated one replaces it on the class, and is what that lookup gets.
+    generated one (with the class's open twin) replaces it on the class, and is what that lookup gets.
 
-    Why: `exec` of the generated source is about half of what `@frozen` costs, and a server's start-up defines ~90
-    classes, most of which no request before the first answer (or none at all) instantiates.
+    Why: generating `__init__` (an `exec`, and the twin: a second class) is most of what `@frozen` costs, and a
+    server's start-up defines ~90 classes, most of which no request before the first answer (or none) instantiates.
     """
 
     __slots__ = ("cls", "fields")
@@ -115,21 +135,19 @@ class _LazyInit:
 
     def __get__(self, obj: Any, owner: type | None = None) -> Any:
         init: Any = self.cls.__dict__.get("__init__")
-        if init is self:  # not generated yet (two threads may both generate it: the same function, harmlessly)
+        if init is self:  # not generated yet (two threads may both generate it: equivalent functions, harmlessly)
             init = _fast_init(self.cls, self.fields)
             type.__setattr__(self.cls, "__init__", init)
         return init.__get__(obj, owner)
 
 
 def _fast_init(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> Callable[..., None]:
-    # Generated like dataclasses generates its own __init__ (same parameters, defaults and factories), with
-    # each assignment a call of the slot's member descriptor: `__set__` bypasses the frozen __setattr__.
-    env: dict[str, Any] = {"_NO_VALUE": _NO_VALUE}
+    # Generated like dataclasses generates its own __init__ (same parameters, defaults and factories); the fields
+    # are stored while the instance is of the open twin (_open_twin), which the last line undoes.
+    env: dict[str, Any] = {"_NO_VALUE": _NO_VALUE, "_set_class": _SET_CLASS, "_open": _open_twin(cls), "_cls": cls}
     params: list[str] = []
-    lines: list[str] = []
+    lines: list[str] = ["    _set_class(self, _open)"]
     for f in fields:
-        setter = f"_set_{f.name}"
-        env[setter] = getattr(cls, f.name).__set__
         value = f.name
         if f.default_factory is not dataclasses.MISSING:
             env[f"_factory_{f.name}"] = f.default_factory
@@ -148,10 +166,11 @@ def _fast_init(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> Callabl
             params.append(f.name)
         else:
             continue  # no value to give it: __post_init__ sets it
-        lines.append(f"    {setter}(self, {value})")
+        lines.append(f"    self.{f.name} = {value}")
+    lines.append("    self.__class__ = _cls")  # frozen from here on, __post_init__ included
     if hasattr(cls, "__post_init__"):
         lines.append("    self.__post_init__()")
-    source = f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(lines) or "    pass")
+    source = f"def __init__(self, {', '.join(params)}):\n" + "\n".join(lines)
     exec(source, env)  # built from field names only, as dataclasses does
     init: Callable[..., None] = env["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"

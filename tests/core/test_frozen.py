@@ -95,3 +95,22 @@ def test_post_init_runs_and_init_false_fields_are_set_there() -> None:
     indexed = Indexed(("a", "b"))
     assert indexed.index == {"a": 0, "b": 1}
     assert dataclasses.replace(indexed, names=("c",)).index == {"c": 0}
+
+
+@frozen
+class Labelled(Point):
+    """A frozen subclass of a frozen class: its own constructor, with the parent's fields first."""
+
+    label: str = ""
+
+
+def test_an_instance_is_of_its_own_class_once_made() -> None:
+    # the constructor fills the slots as an instance of an open twin class, then gives the instance its class
+    point, labelled, indexed = Point(1), Labelled(1, label="a"), Indexed(("a",))
+    assert (type(point), type(labelled), type(indexed)) == (Point, Labelled, Indexed)
+    assert labelled == Labelled(1, 0, {}, "a") and labelled != Point(1)
+    assert type(copy.copy(labelled)) is Labelled and type(pickle.loads(pickle.dumps(point))) is Point
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        labelled.label = "b"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        indexed.names = ()  # type: ignore[misc]
