@@ -32,6 +32,10 @@ NEVER = (
     "mockgw.record.drift",
     "mockgw.server.proxy",
     "mockgw.server.drift_probe",
+    "mockgw.record.cassette",  # the export's and recording's (server/proxy.py)
+    "mockgw.record.capture",
+    "mockgw.record.derive",
+    "mockgw.ui",  # the inspector's pure parts, imported by its handlers
 )
 # Standard modules only a rarer path needs, imported there (each cost start-up time when imported up front): time
 # zones (the current-time edge tool), ctypes (giving memory back after a reset), difflib ("did you mean" in
