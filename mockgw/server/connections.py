@@ -22,9 +22,11 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from aiohttp import http_exceptions, web, web_protocol
+from aiohttp.base_protocol import BaseProtocol
 from aiohttp.compression_utils import HAS_BROTLI, HAS_ZSTD  # aiohttp internal: what its parser decodes
 from aiohttp.http_parser import RawRequestMessage
 from aiohttp.streams import StreamReader
+from aiohttp.tcp_helpers import tcp_keepalive
 
 from mockgw.core.errors import ApiError, gateway_error
 from mockgw.core.names import CONTROL_PREFIX
@@ -97,8 +99,7 @@ class GatewayHandler(web_protocol.RequestHandler):
         self._head: bytes | None = None  # the first bytes of a request head still incomplete, or refused
         self._counted = not refuse
         self._done = 0  # requests answered on this connection
-        # start()'s waiter, kept unwoken while the body of a request the fast path may answer is coming
-        self._waiting: asyncio.Future[None] | None = None
+        self._waiting = False  # the body of a request the fast path may answer is coming (start() is not woken)
         self._fast = None if refuse else gateway.fast
         self.taken: Taken | None = None  # a request read here and left to the app (server/app.py takes it)
         # a timed stream answered here whose body the ticker is writing, its request, and whether it closes after
@@ -107,22 +108,27 @@ class GatewayHandler(web_protocol.RequestHandler):
             self._request_handler = self._refuse
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # aiohttp arms its idle timer here when `_keepalive_timeout` is set: the header deadline is armed instead,
-        # one timer rather than one made and at once moved (a thousand connections at once make a thousand)
-        idle = self._keepalive_timeout
-        self._keepalive_timeout = 0
-        try:
-            super().connection_made(transport)
-        finally:
-            self._keepalive_timeout = idle
+        if self._fast is None:  # aiohttp's own, but for the one timer armed (the header deadline, below)
+            idle = self._keepalive_timeout
+            self._keepalive_timeout = 0  # aiohttp arms its idle timer when this is set
+            try:
+                super().connection_made(transport)
+            finally:
+                self._keepalive_timeout = idle
+        else:  # aiohttp's own but for start(), made only when a request goes the usual way (`_hand_over`)
+            BaseProtocol.connection_made(self, transport)  # aiohttp internal: the transport, TCP_NODELAY
+            if self._tcp_keepalive:
+                tcp_keepalive(cast(asyncio.Transport, transport))
+            assert self._manager is not None
+            self._manager.connection_made(self, cast(asyncio.Transport, transport))
         self._deadline(self._loop.time() + self._gateway.settings.header_timeout_s)
 
     def connection_lost(self, exc: BaseException | None) -> None:
-        if self._waiting is not None and self._messages and self._fast is not None:
+        if self._waiting and self._messages and self._fast is not None:
             # the client left while its body was coming: journaled as the app journals it (server/fast.py)
             message, payload = self._kept()
             self._messages.popleft()
-            self._waiting = None
+            self._waiting = False
             self._fast.left(message, payload.read_nowait())
         if self._counted:
             self._counted = False
@@ -142,7 +148,7 @@ class GatewayHandler(web_protocol.RequestHandler):
                 self._waiter = waiter
                 return
             web_protocol.RequestHandler.data_received(self, data)
-            if self._waiting is not None:
+            if self._waiting:
                 self._body_came()
             return
         # every request so far is answered: this begins a head. Parse it without waking start(), so that a plain
@@ -167,20 +173,52 @@ class GatewayHandler(web_protocol.RequestHandler):
         else:
             self._head = None
             if answer_here and len(messages) == 1:
-                if not payload.is_eof() and self._fast is not None and self._fast.awaits_body(message, payload):
-                    self._wait_for_body(waiter)
+                # a body still coming is waited for here unless start() is about to take the request itself (it is
+                # made, and between two requests: not waiting)
+                if (
+                    not payload.is_eof()
+                    and (self._task_handler is None or waiter is not None)
+                    and self._fast is not None
+                    and self._fast.awaits_body(message, payload)
+                ):
+                    self._wait_for_body()
                     return
                 if self._answer(message, payload):
                     return
-        if answer_here and waiter is not None and not waiter.done():  # start() takes it from here
+        self._hand_over()  # start() takes it from here
+
+    def _hand_over(self) -> None:
+        """Let start() take the queued requests the usual way: wake it, or make it if this connection has none yet
+        (aiohttp makes one per connection; here it is made for the first request the fast path does not answer)."""
+        if self._task_handler is None:
+            if self.transport is not None and not self._force_close:  # aiohttp internal: the task running start()
+                self._task_handler = self._loop.create_task(self.start())
+            return
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    def _wait_for_body(self, waiter: asyncio.Future[None] | None) -> None:
+    def _process_keepalive(self) -> None:
+        """aiohttp's idle and header timer: it closes a connection whose start() waits for a request. Until start()
+        is made, the connection waits when no request is being answered here."""
+        if self._task_handler is not None:
+            web_protocol.RequestHandler._process_keepalive(self)
+            return
+        self._keepalive_handle = None
+        if self._force_close or not self._keepalive:
+            return
+        close_time = self._next_keepalive_close_time
+        if self._loop.time() < close_time:  # moved later meanwhile (a request was answered)
+            self._keepalive_handle = self._loop.call_at(close_time, self._process_keepalive)
+        elif self._streaming is None and not self._waiting:
+            self.force_close()
+
+    def _wait_for_body(self) -> None:
         """Keep a head whose small body is still coming, to answer it here once it has come (`_body_came`).
 
         start() is not woken meanwhile, so nothing times the wait: as in the usual way, a body sent slowly is not
         timed (the idle and header timers only close a connection while start() waits for a head)."""
-        self._waiting = waiter
+        self._waiting = True
         self._next_keepalive_close_time = self._loop.time() + NEVER_S
 
     def _kept(self) -> tuple[RawRequestMessage, StreamReader]:
@@ -194,13 +232,12 @@ class GatewayHandler(web_protocol.RequestHandler):
         whole = payload.is_eof()
         if not whole and payload.exception() is None and len(messages) == 1:
             return  # still coming
-        waiter, self._waiting = self._waiting, None  # first: reading the body calls data_received again
+        self._waiting = False  # first: reading the body calls data_received again
         if whole and len(messages) == 1 and self._answer(message, payload):
             return
         if self.transport is not None:  # start() takes it from here, and re-arms the idle timer after it
-            self._next_keepalive_close_time = self._loop.time() + self._keepalive_timeout
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+            self._deadline(self._loop.time() + self._keepalive_timeout)
+        self._hand_over()
 
     def _answer(self, message: RawRequestMessage, payload: StreamReader) -> bool:
         """Answer a plain request here (server/fast.py), as start() would have; False leaves it to start().
@@ -260,9 +297,7 @@ class GatewayHandler(web_protocol.RequestHandler):
             message, payload = self._messages[0]
             if len(self._messages) == 1 and isinstance(message, RawRequestMessage) and self._answer(message, payload):
                 return
-            waiter = self._waiter
-            if waiter is not None and not waiter.done():  # start() takes it from here
-                waiter.set_result(None)
+            self._hand_over()  # start() takes it from here
 
     def _next_request(self, close: bool) -> bool:
         """After an answer written here: close the connection when asked to (`close`, or the server is stopping),
