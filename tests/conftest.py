@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import os
 import re
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -42,6 +43,21 @@ def _use_a_short_trust_store() -> None:
 
 
 _use_a_short_trust_store()
+
+
+def _keep_bytecode() -> None:
+    """Let this run and every Python it starts cache compiled modules, whatever the environment says.
+
+    With PYTHONDONTWRITEBYTECODE set (as in some containers), every xdist worker compiled mockgw and the tests and
+    rewrote every test module's assertions anew, each run (~2.5 s of CPU per worker), and so did each of the
+    Python processes the tests start (`mockgw serve`, users' pytest runs, docs pages, bots) for what they import.
+    The caches go where Python puts them by default (`__pycache__/`, ignored by git); sources are still checked
+    against them (their mtime), so an edit is never missed."""
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # before xdist starts its workers: they inherit it
+    sys.dont_write_bytecode = False
+
+
+_keep_bytecode()
 
 
 def network_env() -> dict[str, str]:

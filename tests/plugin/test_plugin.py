@@ -410,7 +410,7 @@ def test_fault_rules_from_the_handle(chat: pytest.Pytester) -> None:
 
         def test_fail_twice_then_answer(mockgw):
             mockgw.add({"name": "hi", "reply": {"content": "made it"}})
-            assert mockgw.fault({"type": "error", "status": 503, "retry_after": 0}, times=2) == ["rule-1"]
+            assert mockgw.fault({"type": "error", "status": 503, "retry_after": 0.01}, times=2) == ["rule-1"]
             assert ask("x", max_retries=2) == "made it"
             assert [(c.status, c.fault, c.fixture) for c in mockgw.calls] == [
                 (503, "error", None), (503, "error", None), (200, None, "hi")
@@ -540,7 +540,7 @@ def test_remote_server_gets_a_session_per_test(
             assert mockgw.server is mockgw_server and mockgw_server.url == os.environ["MOCKGW_URL"]
             assert os.environ["OPENAI_BASE_URL"] == f"{os.environ['MOCKGW_URL']}/s/{mockgw.session}/v1"
             mockgw.add({"name": "hi", "reply": {"content": "first"}})
-            mockgw.fault({"type": "error", "status": 503, "retry_after": 0}, times=1)
+            mockgw.fault({"type": "error", "status": 503, "retry_after": 0.01}, times=1)
             assert ask("x", max_retries=1) == "first"
             assert Edgee().send(model="openai/gpt-4o", input="x").text == "first"
             mockgw.assert_called(2, fixture="hi")

@@ -206,7 +206,7 @@ SEQUENCES = {
             "match": {"user": "flaky"},
             "replies": [
                 {"error": {"status": 503}},
-                {"error": {"status": 429, "retry_after": 0}},
+                {"error": {"status": 429, "retry_after": 0.01}},  # 0 would leave the SDK to its own ~1 s backoff
                 {"content": "third time lucky"},
             ],
         },

@@ -139,8 +139,10 @@ def _take(buffer: bytearray, size: int) -> bytes:
 
 
 def _masked(answer: bytes) -> bytes:
+    """The answer (or journal) without its clock: the Date header and the `created` times, also where an answer's
+    body is a string inside the journal's JSON (`\\"created\\":`): the two servers may answer a second apart."""
     answer = re.sub(rb"\r\nDate: [^\r]+", b"\r\nDate: -", answer)
-    return re.sub(rb'"(created|created_at)": ?\d+', rb'"\1":0', answer)
+    return re.sub(rb'(\\?"(?:created|created_at)\\?": ?)\d+', rb"\g<1>0", answer)
 
 
 def _answers(port: int, requests: list[tuple[str, str, Any, dict[str, str]]]) -> list[bytes]:

@@ -19,7 +19,7 @@ LONG_FIRST: tuple[str, ...] = (
     "tests/cli/test_install.py::test_the_wheel_installs_into_a_fresh_venv_and_serves",  # 20 s, pip
     "tests/docs/test_code_blocks.py::test_every_block_of_the_page_runs[pytest.md]",  # 10-15 s, 7 pytest runs
     "tests/verdict/test_control_token.py",  # 5-10 s
-    "tests/server/test_connections.py::test_normal_keep_alive_use_with_the_openai_sdk_is_unaffected",  # 8 s, waits
+    "tests/server/test_connections.py::test_normal_keep_alive_use_with_the_openai_sdk_is_unaffected",  # 5.5 s, waits
     "tests/docs/test_code_blocks.py",  # 14 pages, 1-9 s each
     "tests/verdict/test_runs.py",  # 8 runs, 1-8 s each
     "tests/server/test_memory.py",  # 100,000 sessions, 5 s

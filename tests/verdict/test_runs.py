@@ -34,7 +34,7 @@ def test_a_hanging_client_is_hung_and_its_whole_process_tree_is_killed(tmp_path:
     matrix = _matrix(tmp_path, "{name: hang-before-headers, fault: {type: hang}}")
     report_file = tmp_path / "report.json"
     result = run_verdict(
-        "--matrix", matrix, "--timeout", "4", "--json", report_file, "--", sys.executable, CLIENTS / "hanging.py",
+        "--matrix", matrix, "--timeout", "2", "--json", report_file, "--", sys.executable, CLIENTS / "hanging.py",
         env={"WORKER_PID_FILE": str(pids)},
     )  # fmt: skip
     assert result.returncode == 1, result.stdout + result.stderr
@@ -42,7 +42,7 @@ def test_a_hanging_client_is_hung_and_its_whole_process_tree_is_killed(tmp_path:
     (cell,) = report["cells"]
     run = cell["runs"][0]
     assert (cell["verdict"], run["exit_code"], run["timed_out"]) == ("hung", None, True)
-    assert cell["reason"].startswith("still running after 4 s: the process tree was killed; the fault hit call-1")
+    assert cell["reason"].startswith("still running after 2 s: the process tree was killed; the fault hit call-1")
     assert [c["fault"] for c in run["journal"]] == ["hang"]
     workers = [int(line) for line in pids.read_text().split()]
     assert len(workers) == 2  # the baseline's and the hanging run's
