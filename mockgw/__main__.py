@@ -16,6 +16,9 @@ def main() -> int:
     """
     if sys.argv[1:2] and sys.argv[1] in SERVING:
         gc.disable()
+        from mockgw.core.yaml_import import import_yaml
+
+        import_yaml()  # before anything imports PyYAML: its pure-Python reader's pattern compiled when first used
     from mockgw.cli import main as cli_main
 
     return cli_main()

@@ -20,7 +20,6 @@ validator, so a schema keyword the walker does not know can never let a broken d
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import re
@@ -167,6 +166,8 @@ def _is_type(value: Any, name: str) -> bool:
 
 
 def _nearest(word: str, choices: Iterable[str]) -> str | None:
+    import difflib  # only when a mistake is explained: serving a valid file does not import it
+
     found = difflib.get_close_matches(word, [c for c in choices if isinstance(c, str)], n=1, cutoff=0.6)
     return found[0] if found else None
 

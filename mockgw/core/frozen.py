@@ -30,8 +30,16 @@ _NO_VALUE = object()  # stands for "not given" where a field has a default_facto
 @dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field, dataclasses.Field))
 def frozen(cls: type[T]) -> type[T]:
     """Make `cls` a frozen, slotted dataclass (same signature and behaviour as `dataclass(frozen=True)`)."""
+    undocumented = not cls.__doc__
+    if undocumented:
+        # dataclasses would write a docstring from inspect.signature(cls), which for a class without __init__ yet
+        # parses object's text signature with tokenize: compiling tokenize's regular expressions, ~1.5 ms of a
+        # server's start-up; the docstring is written below from the fields instead
+        cls.__doc__ = cls.__qualname__
     made: type[T] = dataclasses.dataclass(init=False, repr=False, eq=False, slots=True)(cls)
     fields = dataclasses.fields(made)  # type: ignore[arg-type]
+    if undocumented:
+        made.__doc__ = f"{made.__name__}({', '.join(f.name for f in fields if f.init)})"
     compared = tuple(f.name for f in fields if f.compare)
     hashed = tuple(f.name for f in fields if (f.compare if f.hash is None else f.hash))
     methods: dict[str, Any] = {
@@ -49,7 +57,7 @@ def frozen(cls: type[T]) -> type[T]:
     }
     for name, value in methods.items():
         setattr(made, name, value)
-    made.__init__ = _fast_init(made, fields)  # type: ignore[method-assign]  # last: its open twin copies the class as made
+    made.__init__ = _LazyInit(made, fields)  # type: ignore[assignment,method-assign]  # generated on first use
     return made
 
 
@@ -109,6 +117,28 @@ def _open_twin(cls: type) -> type:
 
 
 _SET_CLASS = object.__dict__["__class__"].__set__  # turns an instance into its open twin past the frozen __setattr__
+
+
+class _LazyInit:
+    """A class's `__init__` until it is first looked up (to make an instance, or by `inspect.signature`...): then the
+    generated one (with the class's open twin) replaces it on the class, and is what that lookup gets.
+
+    Why: generating `__init__` (an `exec`, and the twin: a second class) is most of what `@frozen` costs, and a
+    server's start-up defines ~90 classes, most of which no request before the first answer (or none) instantiates.
+    """
+
+    __slots__ = ("cls", "fields")
+
+    def __init__(self, cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> None:
+        self.cls = cls
+        self.fields = fields
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        init: Any = self.cls.__dict__.get("__init__")
+        if init is self:  # not generated yet (two threads may both generate it: equivalent functions, harmlessly)
+            init = _fast_init(self.cls, self.fields)
+            type.__setattr__(self.cls, "__init__", init)
+        return init.__get__(obj, owner)
 
 
 def _fast_init(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> Callable[..., None]:

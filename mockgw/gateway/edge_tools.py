@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mockgw.core.conversation import Conversation, Message, Tool, ToolCall
 from mockgw.core.errors import ApiError, invalid_request
@@ -81,6 +80,9 @@ def _arguments(call: ToolCall) -> Mapping[str, Any]:
 
 
 def _current_time(arguments: Mapping[str, Any], now: float) -> tuple[Any, bool]:
+    # imported here: zoneinfo reads sysconfig's data when imported, start-up cost for a tool few runs use
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     zone_name = arguments.get("timezone") or "UTC"
     try:
         zone = ZoneInfo(str(zone_name)) if zone_name != "UTC" else UTC

@@ -12,9 +12,9 @@ from typing import Any
 
 from mockgw.core.reply import Reply
 from mockgw.journal.calls import Call
-from mockgw.record import cassette
-from mockgw.record.capture import CONVERSATION_ENDPOINTS, Capture
-from mockgw.record.derive import derive_match, fixture_name
+
+# The server keeps each call's `scripted` reply (below); the export itself, and the recording modules it uses, are
+# imported only when an export is asked for (`mockgw serve` starts without them).
 
 HEADER = "# Exported by mockgw from its journal: each answer frozen as editable reply fields.\n"
 SCRIPTED = "scripted"  # the key of a call's `response` that holds the whole reply (see `scripted`)
@@ -60,6 +60,10 @@ def _reply(call: Call) -> dict[str, Any] | None:
 
 def exported_fixtures(calls: Iterable[Call]) -> list[dict[str, Any]]:
     """One fixture per distinct request to chat, messages or responses (repeats: a `replies:` list, in order)."""
+    from mockgw.record import cassette
+    from mockgw.record.capture import CONVERSATION_ENDPOINTS, Capture
+    from mockgw.record.derive import derive_match, fixture_name
+
     fixtures: list[dict[str, Any]] = []
     for call in calls:
         capture = Capture(
@@ -82,4 +86,6 @@ def exported_fixtures(calls: Iterable[Call]) -> list[dict[str, Any]]:
 
 def export(calls: Iterable[Call], source: str = "export") -> str:
     """The fixture file's YAML; raises cassette.SecretFound rather than write a key-shaped value."""
+    from mockgw.record import cassette
+
     return cassette.render(exported_fixtures(calls), source, header=HEADER)

@@ -27,6 +27,8 @@ class RecordSettings:
 
 @frozen
 class Action:
+    """What recording does with one request: forward it, record the answer, or refuse it (and why)."""
+
     forward: bool
     record: bool
     refuse: str | None = None  # the reason a request is neither answered nor forwarded

@@ -6,7 +6,6 @@ One route table. Every operation is scoped to the session named by `X-Mockgw-Ses
 from __future__ import annotations
 
 import asyncio
-import difflib
 import functools
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -427,6 +426,8 @@ def checked(handler: Handler, params: Sequence[str]) -> Handler:
 def unknown_parameter(request: web.Request, name: str, valid: Sequence[str]) -> ApiError:
     """The 400 for an unknown query parameter: the valid ones, and the nearest of them."""
     path = request.path.replace(f"/s/{request.match_info.get('session', '')}", "", 1)
+    import difflib  # only for this mistake: serving does not import it
+
     nearest = difflib.get_close_matches(name, valid, n=1)
     hint = f" Did you mean '{nearest[0]}'?" if nearest else ""
     return invalid_request(

@@ -24,6 +24,7 @@ from mockgw.record.modes import RecordSettings
 from mockgw.server.accept import BulkAccept, is_uvloop
 from mockgw.server.app import make_app, record
 from mockgw.server.connections import GatewayRunner
+from mockgw.server.listen import bound
 from mockgw.server.loop import new_event_loop
 
 T = TypeVar("T")
@@ -69,7 +70,14 @@ class MockGateway:
 
         self._runner = GatewayRunner(app, self.settings, refused)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.settings.host, self.settings.port, reuse_address=True, backlog=BACKLOG)
+        sock = bound(self.settings.host, self.settings.port)  # an IP literal: no resolving (server/listen.py)
+        site: web.BaseSite
+        if sock is None:
+            site = web.TCPSite(
+                self._runner, self.settings.host, self.settings.port, reuse_address=True, backlog=BACKLOG
+            )
+        else:
+            site = web.SockSite(self._runner, sock, backlog=BACKLOG)
         await site.start()
         self.port = int(self._runner.addresses[0][1])
         loop = asyncio.get_running_loop()

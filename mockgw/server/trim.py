@@ -9,8 +9,6 @@ nothing. Elsewhere than glibc it does nothing.
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
 import functools
 import weakref
 from collections.abc import Callable
@@ -23,6 +21,9 @@ FREED_SESSIONS = 1000  # sessions dropped at once worth giving back
 
 @functools.cache
 def _malloc_trim() -> Callable[[int], int] | None:
+    import ctypes  # here: the first trim needs it, start-up does not
+    import ctypes.util
+
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         trim: Callable[[int], int] = libc.malloc_trim

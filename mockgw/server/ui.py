@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from importlib import resources
-from typing import Any
+from pkgutil import get_data
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -22,8 +22,12 @@ from mockgw.journal.calls import Call, CallFilter
 from mockgw.server import guard, trim
 from mockgw.server.inject import HOLDS
 from mockgw.server.keys import CALL_LISTENERS, STATE
-from mockgw.ui import export, listing
-from mockgw.ui.page import call_page
+
+if TYPE_CHECKING:
+    from mockgw.ui.listing import ListQuery
+
+# The inspector's pure parts (mockgw/ui/: listing, call page, exports) are imported by the handlers that use them:
+# a server that is never looked at does not load them (start-up, issue 17).
 
 ROOT = "/__mockgw/ui"
 API = f"{ROOT}/api"
@@ -59,11 +63,15 @@ async def static(request: web.Request, name: str | None = None) -> web.Response:
     name = name or request.match_info["name"]
     if name not in STATIC:
         return _error(not_found(f"The inspector has no file '{name}'."))
-    data = resources.files("mockgw.ui").joinpath("static", name).read_bytes()
+    data = get_data("mockgw.ui", f"static/{name}")  # the package's loader: no importlib.resources readers to import
+    if data is None:  # a loader that cannot read data files: not one Python's importers have
+        return _error(not_found(f"The inspector has no file '{name}'."))
     return web.Response(body=data, content_type=STATIC[name], headers={"Cache-Control": "no-cache"})
 
 
-def _query(request: web.Request) -> listing.ListQuery | web.Response:
+def _query(request: web.Request) -> ListQuery | web.Response:
+    from mockgw.ui import listing
+
     try:
         return listing.ListQuery.parse(request.query)
     except ValueError as exc:
@@ -75,6 +83,8 @@ async def calls(request: web.Request) -> web.Response:
     query = _query(request)
     if isinstance(query, web.Response):
         return query
+    from mockgw.ui import listing
+
     journal = request.app[STATE].journal
     matched = listing.select(journal.query(query.call_filter()), query)
     return _json(listing.page(matched, query, len(journal)))
@@ -90,6 +100,9 @@ async def call_detail(request: web.Request) -> web.Response:
         return _error(
             not_found(f"No call '{request.match_info['id']}' is kept in the journal (it may have been reset).")
         )
+    from mockgw.ui import listing
+    from mockgw.ui.page import call_page
+
     return _json(call_page(listing.call_json(call), _base_url(request)))
 
 
@@ -98,6 +111,8 @@ async def call_fixture(request: web.Request) -> web.Response:
     call = _find(request)
     if call is None:
         return _error(not_found(f"No call '{request.match_info['id']}' is kept in the journal."))
+    from mockgw.ui import export, listing
+
     return web.Response(
         text=export.fixture_yaml(listing.call_json(call)),
         content_type="application/yaml",
@@ -107,6 +122,8 @@ async def call_fixture(request: web.Request) -> web.Response:
 
 async def har(request: web.Request) -> web.Response:
     """A session's calls as a HAR file (`?session=`; every session when absent)."""
+    from mockgw.ui import export, listing
+
     session = request.query.get("session")
     found = request.app[STATE].journal.query(CallFilter(session=session))
     name = f"mockgw-{session or 'default'}.har" if session is not None else "mockgw-all.har"
@@ -120,6 +137,8 @@ async def har(request: web.Request) -> web.Response:
 async def live(request: web.Request) -> web.StreamResponse:
     """New calls as they are recorded (Server-Sent Events, one `calls` event per batch of rows), with the list's
     filters applied; a `cleared` event when the journal shrank (a reset)."""
+    from mockgw.ui import listing
+
     query = _query(request)
     if isinstance(query, web.Response):
         return query
