@@ -74,6 +74,12 @@ def shows(expected: str, actual: str) -> bool:
     return re.fullmatch(pattern, normalised(actual), re.S) is not None
 
 
+def runs_with_pytest(block: Block) -> bool:
+    """A Python block the page presents as a test file: the reader runs it with pytest."""
+    name = block.file or f"test_block_{block.line}.py"
+    return Path(name).name.startswith("test_") and "def test_" in block.text
+
+
 class Reader:
     """One person working through one page in a scratch folder."""
 
@@ -186,7 +192,7 @@ class Reader:
 
     def _python(self, block: Block) -> list[str]:
         name = block.file or f"test_block_{block.line}.py"
-        if Path(name).name.startswith("test_") and "def test_" in block.text:
+        if runs_with_pytest(block):
             return self._pytest(name, block)
         if block.file and block.file != Path(block.file).name:
             return []  # a module of a package the page builds: its test imports it
@@ -210,7 +216,10 @@ class Reader:
         (self.folder / name).write_text(self.local(block.text, start=False))
         argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "asyncio_mode=strict", name]
         done = subprocess.run(argv, cwd=self.folder, env=self.env, capture_output=True, text=True, timeout=300)
-        return [] if done.returncode == 0 else [f"pytest {name} failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}"]
+        if done.returncode != 0:
+            return [f"pytest {name} failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}"]
+        not_run = re.search(r"\b\d+ (skipped|deselected|xfailed|xpassed)\b", done.stdout)
+        return [f"pytest {name}: a test was {not_run.group(1)}:\n{done.stdout[-3000:]}"] if not_run else []
 
     def _console(self, block: Block) -> list[str]:
         problems = []

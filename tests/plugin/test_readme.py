@@ -1,15 +1,19 @@
-"""The README's pytest example is true: its application and test files, run as a user would, pass."""
+"""The README's pytest example is true: its application and test files, run as a user would, pass.
+
+tests/docs/test_code_blocks.py runs them: it writes the page's named blocks to files and runs each test file with
+pytest and the mockgw plugin, as a reader would, and fails on a failed, errored or skipped test. Here: that the
+section is the two files it says, that its test file has its three tests, and that the docs runner takes it as a
+test file to run. (Until now this file ran the same pytest a second time.)
+"""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-import pytest
+from tests.docs.test_code_blocks import runs_with_pytest
+from tests.support.docblocks import blocks
 
-from tests.support.lean_pytest import LEAN
-
-pytest_plugins = ["pytester"]
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
@@ -26,10 +30,9 @@ def readme_files(section: str) -> dict[str, str]:
     return files
 
 
-def test_the_pytest_section_runs_as_written(pytester: pytest.Pytester) -> None:
+def test_the_pytest_section_runs_as_written() -> None:
     files = readme_files("Using mockgw in pytest")
     assert set(files) == {"app.py", "test_app.py"}
-    for name, source in files.items():
-        pytester.makepyfile(**{name.removesuffix(".py"): source})
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-o", "asyncio_mode=strict", *LEAN)
-    result.assert_outcomes(passed=3)
+    assert len(re.findall(r"^(?:async )?def test_", files["test_app.py"], flags=re.M)) == 3
+    run = [block for block in blocks(README) if block.file == "test_app.py" and runs_with_pytest(block)]
+    assert [block.text for block in run] == [files["test_app.py"]]

@@ -25,7 +25,6 @@ LONG_FIRST: tuple[str, ...] = (
     "tests/server/test_memory.py",  # 100,000 sessions, 5 s
     "tests/ui/",  # chromium
     "tests/plugin/test_inspector_pause.py",
-    "tests/plugin/test_readme.py",
     "tests/cli/test_shutdown.py",
     "tests/server/test_control_token.py",
     "tests/plugin/",
