@@ -31,11 +31,56 @@ if TYPE_CHECKING:
     from mockgw.server.runner import MockGateway
 
 
-def _parser() -> argparse.ArgumentParser:
+COMMANDS = ("serve", "check", "verdict", "record", "export", "drift")
+
+
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser. Given the `command` a command line names, only that command gets its options (the
+    others keep their name and help): parsing it reads nothing else, and start-up skips building ~45 options."""
+
+    def full(name: str) -> bool:
+        return command is None or command == name
+
     parser = argparse.ArgumentParser(prog="mockgw", description="A local emulator of the Edgee AI Gateway API.")
     parser.add_argument("--version", action="version", version=f"mockgw {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the API on a port")
+    if full("serve"):
+        _serve_flags(serve)
+    check = commands.add_parser("check", help="lint fixture and config files; exit 1 on errors")
+    if full("check"):
+        check.add_argument(
+            "paths", nargs="*", metavar="PATH", help="fixture or config files (told by their keys), folders"
+        )
+        check.add_argument("--config", action="append", metavar="FILE", help="check FILE as a config file (repeatable)")
+    add_verdict_parser(commands, options=full("verdict"))
+    record = commands.add_parser("record", help="forward to an upstream gateway and record fixture files")
+    if full("record"):
+        record.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+        record.add_argument("--port", type=int, help="port to listen on (default 8080; 0 picks a free one)")
+        record.add_argument("--mode", choices=MODES, default="new", help="once | new (default) | all | proxy")
+        record.add_argument("--seed", type=int, help="seed for every random choice (default 0)")
+        _record_flags(record, required=True)
+    export = commands.add_parser("export", help="print the calls a running server has seen as a fixture file")
+    if full("export"):
+        export.add_argument("--url", help="the server's root URL (default: MOCKGW_URL)")
+        export.add_argument("--session", default="", help="only this session's calls (default: the default session)")
+        export.add_argument("--all", action="store_true", help="the calls of every session")
+        export.add_argument(
+            "--control-token", metavar="TOKEN", help="the server's control token (or MOCKGW_CONTROL_TOKEN)"
+        )
+    drift = commands.add_parser("drift", help="compare the real gateway's answers with mockgw's; exit 1 on critical")
+    if full("drift"):
+        drift.add_argument("--upstream", required=True, metavar="URL", help="the real gateway's root URL")
+        drift.add_argument("--url", help="a running mockgw's root URL (default: MOCKGW_URL, else one started here)")
+        drift.add_argument("--cassettes", metavar="DIR", help="send the recorded requests of these files instead")
+        drift.add_argument("--json", metavar="FILE", help="also write the report as JSON (schemas/drift_report)")
+        drift.add_argument("--upstream-key-env", metavar="NAME", help="the key for the upstream (default: none)")
+    return parser
+
+
+def _serve_flags(serve: argparse.ArgumentParser) -> None:
+    """`serve`'s options."""
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8080; 0 picks a free one)")
     serve.add_argument("--fixtures", nargs="+", metavar="PATH", help="fixture files or folders")
@@ -69,28 +114,6 @@ def _parser() -> argparse.ArgumentParser:
         help="report a step that holds the event loop longer than MS (default 100; 0: off)",
     )
     _record_flags(serve, required=False)
-    check = commands.add_parser("check", help="lint fixture and config files; exit 1 on errors")
-    check.add_argument("paths", nargs="*", metavar="PATH", help="fixture or config files (told by their keys), folders")
-    check.add_argument("--config", action="append", metavar="FILE", help="check FILE as a config file (repeatable)")
-    add_verdict_parser(commands)
-    record = commands.add_parser("record", help="forward to an upstream gateway and record fixture files")
-    record.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    record.add_argument("--port", type=int, help="port to listen on (default 8080; 0 picks a free one)")
-    record.add_argument("--mode", choices=MODES, default="new", help="once | new (default) | all | proxy")
-    record.add_argument("--seed", type=int, help="seed for every random choice (default 0)")
-    _record_flags(record, required=True)
-    export = commands.add_parser("export", help="print the calls a running server has seen as a fixture file")
-    export.add_argument("--url", help="the server's root URL (default: MOCKGW_URL)")
-    export.add_argument("--session", default="", help="only this session's calls (default: the default session)")
-    export.add_argument("--all", action="store_true", help="the calls of every session")
-    export.add_argument("--control-token", metavar="TOKEN", help="the server's control token (or MOCKGW_CONTROL_TOKEN)")
-    drift = commands.add_parser("drift", help="compare the real gateway's answers with mockgw's; exit 1 on critical")
-    drift.add_argument("--upstream", required=True, metavar="URL", help="the real gateway's root URL")
-    drift.add_argument("--url", help="a running mockgw's root URL (default: MOCKGW_URL, else one started here)")
-    drift.add_argument("--cassettes", metavar="DIR", help="send the recorded requests of these files instead")
-    drift.add_argument("--json", metavar="FILE", help="also write the report as JSON (schemas/drift_report)")
-    drift.add_argument("--upstream-key-env", metavar="NAME", help="the key for the upstream (default: none)")
-    return parser
 
 
 def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
@@ -409,7 +432,9 @@ def check(paths: Sequence[str], configs: Sequence[str] = ()) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    named = words[0] if words and words[0] in COMMANDS else None  # else the whole parser (top-level help, mistakes)
+    args = _parser(named).parse_args(words)
     if args.command in ("serve", "record"):
         return serve(args)
     if args.command == "verdict":

@@ -16,8 +16,8 @@ if TYPE_CHECKING:
     from mockgw.verdict.report import CellResult
 
 
-def add_verdict_parser(commands: Any) -> None:
-    """The `verdict` subcommand and its options."""
+def add_verdict_parser(commands: Any, options: bool = True) -> None:
+    """The `verdict` subcommand, and its options unless `options` is false (another command is being parsed)."""
     parser = commands.add_parser(
         "verdict",
         help="run a command under a matrix of faults and say which it survives",
@@ -25,6 +25,8 @@ def add_verdict_parser(commands: Any) -> None:
         "cell's fault active, and judge each run from its exit, its time and the gateway's journal. Exit 0 when "
         "every cell meets its expect, 1 when one does not, 2 when the baseline fails.",
     )
+    if not options:
+        return
     parser.add_argument("--matrix", metavar="FILE", help="a matrix file (default: the built-in matrix)")
     parser.add_argument("--fixtures", nargs="+", metavar="PATH", help="fixture files or folders")
     parser.add_argument("--config", metavar="FILE", help="a mockgw.yaml config file")
