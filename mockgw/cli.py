@@ -267,6 +267,12 @@ def write_journal(gateway: MockGateway, path: str) -> None:
 
 async def _serve(gateway: MockGateway, journal_out: str | None = None) -> None:
     await gateway.start_async()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    # Before the serving line: a script that signals as soon as it reads the line (CI's `kill $pid`) must get the
+    # clean stop, not the default SIGTERM action (exit -15) in the instant before the handlers are in place.
+    for signum in (signal.SIGTERM, signal.SIGINT):  # both end the same clean way, exit 0
+        loop.add_signal_handler(signum, stop.set)
     if not gc.isenabled():  # the command started without collections (mockgw/__main__.py): serving needs them
         gc.freeze()  # what start-up made lives as long as the server: no collection needs to look at it again
         gc.enable()
@@ -281,10 +287,6 @@ async def _serve(gateway: MockGateway, journal_out: str | None = None) -> None:
     warning = exposure_warning(gateway.settings.host, gateway.settings.control_token)
     if warning:
         print(warning, file=sys.stderr, flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):  # both end the same clean way, exit 0 (CI does `kill $pid`)
-        loop.add_signal_handler(signum, stop.set)
     try:
         await stop.wait()
     finally:

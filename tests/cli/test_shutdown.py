@@ -102,6 +102,21 @@ def test_a_signal_drains_open_streams_and_held_answers_then_exits_0(tmp_path: Pa
     assert process.stdout is not None and "mockgw stopped" in process.stdout.read()
 
 
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_sent_as_soon_as_the_serving_line_is_read_stops_cleanly(tmp_path: Path, signum: int) -> None:
+    """A CI script that starts mockgw, waits for its serving line and kills it at once gets the clean stop: the
+    signal handlers are in place before the line is printed."""
+    process, _ = _start(tmp_path)
+    try:
+        process.send_signal(signum)
+        code = process.wait(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert code == 0, process.stderr.read() if process.stderr else ""
+    assert process.stdout is not None and process.stdout.read().splitlines()[-1] == "mockgw stopped"
+
+
 def test_log_requests_and_journal_out(tmp_path: Path) -> None:
     """`--log-requests` prints a line per call; `--journal-out` leaves the journal as JSONL when the server stops."""
     (tmp_path / "f.yaml").write_text(FIXTURES)
