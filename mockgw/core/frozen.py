@@ -13,7 +13,9 @@ Here dataclasses still collects the fields and makes the slots (so `fields()`, `
 `__init__` is generated with one `exec`. It fills the slots as an instance of an open twin of the class (the same
 slots, no refusing `__setattr__`), then makes the instance what it is: `self.x = x` on the twin is Python's own
 fast slot store, where calling each slot's setter costs a call per field (about 5 % of a request's CPU, with the
-dozen objects every request makes; docs/bench.md).
+dozen objects every request makes; docs/bench.md). An instance of a plain subclass (one not itself @frozen, such as a
+user's subclass of `mockgw.Settings`) is filled past the frozen `__setattr__` instead and keeps its class; such a
+subclass refuses only the fields, as with dataclasses.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ def frozen(cls: type[T]) -> type[T]:
         "_frozen_compared": _values_of(compared),
         "_frozen_hashed": _values_of(hashed),
         "_frozen_all": _values_of(tuple(f.name for f in fields)),
+        "_frozen_fields": frozenset(f.name for f in fields),
     }
     for name, value in methods.items():
         setattr(made, name, value)
@@ -87,11 +90,21 @@ def _hash(self: Any) -> int:
 
 
 def _setattr(self: Any, name: str, value: Any) -> None:
-    raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+    if _refuses(type(self), name):
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+    object.__setattr__(self, name, value)
 
 
 def _delattr(self: Any, name: str) -> None:
-    raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+    if _refuses(type(self), name):
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+    object.__delattr__(self, name)
+
+
+def _refuses(cls: type, name: str) -> bool:
+    # as dataclasses' frozen __setattr__: a @frozen class refuses every attribute; a plain subclass of one (not
+    # itself @frozen, so without its own `_frozen_fields`) refuses only the fields
+    return "_frozen_fields" in cls.__dict__ or name in cls._frozen_fields  # type: ignore[attr-defined]
 
 
 def _getstate(self: Any) -> tuple[Any, ...]:  # copy and pickle: slots have no __dict__
@@ -143,10 +156,16 @@ class _LazyInit:
 
 def _fast_init(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> Callable[..., None]:
     # Generated like dataclasses generates its own __init__ (same parameters, defaults and factories); the fields
-    # are stored while the instance is of the open twin (_open_twin), which the last line undoes.
-    env: dict[str, Any] = {"_NO_VALUE": _NO_VALUE, "_set_class": _SET_CLASS, "_open": _open_twin(cls), "_cls": cls}
+    # are stored while the instance is of the open twin (_open_twin), which the branch's last line undoes.
+    env: dict[str, Any] = {
+        "_NO_VALUE": _NO_VALUE,
+        "_set_class": _SET_CLASS,
+        "_open": _open_twin(cls),
+        "_cls": cls,
+        "_store": object.__setattr__,
+    }
     params: list[str] = []
-    lines: list[str] = ["    _set_class(self, _open)"]
+    stores: list[tuple[str, str]] = []  # (field, the expression of its value)
     for f in fields:
         value = f.name
         if f.default_factory is not dataclasses.MISSING:
@@ -166,11 +185,22 @@ def _fast_init(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> Callabl
             params.append(f.name)
         else:
             continue  # no value to give it: __post_init__ sets it
-        lines.append(f"    self.{f.name} = {value}")
-    lines.append("    self.__class__ = _cls")  # frozen from here on, __post_init__ included
-    if hasattr(cls, "__post_init__"):
-        lines.append("    self.__post_init__()")
-    source = f"def __init__(self, {', '.join(params)}):\n" + "\n".join(lines)
+        stores.append((f.name, value))
+    source = "\n".join(
+        [
+            f"def __init__(self, {', '.join(params)}):",
+            "    if self.__class__ is _cls:",
+            "        _set_class(self, _open)",
+            *(f"        self.{name} = {value}" for name, value in stores),
+            "        self.__class__ = _cls",  # frozen from here on, __post_init__ included
+            # an instance of a subclass that is not itself @frozen (so has no constructor of its own, or calls this
+            # one through super()): it keeps its class, and each field is stored past the frozen __setattr__
+            "    else:",
+            *(f"        _store(self, {name!r}, {value})" for name, value in stores),
+            *([] if stores else ["        pass"]),
+            *(["    self.__post_init__()"] if hasattr(cls, "__post_init__") else []),
+        ]
+    )
     exec(source, env)  # built from field names only, as dataclasses does
     init: Callable[..., None] = env["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import pickle
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import pytest
 
@@ -114,3 +114,50 @@ def test_an_instance_is_of_its_own_class_once_made() -> None:
         labelled.label = "b"  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         indexed.names = ()  # type: ignore[misc]
+
+
+class Annotated(Point):
+    """A plain subclass of a frozen class (not itself @frozen), as a user may write of `mockgw.Settings`."""
+
+    def norm(self) -> int:
+        return abs(self.x) + abs(self.y)
+
+
+class Slotted(Point):
+    """A plain subclass without a `__dict__` (the same layout as its frozen parent)."""
+
+    __slots__ = ()
+
+
+class Built(Point):
+    """A plain subclass with a constructor of its own, which calls the frozen one."""
+
+    def __init__(self, x: int) -> None:
+        super().__init__(x, y=x * 2)
+        self.note = "made"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: Annotated(1, 2), lambda: Slotted(1, 2), lambda: Built(1)], ids=["plain", "slots", "own-init"]
+)
+def test_a_plain_subclass_keeps_its_class_and_its_fields_stay_frozen(make: Callable[[], Point]) -> None:
+    # as with dataclass(frozen=True): constructed as itself, equal only to its own class, fields refused
+    made = make()
+    kind = type(made)
+    assert kind in (Annotated, Slotted, Built) and (made.x, made.y, made.tags) == (1, 2, {})
+    assert made == make() and made != Point(1, 2)
+    assert repr(made) == f"{kind.__qualname__}(x=1, y=2, tags={{}})"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.x = 5  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del made.y  # type: ignore[misc]
+
+
+def test_a_plain_subclass_may_set_attributes_that_are_not_fields() -> None:
+    built = Built(3)
+    assert built.note == "made" and Annotated(1, -2).norm() == 3
+    built.note = "changed"  # type: ignore[misc]
+    del built.note  # type: ignore[misc]
+    assert not hasattr(built, "note")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Point(1).note = "x"  # type: ignore[attr-defined]  # the frozen class itself refuses any attribute
