@@ -49,8 +49,9 @@ class MockGateway:
 
     @property
     def url(self) -> str:
-        """The server's root, e.g. http://127.0.0.1:8080."""
-        return f"http://{self.settings.host}:{self.port}"
+        """The server's root, e.g. http://127.0.0.1:8080 (an IPv6 address in brackets: http://[::1]:8080)."""
+        host = self.settings.host
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
     @property
     def base_url(self) -> str:
