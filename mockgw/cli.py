@@ -303,6 +303,7 @@ def serve(args: argparse.Namespace) -> int:
     from mockgw.server import tls
 
     tls.import_aiohttp_for_serving()  # first, so that aiohttp skips loading CAs that serving never uses
+    from mockgw.server.listen import authority
     from mockgw.server.loop import run as run_loop
     from mockgw.server.runner import MockGateway
 
@@ -344,7 +345,7 @@ def serve(args: argparse.Namespace) -> int:
         pass
     except OSError as exc:
         print(
-            f"mockgw: cannot listen on {gateway.settings.host}:{gateway.settings.port}: {exc}",
+            f"mockgw: cannot listen on {authority(gateway.settings.host, gateway.settings.port)}: {exc}",
             file=sys.stderr,
         )
         return 2

@@ -23,6 +23,11 @@ def family_of(host: str) -> socket.AddressFamily | None:
     return None
 
 
+def authority(host: str, port: int) -> str:
+    """`host:port` as a URL writes it: an IPv6 address in brackets (`[::1]:8080`)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def bound(host: str, port: int) -> socket.socket | None:
     """A TCP socket bound to `host`:`port` (not yet listening), or None when `host` is not an IP literal."""
     family = family_of(host)

@@ -24,7 +24,7 @@ from mockgw.record.modes import RecordSettings
 from mockgw.server.accept import BulkAccept, is_uvloop
 from mockgw.server.app import make_app, record
 from mockgw.server.connections import GatewayRunner
-from mockgw.server.listen import bound
+from mockgw.server.listen import authority, bound
 from mockgw.server.loop import new_event_loop
 
 T = TypeVar("T")
@@ -50,8 +50,7 @@ class MockGateway:
     @property
     def url(self) -> str:
         """The server's root, e.g. http://127.0.0.1:8080 (an IPv6 address in brackets: http://[::1]:8080)."""
-        host = self.settings.host
-        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+        return f"http://{authority(self.settings.host, self.port)}"
 
     @property
     def base_url(self) -> str:

@@ -152,6 +152,21 @@ def test_serve_answers_with_fixtures() -> None:
         assert chat(other.port, body).json()["choices"] != generated["choices"]
 
 
+def test_serve_on_an_ipv6_address_prints_urls_a_client_can_use() -> None:
+    with served("--host", "::1", "--fixtures", "fixtures", cwd=REPO) as server:
+        found = re.search(r"serving (http://\[::1\]:\d+/v1) ", server.line)
+        assert found, server.line  # was http://::1:PORT/v1, which no client can parse
+        client = openai.OpenAI(base_url=found.group(1), api_key="sk-test", max_retries=0)
+        completion = client.chat.completions.create(
+            model="openai/gpt-4o", messages=[{"role": "user", "content": "hello"}]
+        )
+        assert completion.choices[0].message.content == "Hello! How can I assist you today?"
+        assert server.process.stdout is not None
+        assert server.process.stdout.readline().startswith(
+            f"inspector: {found.group(1).removesuffix('/v1')}/__mockgw/ui/"
+        )
+
+
 def test_serve_with_a_config_file(tmp_path: Path) -> None:
     write(tmp_path / "fx" / "ping.yaml", GOOD)
     config = write(

@@ -111,8 +111,8 @@ def read_stream(stream: Any) -> tuple[list[Any], BaseException | None]:
 def raised_as(exc: BaseException | None, expected: type[BaseException] | None) -> bool:
     """Whether the SDK raised `expected` (None: nothing), itself or as the cause of the SDK's own error.
 
-    A cut stream reaches anthropic users as httpx's transport error up to SDK 2.16, and from 2.17 on as
-    `anthropic.APIConnectionError` raised from it: either way the transport error is in the chain.
+    A cut stream reaches anthropic users as httpx's transport error in older SDKs, and as
+    `anthropic.APIConnectionError` raised from it in 2.17: either way the transport error is in the chain.
     """
     if expected is None or exc is None:
         return exc is None and expected is None

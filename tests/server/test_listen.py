@@ -55,9 +55,3 @@ def test_a_server_on_an_ip_literal_and_one_on_a_host_name_both_answer_a_real_cli
     assert _ask(literal.base_url)
     assert named.base_url.startswith("http://localhost:")
     assert _ask(named.base_url)  # the loop resolved and bound localhost
-
-
-def test_a_server_on_an_ipv6_address_prints_a_url_a_client_can_use(gateway_factory: Callable[..., MockGateway]) -> None:
-    gateway = gateway_factory(fixtures=("fixtures",), host="::1")
-    assert gateway.base_url == f"http://[::1]:{gateway.port}/v1"
-    assert _ask(gateway.base_url)

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-URL_LINE = re.compile(r" serving http://[^:/]+:(\d+)/v1 ")
+URL_LINE = re.compile(r" serving http://(?:\[[^\]]+\]|[^:/]+):(\d+)/v1 ")  # an IPv6 host in brackets
 
 
 @dataclass
