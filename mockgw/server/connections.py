@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, cast
 
 from aiohttp import http_exceptions, web, web_protocol
@@ -32,8 +33,9 @@ from mockgw.core.errors import ApiError, gateway_error
 from mockgw.core.names import CONTROL_PREFIX
 from mockgw.gateway.config import Settings
 from mockgw.gateway.outcome import RawRequest
-from mockgw.server.fast import FastPath, Taken, written
-from mockgw.server.fast_stream import FastStream, timed
+from mockgw.server.fast import FastPath, Taken, Written, written
+from mockgw.server.fast_stream import FastStream, Timed, timed
+from mockgw.server.plain_head import read_plain
 from mockgw.server.refusals import (
     HEAD_SAMPLE,
     Head,
@@ -153,8 +155,17 @@ class GatewayHandler(web_protocol.RequestHandler):
             return
         # every request so far is answered: this begins a head. Parse it without waking start(), so that a plain
         # request can be answered here (the fast path), unless the transport's buffer is full.
-        waiter = self._waiter
         answer_here = self._fast is not None and not self._paused
+        # a request that came whole in the plainest form needs no parser: read here (server/plain_head.py)
+        if (
+            answer_here
+            and self._head is None
+            and not self._messages
+            and self._parser_idle()
+            and self._answer_plain(data)
+        ):
+            return
+        waiter = self._waiter
         if answer_here:
             self._waiter = None
         web_protocol.RequestHandler.data_received(self, data)
@@ -186,6 +197,11 @@ class GatewayHandler(web_protocol.RequestHandler):
                 if self._answer(message, payload):
                     return
         self._hand_over()  # start() takes it from here
+
+    def _parser_idle(self) -> bool:
+        """Whether aiohttp's parser waits for a new head (aiohttp internals: no body or upgrade being read, and the
+        connection not closing), so that a request it does not see leaves it as it was."""
+        return self._payload_parser is None and not self._upgraded and not (self._force_close or self._close)
 
     def _hand_over(self) -> None:
         """Let start() take the queued requests the usual way: wake it, or make it if this connection has none yet
@@ -244,42 +260,71 @@ class GatewayHandler(web_protocol.RequestHandler):
 
         A timed stream (server/fast_stream.py) gets its headers now and its body from the ticker; the connection is
         busy with it until it ends (`_stream_ended`)."""
-        fast = self._fast
-        assert fast is not None
-        taken = fast.take(message, payload)
+        assert self._fast is not None
+        taken = self._fast.take(message, payload)
         if taken is None:
             return False
-        outcome = taken.outcome
-        close = message.should_close
-        out = stream = None
-        if outcome is not None:
-            out = written(outcome, close=close)
-            if out is None:
-                stream = timed(outcome, close)
-        transport = self.transport
-        if (out is None and stream is None) or transport is None:
+        answer = self._sendable(taken, message.should_close)
+        if answer is None:
             self.taken = taken  # the app goes on with it: the body is read, the outcome maybe made
             return False
         # aiohttp internals: what start() does around each request it takes from the queue
         self._messages.popleft()
         if self._parser is not None:
             self._parser.message_consumed()
-        assert self._manager is not None
-        self._manager.requests_count += 1
-        self._gateway.answered_here += 1
-        if out is not None:
-            self._done += 1
-            transport.write(out.data)
-            fast.finish(taken, out.sent)
-            self._next_request(close)
+        self._send(taken, answer, message.should_close)
+        return True
+
+    def _answer_plain(self, data: bytes) -> bool:
+        """Answer here a plain request that came whole in `data`, read without aiohttp's parser
+        (server/plain_head.py); False when it is not one, or its answer is not plain, and aiohttp parses `data`."""
+        plain = read_plain(data)
+        if plain is None:
+            return False
+        assert self._fast is not None
+        taken = self._fast.take_plain(plain)
+        if taken is None:
+            return False
+        answer = self._sendable(taken, plain.should_close)
+        if answer is not None:
+            self._request_count += 1  # aiohttp internal: the heads parsed on this connection
+            self._send(taken, answer, plain.should_close)
             return True
-        assert stream is not None
+        # the app goes on with it (a fault, a hold, a heavy body): aiohttp parses the same bytes into its request
+        waiter, self._waiter = self._waiter, None
+        web_protocol.RequestHandler.data_received(self, data)
+        self._waiter = waiter
+        message = self._messages[-1][0] if self._messages else None
+        if isinstance(message, RawRequestMessage):
+            self.taken = replace(taken, message=message)
+        self._hand_over()
+        return True
+
+    def _sendable(self, taken: Taken, close: bool) -> Written | Timed | None:
+        """A taken request's answer when the fast path may send it: whole (server/fast.py) or as a timed stream
+        (server/fast_stream.py); None when it goes the usual way."""
+        outcome = taken.outcome
+        if outcome is None or self.transport is None:
+            return None
+        return written(outcome, close=close) or timed(outcome, close)
+
+    def _send(self, taken: Taken, answer: Written | Timed, close: bool) -> None:
+        """Write a plain answer, or a timed stream's head now and its body from the ticker."""
+        fast, transport = self._fast, self.transport
+        assert fast is not None and transport is not None and self._manager is not None
+        self._manager.requests_count += 1  # aiohttp internal: as start() counts each request
+        self._gateway.answered_here += 1
+        if isinstance(answer, Written):
+            self._done += 1
+            transport.write(answer.data)
+            fast.finish(taken, answer.sent)
+            self._next_request(close)
+            return
         # busy until the stream ends: neither the idle timer nor start() may take the connection meanwhile
         self._next_keepalive_close_time = self._loop.time() + NEVER_S
-        streaming = FastStream(transport, stream, self._stream_ended)
+        streaming = FastStream(transport, answer, self._stream_ended)
         self._streaming = (streaming, taken, close)
-        streaming.begin(stream.head, fast.ticker, self._loop.time())
-        return True
+        streaming.begin(answer.head, fast.ticker, self._loop.time())
 
     def _stream_ended(self, stream: FastStream, why: str) -> None:
         """A timed stream answered here ended (every event sent, or its client left): journal it, then go on with

@@ -7,7 +7,8 @@ costs about as much as mockgw's whole pipeline. So the connection (server/connec
 from `data_received`: the pipeline runs, the answer's bytes go to the transport, and the call is journaled, as
 server/app.py does. The bytes are aiohttp's own: the same headers in the same order, through aiohttp's header
 serializer (tests/server/test_fast_path.py compares both ways byte for byte). A faultless timed stream is answered
-here too, its body paced by the ticker (server/fast_stream.py).
+here too, its body paced by the ticker (server/fast_stream.py). A request that came whole in one read, in the plainest
+form, is not even parsed by aiohttp (server/plain_head.py reads it).
 
 Anything else goes the usual way: a hold, a delay, a fault, `Expect`, HTTP/1.0, a path that is not exactly an API
 route (a session path `/s/<name>/…`, a trailing slash, a query), or a server that records. A request whose body was
@@ -26,6 +27,7 @@ from aiohttp.http_parser import RawRequestMessage
 from aiohttp.http_writer import _serialize_headers  # aiohttp internal: the serializer its responses use
 from aiohttp.streams import StreamReader
 from aiohttp.web_response import REASON_PHRASES
+from multidict import CIMultiDictProxy
 
 from mockgw.core.frozen import frozen
 from mockgw.gateway.outcome import Outcome, RawRequest, error_outcome
@@ -33,6 +35,7 @@ from mockgw.server import app as web_app
 from mockgw.server.inject import TICKER, Sent
 from mockgw.server.keys import FORWARD, STATE
 from mockgw.server.offload import OFFLOADER
+from mockgw.server.plain_head import PlainRequest
 from mockgw.server.watchdog import WATCHDOG
 
 # Headers aiohttp sets on an answer itself: an outcome naming one goes the usual way, which decides what wins.
@@ -49,7 +52,7 @@ LAST_CHUNK = b"0\r\n\r\n"
 class Taken:
     """A request the connection read before aiohttp's handler runs: its body, and its outcome when already made."""
 
-    message: RawRequestMessage
+    message: RawRequestMessage | None  # None: read whole without aiohttp's parser (server/plain_head.py)
     raw: RawRequest
     outcome: Outcome | None
     started: float  # time.perf_counter() when the request was taken
@@ -109,12 +112,29 @@ class FastPath:
         routed = self.routed(message)
         if routed is None:
             return None
+        return self._run(message, routed, message.method, message.path, message.headers, payload.read_nowait())
+
+    def take_plain(self, plain: PlainRequest) -> Taken | None:
+        """The same for a request read whole without aiohttp's parser; None when it is not exactly an API route."""
+        routed = web_app.API_ROUTES.get(plain.path, {}).get(plain.method)
+        if routed is None:
+            return None
+        return self._run(None, routed, plain.method, plain.path, plain.headers, plain.body)
+
+    def _run(
+        self,
+        message: RawRequestMessage | None,
+        routed: web_app.Handler,
+        method: str,
+        path: str,
+        headers: CIMultiDictProxy[str],
+        body: bytes,
+    ) -> Taken:
         started = time.perf_counter()
-        body = payload.read_nowait()
         if len(body) > self.limit:  # as the app: refused before the body is read, so the journal has no body
-            raw = RawRequest.received(message.method, message.path, message.headers)
+            raw = RawRequest.received(method, path, headers)
             return Taken(message, raw, error_outcome(web_app.too_large(self.limit)), started)
-        raw = RawRequest.received(message.method, message.path, message.headers, body)
+        raw = RawRequest.received(method, path, headers, body)
         if not self.offloader.inline(body):  # heavy: the app runs it on the worker thread
             return Taken(message, raw, None, started)
         self.watch.current = raw

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +20,8 @@ import anthropic
 import openai
 import pytest
 
+from mockgw.server import connections
+from mockgw.server.plain_head import PlainRequest, read_plain
 from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY, handle_on
 
@@ -278,3 +281,42 @@ def test_a_client_leaving_mid_body_is_journaled_the_same_both_ways(both: tuple[M
     assert fast_call.response == usual_call.response
     assert fast_call.response["error"]["message"].startswith("The client closed the connection after 20 of ")  # type: ignore[index]
     assert fast_call.delivered == usual_call.delivered
+
+
+def test_requests_read_without_aiohttps_parser_are_answered_and_journaled_alike(
+    both: tuple[MockGateway, MockGateway], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whole plain requests skip aiohttp's parser (server/plain_head.py): with header names as httpx sends them
+    (lower case), the answers and the journal are still those of aiohttp's handler, also for the requests whose
+    answer then goes the usual way (a fault, a delay, a refusal)."""
+    read = []
+
+    def counted(data: bytes) -> PlainRequest | None:
+        plain = read_plain(data)
+        read.append(plain is not None)
+        return plain
+
+    monkeypatch.setattr(connections, "read_plain", counted)
+    lowered = [
+        (method, path, body, {name.lower(): value for name, value in headers.items()})
+        for method, path, body, headers in REQUESTS
+    ]
+
+    def answers(port: int) -> list[bytes]:
+        with monkeypatch.context() as m:
+            m.setattr(sys.modules[__name__], "_request", _lowered_request)
+            return _answers(port, lowered)
+
+    fast, usual = both
+    assert answers(fast.port) == answers(usual.port)
+    assert read.count(True) >= 20  # every whole request on an API route, but those over max_body_bytes' limit
+    fast_calls = [call.as_json() for call in handle_on(fast).calls()]
+    usual_calls = [call.as_json() for call in handle_on(usual).calls()]
+    assert [call["headers"] for call in fast_calls] == [call["headers"] for call in usual_calls]
+
+
+def _lowered_request(method: str, path: str, body: Any, headers: dict[str, str]) -> bytes:
+    data = b"" if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
+    head = f"{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    return (head + f"content-length: {len(data)}\r\n\r\n").encode() + data
