@@ -32,8 +32,10 @@ MAX_HEADERS = 100  # aiohttp refuses over 128
 # `METHOD SP /target SP HTTP/1.1 CRLF`: a method without special reading (not HEAD, CONNECT...), an origin-form
 # target of visible ASCII
 REQUEST_LINE = re.compile(rb"(GET|POST|PUT|PATCH|DELETE) (/[!-~]*) HTTP/1\.1\r\n")
-# header lines `token ":" [SP] value CRLF`, the value visible ASCII with inner spaces, not beginning or ending in one
-HEADER_LINES = re.compile(rb"(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+: ?(?:[!-~](?:[ -~]*[!-~])?)?\r\n)*")
+# header lines: `token ":" [SP] value CRLF`, the value visible ASCII with inner spaces, not beginning or ending in one
+TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+VISIBLE = bytes(range(0x20, 0x7F))
+CRLF = b"\r\n"
 # aiohttp's parser names the headers it knows with its own constants (its `find_header`), the others as sent
 KNOWN = {str(name).lower(): name for name in vars(hdrs).values() if isinstance(name, istr)}
 # headers that need aiohttp's own reading: a body framed otherwise or encoded, a protocol change, or a refusal
@@ -58,6 +60,11 @@ ONCE = frozenset(
     )
 )
 CLOSES = {"keep-alive": False, "close": True}  # the `Connection` values read here, and whether they close
+# the kinds of header names: read here and allowed once, or left to aiohttp ("": any other)
+NOT_READ, LENGTH, CONNECTION, ONE = "not read", "content-length", "connection", "once"
+KINDS = {**dict.fromkeys(ONCE, ONE), "content-length": LENGTH, "connection": CONNECTION}
+NAMES: dict[str, tuple[str, str, str]] = {}  # header names as sent, as `_name` reads them
+MAX_NAMES = 1024
 
 
 @frozen
@@ -79,38 +86,35 @@ def read_plain(data: bytes) -> PlainRequest | None:
     line = REQUEST_LINE.match(data)
     if line is None:
         return None
-    start = line.end()
-    if start > end + 2 or HEADER_LINES.fullmatch(data, start, end + 2) is None:
-        return None
-    lines = data[start:end].decode("ascii").split("\r\n")
-    if len(lines) > MAX_HEADERS:
-        return None
+    block = data[line.end() : end]  # the header lines, without the last one's CRLF
+    breaks = block.translate(None, VISIBLE)  # what is left once visible ASCII and spaces are taken out
+    if breaks != CRLF * (len(breaks) // 2) or len(breaks) >= 2 * MAX_HEADERS:
+        return None  # a byte other than visible ASCII or a space, or a line break that is not CRLF
     pairs: list[tuple[str, str]] = []
     seen: set[str] = set()
     length = 0
     should_close = False
-    for header in lines:
-        name, _, value = header.partition(":")
+    for header in block.decode("ascii").split("\r\n"):
+        name, colon, value = header.partition(":")
         if value[:1] == " ":
             value = value[1:]
-        lower = name.lower()
-        if lower in NOT_PLAIN:
+        if not colon or (value and (value[0] == " " or value[-1] == " ")):
             return None
-        if lower in ONCE:
-            if lower in seen:
+        spelt, kind, lower = NAMES.get(name) or _name(name)
+        if kind:  # a header read here, allowed once, or left to aiohttp
+            if kind is NOT_READ or lower in seen:
                 return None
             seen.add(lower)
-            if lower == "content-length":
+            if kind is LENGTH:
                 if not value.isdigit() or len(value) > 9:
                     return None
                 length = int(value)
-        elif lower == "connection":
-            closes = CLOSES.get(value.lower())
-            if closes is None or lower in seen:
-                return None
-            seen.add(lower)
-            should_close = closes
-        pairs.append((KNOWN.get(lower, name), value))
+            elif kind is CONNECTION:
+                closes = CLOSES.get(value.lower())
+                if closes is None:
+                    return None
+                should_close = closes
+        pairs.append((spelt, value))
     body_start = end + 4
     if "host" not in seen or len(data) - body_start != length:
         return None
@@ -121,3 +125,14 @@ def read_plain(data: bytes) -> PlainRequest | None:
         data[body_start:],
         should_close,
     )
+
+
+def _name(name: str) -> tuple[str, str, str]:
+    """What `read_plain` needs of a header name: aiohttp's spelling of it, its kind, its lower case (kept for the
+    next requests: a client sends the same few names every time)."""
+    lower = name.lower()
+    kind = NOT_READ if TOKEN.fullmatch(name) is None or lower in NOT_PLAIN else KINDS.get(lower, "")
+    known = (KNOWN.get(lower, name), kind, lower)
+    if len(NAMES) < MAX_NAMES:
+        NAMES[name] = known
+    return known
