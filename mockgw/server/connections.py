@@ -83,6 +83,12 @@ class GatewayServer(web.Server):
             self.open += 1
         return GatewayHandler(self, refuse, loop=self._handler_loop, **self._handler_kwargs)
 
+    async def shutdown(self, timeout: float | None = None) -> None:
+        """aiohttp's, once the answers kept for the loop's turn end are written (server/batch.py)."""
+        if self.fast is not None:
+            self.fast.batch.write_pending()
+        await super().shutdown(timeout)
+
     def journal(self, raw: RawRequest, error: ApiError) -> None:
         """Journal a refused API request (the control endpoint's own requests are not journaled)."""
         LOG.debug("refused %s %s: %s %s", raw.method, raw.path, error.status, error.code)
@@ -316,15 +322,17 @@ class GatewayHandler(web_protocol.RequestHandler):
         self._gateway.answered_here += 1
         if isinstance(answer, Written):
             self._done += 1
-            transport.write(answer.data)
+            closing = close or self._close or self._force_close  # as `_next_request`, the close after the write
+            fast.batch.send(transport, answer.data, closing)
             fast.finish(taken, answer.sent)
-            self._next_request(close)
+            if not closing:
+                self._deadline(self._loop.time() + self._keepalive_timeout)  # the idle timeout starts again
             return
         # busy until the stream ends: neither the idle timer nor start() may take the connection meanwhile
         self._next_keepalive_close_time = self._loop.time() + NEVER_S
         streaming = FastStream(transport, answer, self._stream_ended)
         self._streaming = (streaming, taken, close)
-        streaming.begin(answer.head, fast.ticker, self._loop.time())
+        streaming.begin(answer.head, fast.ticker, self._loop.time(), fast.batch.send)
 
     def _stream_ended(self, stream: FastStream, why: str) -> None:
         """A timed stream answered here ended (every event sent, or its client left): journal it, then go on with

@@ -17,6 +17,7 @@ read, or whose outcome was made, goes on with it (`Taken`), so the pipeline neve
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
@@ -32,6 +33,7 @@ from multidict import CIMultiDictProxy
 from mockgw.core.frozen import frozen
 from mockgw.gateway.outcome import Outcome, RawRequest, error_outcome
 from mockgw.server import app as web_app
+from mockgw.server.batch import WriteBatch
 from mockgw.server.inject import TICKER, Sent
 from mockgw.server.keys import FORWARD, STATE
 from mockgw.server.offload import OFFLOADER
@@ -76,6 +78,8 @@ class FastPath:
         self.offloader = app[OFFLOADER]
         self.limit = self.state.settings.max_body_bytes
         self.ticker = app[TICKER]  # paces the timed streams answered here (server/fast_stream.py)
+        self.batch = WriteBatch(asyncio.get_running_loop())  # the answers written here (server/batch.py)
+        self.ticker.before_pass = self.batch.write_pending  # a stream's events never overtake its head
 
     @classmethod
     def of(cls, app: web.Application) -> FastPath | None:

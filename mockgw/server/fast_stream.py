@@ -31,6 +31,7 @@ from mockgw.server.inject import Sent
 from mockgw.server.ticker import Ticker
 
 LAST_CHUNK = b"0\r\n\r\n"
+Send = Callable[[asyncio.Transport, bytes, bool], None]  # writes to a transport, then closes it (server/batch.py)
 
 
 @frozen
@@ -98,16 +99,17 @@ class FastStream:
         self._over = False
         self.sent = Sent(answered=True)
 
-    def begin(self, head: bytes, ticker: Ticker, now: float) -> None:
-        """Send the head now, with the events due at once, and leave the rest to the ticker."""
+    def begin(self, head: bytes, ticker: Ticker, now: float, send: Send) -> None:
+        """Send the head now through `send` (server/batch.py), with the events due at once, and leave the rest to
+        the ticker."""
         first = self._waits[0]
         if first > 0:
-            self._transport.write(head)
+            send(self._transport, head, False)
             self._due = now + first / 1000
             ticker.schedule(self._due, self)
             return
         self._due = now
-        later = self._write(now, head)
+        later = self._write(now, head, send)
         if later is not None:
             ticker.schedule(later, self)
 
@@ -120,14 +122,15 @@ class FastStream:
             return None
         if self._due > now:
             return self._due
-        return self._write(now, b"")
+        return self._write(now, b"", None)
 
     def left(self) -> None:
         """The client left (its connection is closing or lost): the stream ends here."""
         self._end("client_disconnected")
 
-    def _write(self, now: float, head: bytes) -> float | None:
-        """Write the events due by `now`, from the next one (due by now); when the one after is due, or None."""
+    def _write(self, now: float, head: bytes, send: Send | None) -> float | None:
+        """Write the events due by `now`, from the next one (due by now), after `head` (through `send`, else
+        straight to the transport); when the one after is due, or None."""
         events, waits, index, due = self._events, self._waits, self._index, self._due
         last = len(events)
         first = index
@@ -153,7 +156,11 @@ class FastStream:
         if index == last:
             pieces.append(LAST_CHUNK)
         self._index, self._due = index, due
-        self._transport.write(pieces[0] if len(pieces) == 1 else b"".join(pieces))
+        data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        if send is None:
+            self._transport.write(data)
+        else:
+            send(self._transport, data, False)
         sent = self.sent
         sent.bytes += size
         sent.events += index - first

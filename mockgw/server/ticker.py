@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+from collections.abc import Callable
 from typing import Protocol
 
 FOREVER = float("inf")
@@ -39,6 +40,8 @@ class Ticker:
         self._timer: asyncio.TimerHandle | None = None
         self._armed_for = FOREVER
         self.stopped = False
+        # run first in every pass, and when stopping: writes kept for the loop's turn end go before (server/batch.py)
+        self.before_pass: Callable[[], None] | None = None
 
     def wait(self, seconds: float) -> asyncio.Future[None]:
         """A future that resolves `seconds` from now (at once when the ticker has stopped)."""
@@ -69,6 +72,8 @@ class Ticker:
         self._timer = loop.call_at(deadline, self._fire, loop)
 
     def _fire(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self.before_pass is not None:
+            self.before_pass()
         self._timer = None
         self._armed_for = FOREVER
         due = loop.time()
@@ -89,6 +94,8 @@ class Ticker:
     def stop(self) -> None:
         """Resolve every waiter and finish every step now, and every later one at once (the server is draining)."""
         self.stopped = True
+        if self.before_pass is not None:
+            self.before_pass()
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
