@@ -2,7 +2,7 @@
 
 Writing to a socket wakes the process that reads it. When that process sleeps on another core, as a load generator
 or a test suite's client pool does between answers, the kernel sends that core an interrupt, and on a virtual
-machine the interrupt costs more than mockgw's whole answer (docs/bench.md, "Seventh session": the send system
+machine the interrupt costs more than mockgw's whole answer (docs/bench.md, "Eighth session": the send system
 call was a third of a non-streamed request's CPU, most of it that wake-up). The fast path (server/connections.py)
 answers from `data_received`, one connection after another in the same turn of the loop; written at once, each
 answer wakes the client again. `WriteBatch` writes the first answer of a turn at once, so a lone client waits for
