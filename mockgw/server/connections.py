@@ -325,7 +325,9 @@ class GatewayHandler(web_protocol.RequestHandler):
             closing = close or self._close or self._force_close  # as `_next_request`, the close after the write
             fast.batch.send(transport, answer.data, closing)
             fast.finish(taken, answer.sent)
-            if not closing:
+            if closing:  # closed once written (server/batch.py): aiohttp internal, no more bytes are read meanwhile
+                self._close = True
+            else:
                 self._deadline(self._loop.time() + self._keepalive_timeout)  # the idle timeout starts again
             return
         # busy until the stream ends: neither the idle timer nor start() may take the connection meanwhile
