@@ -282,8 +282,9 @@ class GatewayHandler(web_protocol.RequestHandler):
         return True
 
     def _answer_plain(self, data: bytes) -> bool:
-        """Answer here a plain request that came whole in `data`, read without aiohttp's parser
-        (server/plain_head.py); False when it is not one, or its answer is not plain, and aiohttp parses `data`."""
+        """Take a plain request that came whole in `data`, read without aiohttp's parser (server/plain_head.py):
+        answered here, or, when its answer goes the usual way, parsed by aiohttp and handed to start() with its
+        outcome already made. False when `data` is not such a request: aiohttp parses it as usual."""
         plain = read_plain(data)
         if plain is None:
             return False
@@ -322,7 +323,7 @@ class GatewayHandler(web_protocol.RequestHandler):
         self._gateway.answered_here += 1
         if isinstance(answer, Written):
             self._done += 1
-            closing = close or self._close or self._force_close  # as `_next_request`, the close after the write
+            closing = self._closing(close)
             fast.batch.send(transport, answer.data, closing)
             fast.finish(taken, answer.sent)
             if closing:  # closed once written (server/batch.py): aiohttp internal, no more bytes are read meanwhile
@@ -354,13 +355,18 @@ class GatewayHandler(web_protocol.RequestHandler):
                 return
             self._hand_over()  # start() takes it from here
 
+    def _closing(self, close: bool) -> bool:
+        """Whether the connection closes after the answer just given: asked to (`close`), or the server is
+        stopping (aiohttp internals)."""
+        return close or self._close or self._force_close
+
     def _next_request(self, close: bool) -> bool:
         """After an answer written here: close the connection when asked to (`close`, or the server is stopping),
         else restart its idle timer; whether it stays open."""
         transport = self.transport
         if transport is None:
             return False
-        if close or self._close or self._force_close:
+        if self._closing(close):
             transport.close()
             return False
         self._deadline(self._loop.time() + self._keepalive_timeout)  # the idle timeout starts again

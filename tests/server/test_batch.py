@@ -16,9 +16,11 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import openai
+
 from mockgw.server.batch import MAX_BATCH, WriteBatch
 from mockgw.server.runner import MockGateway
-from tests.conftest import handle_on
+from tests.conftest import API_KEY, handle_on
 from tests.server.test_fast_path import CHAT, KEY, _read_answer, _request, chat
 
 
@@ -95,13 +97,36 @@ def _send_while_held(gateway: MockGateway, sends: Iterable[tuple[socket.socket, 
         sock.sendall(request)
 
 
+ECHO = 'version: 1\nfixtures:\n  - name: echo\n    match: {}\n    reply: {content: "echo {{ last_user_message }}"}\n'
+
+
+async def test_the_openai_sdk_asking_many_at_once_gets_each_its_own_answer(
+    gateway_factory: Callable[..., MockGateway], tmp_path: Path
+) -> None:
+    """A test suite's or an agent's concurrent calls through one AsyncOpenAI client (its pool of connections):
+    answers given in the same turn go out together, and each call still gets its own, whole and in order."""
+    fixtures = tmp_path / "echo.yaml"
+    fixtures.write_text(ECHO)
+    gateway = gateway_factory(fixtures=(str(fixtures),))
+    count = 3 * MAX_BATCH
+    async with openai.AsyncOpenAI(base_url=gateway.base_url, api_key=API_KEY, max_retries=0) as client:
+
+        async def ask(n: int) -> str | None:
+            reply = await client.chat.completions.create(
+                model="openai/gpt-4o", messages=[{"role": "user", "content": f"caller {n}"}]
+            )
+            return reply.choices[0].message.content
+
+        for _ in range(2):  # the second round on the connections the first one left open
+            assert await asyncio.gather(*(ask(n) for n in range(count))) == [f"echo caller {n}" for n in range(count)]
+    assert len(handle_on(gateway).calls()) == 2 * count
+
+
 def test_many_clients_at_once_each_get_their_own_answer(
     gateway_factory: Callable[..., MockGateway], tmp_path: Path
 ) -> None:
     fixtures = tmp_path / "echo.yaml"
-    fixtures.write_text(
-        'version: 1\nfixtures:\n  - name: echo\n    match: {}\n    reply: {content: "echo {{ last_user_message }}"}\n'
-    )
+    fixtures.write_text(ECHO)
     gateway = gateway_factory(fixtures=(str(fixtures),))
     count = 3 * MAX_BATCH
     socks = [socket.create_connection(("127.0.0.1", gateway.port), timeout=10) for _ in range(count)]
