@@ -20,11 +20,6 @@ LOG = logging.getLogger("mockgw")
 RETRY_S = 0.05  # after an error such as too many open files, the next look at the queue
 
 
-def is_uvloop(loop: asyncio.AbstractEventLoop) -> bool:
-    """Whether `loop` is uvloop's (whose libuv accepts one connection per turn)."""
-    return type(loop).__module__.startswith("uvloop")
-
-
 class BulkAccept:
     """Accepts up to `limit` pending connections per turn of the loop on a listening socket's duplicate."""
 

@@ -20,6 +20,7 @@ from mockgw.core.names import SESSION_HEADER
 from mockgw.faults import catalogue as faults
 from mockgw.gateway.outcome import Delivery, Outcome
 from mockgw.server.holds import Held, Holds
+from mockgw.server.loop import DUST_S, timer_delay
 from mockgw.server.ticker import Ticker
 
 HOLDS: web.AppKey[Holds] = web.AppKey("holds", Holds)
@@ -95,10 +96,10 @@ async def pause(request: web.Request, ms: float | None, held: Held | None = None
         if _gone(request):
             return "client_disconnected"
         remaining = POLL_SECONDS if deadline is None else deadline - loop.time()
-        if remaining <= 0:
+        if remaining <= DUST_S:
             return "elapsed"
-        try:
-            await asyncio.wait_for(event.wait(), min(POLL_SECONDS, remaining))
+        try:  # a timeout that never ends before the deadline (server/loop.py): no busy loop while it comes
+            await asyncio.wait_for(event.wait(), timer_delay(loop, min(POLL_SECONDS, remaining)))
         except TimeoutError:
             continue
 
@@ -117,7 +118,7 @@ async def _sleep(request: web.Request, ms: float) -> str:
             return "elapsed"
         if _gone(request):
             return "client_disconnected"
-        if loop.time() >= deadline:
+        if loop.time() + DUST_S >= deadline:  # due as the ticker says it is (server/loop.py)
             return "elapsed"
 
 

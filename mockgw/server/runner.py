@@ -21,11 +21,11 @@ from mockgw.gateway.config import Settings
 from mockgw.gateway.outcome import RawRequest, error_outcome
 from mockgw.gateway.state import GatewayState
 from mockgw.record.modes import RecordSettings
-from mockgw.server.accept import BulkAccept, is_uvloop
+from mockgw.server.accept import BulkAccept
 from mockgw.server.app import make_app, record
 from mockgw.server.connections import GatewayRunner
 from mockgw.server.listen import authority, bound
-from mockgw.server.loop import new_event_loop
+from mockgw.server.loop import is_uvloop, new_event_loop
 
 T = TypeVar("T")
 

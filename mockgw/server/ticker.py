@@ -8,6 +8,12 @@ fires: they are all served in that one pass, so events due together go out toget
 An entry is either a future (`wait`: a coroutine resumes at its deadline) or a `Steps` (`schedule`): a faultless
 paced stream that the pass itself writes, so that an event costs a heap entry and a socket write, not the
 resumption of a coroutine, a timer, and aiohttp's drain.
+
+The timer is armed on the loop clock's own steps. uvloop's clock counts whole milliseconds and its timers round a
+delay to the nearest one, so a timer armed for a deadline between two milliseconds could fire before it: the pass
+found nothing due and armed again, for nothing, on every turn of the loop until the next millisecond (about a
+thousand passes per paced event, most of a server's CPU under a thousand streams: docs/bench.md, "Ninth session").
+Armed for the first step at or after the deadline, it fires once, when the entry is due.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ import heapq
 import itertools
 from collections.abc import Callable
 from typing import Protocol
+
+from mockgw.server.loop import DUST_S, timer_at
 
 FOREVER = float("inf")
 
@@ -40,6 +48,7 @@ class Ticker:
         self._timer: asyncio.TimerHandle | None = None
         self._armed_for = FOREVER
         self.stopped = False
+        self.passes = 0  # passes run: one per deadline (or per group due together), never a busy loop
         # run first in every pass, and when stopping: writes kept for the loop's turn end go before (server/batch.py)
         self.before_pass: Callable[[], None] | None = None
 
@@ -69,14 +78,15 @@ class Ticker:
         if self._timer is not None:
             self._timer.cancel()
         self._armed_for = deadline
-        self._timer = loop.call_at(deadline, self._fire, loop)
+        self._timer = loop.call_at(timer_at(loop, deadline), self._fire, loop)
 
     def _fire(self, loop: asyncio.AbstractEventLoop) -> None:
         if self.before_pass is not None:
             self.before_pass()
+        self.passes += 1
         self._timer = None
         self._armed_for = FOREVER
-        due = loop.time()
+        due = loop.time() + DUST_S
         heap = self._heap
         order = self._order
         while heap and heap[0][0] <= due:

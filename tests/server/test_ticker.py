@@ -13,9 +13,13 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
+import uvloop
+from hypothesis import given
+from hypothesis import strategies as st
 from openai.types.chat import ChatCompletionMessageParam
 
 from mockgw.server import inject
+from mockgw.server.loop import DUST_S, timer_at
 from mockgw.server.runner import MockGateway
 from mockgw.server.ticker import FOREVER, Ticker
 from tests.conftest import API_KEY
@@ -91,6 +95,47 @@ async def test_a_cancelled_waiter_is_dropped_and_the_others_still_wake() -> None
     assert gone.cancelled()
 
 
+@given(st.floats(min_value=0, max_value=10**7, allow_nan=False))
+def test_a_timer_on_uvloops_clock_is_armed_for_the_first_millisecond_at_or_after_its_deadline(deadline: float) -> None:
+    loop = uvloop.new_event_loop()
+    try:
+        armed = timer_at(loop, deadline)
+    finally:
+        loop.close()
+    assert deadline - DUST_S <= armed < deadline + 0.001
+    assert armed == round(armed * 1000) / 1000  # a whole millisecond, as uvloop's time() says it: its timer fires on it
+
+
+def test_a_timer_on_asyncios_clock_is_armed_for_its_deadline_itself() -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        assert timer_at(loop, 12.3456789) == 12.3456789
+    finally:
+        loop.close()
+
+
+@pytest.mark.parametrize("loop_factory", [uvloop.new_event_loop, asyncio.new_event_loop], ids=["uvloop", "asyncio"])
+@pytest.mark.parametrize("seconds", [0.02, 0.0203, 0.0007, 0.015])
+def test_a_wait_between_two_milliseconds_takes_one_pass_and_ends_at_its_deadline(
+    loop_factory: Callable[[], asyncio.AbstractEventLoop], seconds: float
+) -> None:
+    """uvloop's clock counts whole milliseconds and its timers round to the nearest: a timer armed for the deadline
+    itself fired up to half a millisecond early, and the pass, finding nothing due, armed it again on every turn of
+    the loop until the clock moved on (about a thousand passes for one wait)."""
+
+    async def wait() -> tuple[int, float]:
+        ticker = Ticker()
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        await ticker.wait(seconds)
+        return ticker.passes, loop.time() - start
+
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        passes, waited = runner.run(wait())
+    assert passes == 1
+    assert waited >= seconds - DUST_S
+
+
 FIXTURE = """\
 version: 1
 fixtures:
@@ -136,6 +181,28 @@ def test_a_paced_stream_sends_the_same_bytes_at_its_scripted_times(
     # the role event, then the eight content events due 40 ms apart on the stream's clock: none arrives early (a busy
     # machine only makes them later; 2 ms for the loop's clock, which counts whole milliseconds under uvloop)
     assert all(at >= 0.04 * number - 0.002 for number, at in enumerate(times[:9])), times
+
+
+@pytest.mark.parametrize("chunk_ms", [20, 20.3])
+def test_a_paced_stream_costs_the_server_one_pass_per_event_not_a_busy_loop(
+    tmp_path: Path, gateway_factory: Callable[..., MockGateway], chunk_ms: float
+) -> None:
+    """On the server's uvloop a paced stream's deadlines (its start plus 20 ms, plus 20 ms...) fall between two of the
+    clock's milliseconds, by float rounding or by a fractional `chunk_ms`: each event once cost about a thousand
+    passes of the ticker, a busy loop taking most of a core under a thousand streams."""
+    paced, unpaced = tmp_path / "paced.yaml", tmp_path / "unpaced.yaml"
+    paced.write_text(FIXTURE.format(chunk_ms=chunk_ms))
+    unpaced.write_text(FIXTURE.format(chunk_ms=0))
+    gateway = gateway_factory(fixtures=(str(paced),), seed=3)
+    runner = gateway._runner  # the test looks inside: how many passes the ticker ran
+    assert runner is not None
+    ticker = runner.app[inject.TICKER]
+    before = gateway.run_in_loop(lambda: ticker.passes)
+    events, times = _stream(gateway)
+    passes = gateway.run_in_loop(lambda: ticker.passes) - before
+    assert events == _stream(gateway_factory(fixtures=(str(unpaced),), seed=3))[0]
+    assert passes <= 10, passes  # at most one per event after the role chunk: eight contents, the final, [DONE]
+    assert all(at >= chunk_ms / 1000 * number - 0.002 for number, at in enumerate(times[:9])), times  # none early
 
 
 def test_a_late_server_catches_up_with_the_script_instead_of_adding_its_lateness(
