@@ -35,6 +35,7 @@ from mockgw.gateway.config import Settings
 from mockgw.gateway.outcome import RawRequest
 from mockgw.server.fast import FastPath, Taken, Written, written
 from mockgw.server.fast_stream import FastStream, Timed, timed
+from mockgw.server.loop import DUST_S, timer_at
 from mockgw.server.plain_head import read_plain
 from mockgw.server.refusals import (
     HEAD_SAMPLE,
@@ -222,16 +223,22 @@ class GatewayHandler(web_protocol.RequestHandler):
 
     def _process_keepalive(self) -> None:
         """aiohttp's idle and header timer: it closes a connection whose start() waits for a request. Until start()
-        is made, the connection waits when no request is being answered here."""
-        if self._task_handler is not None:
-            web_protocol.RequestHandler._process_keepalive(self)
-            return
+        is made, the connection waits when no request is being answered here.
+
+        Timed on the loop's clock (server/loop.py): a timer that fired before the close time, as uvloop's do by up
+        to half a millisecond, is armed again for the first millisecond at or after it. aiohttp's own re-arms for the
+        close time itself, which fires at once again, on every turn of the loop until the clock moves on."""
         self._keepalive_handle = None
         if self._force_close or not self._keepalive:
             return
+        loop = self._loop
         close_time = self._next_keepalive_close_time
-        if self._loop.time() < close_time:  # moved later meanwhile (a request was answered)
-            self._keepalive_handle = self._loop.call_at(close_time, self._process_keepalive)
+        if loop.time() + DUST_S < close_time:  # fired early, or moved later meanwhile (a request was answered)
+            self._keepalive_handle = loop.call_at(timer_at(loop, close_time), self._process_keepalive)
+        elif self._task_handler is not None:  # aiohttp's: start() waiting for a request head
+            waiter = self._waiter
+            if waiter is not None and not waiter.done():
+                self.force_close()
         elif self._streaming is None and not self._waiting:
             self.force_close()
 
@@ -384,7 +391,7 @@ class GatewayHandler(web_protocol.RequestHandler):
             if handle.when() <= when:
                 return
             handle.cancel()
-        self._keepalive_handle = self._loop.call_at(when, self._process_keepalive)
+        self._keepalive_handle = self._loop.call_at(timer_at(self._loop, when), self._process_keepalive)
 
     def handle_error(
         self,
@@ -419,6 +426,12 @@ class GatewayHandler(web_protocol.RequestHandler):
             return await web_protocol.RequestHandler.finish_response(self, request, resp, start_time)
         finally:  # written: the next bytes begin a new head (data_received)
             self._done += 1
+            # aiohttp internal: start() arms its idle timer after this only if none is armed; the header deadline's,
+            # armed at connect for later, would stand in for it (an idle close up to header_timeout_s late)
+            handle = self._keepalive_handle
+            if handle is not None:
+                handle.cancel()
+                self._keepalive_handle = None
 
     async def _refuse(self, request: web.BaseRequest) -> web.StreamResponse:
         """The one answer of a connection over the cap."""

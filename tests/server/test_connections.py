@@ -20,6 +20,7 @@ import pytest
 
 from mockgw.core.errors import ConfigError
 from mockgw.gateway import config
+from mockgw.server.connections import GatewayHandler
 from mockgw.server.runner import MockGateway
 from tests.conftest import API_KEY, handle_on
 from tests.support.rawhttp import Answer, exchange, journal
@@ -80,6 +81,34 @@ def test_an_idle_keep_alive_connection_is_closed_after_the_idle_timeout(
     assert received.startswith(b"HTTP/1.1 200 OK\r\n")  # answered, kept alive, then closed once idle
     assert b'"object":"list"' in received.replace(b" ", b"")
     assert waited >= 0.9
+
+
+@pytest.mark.parametrize("usual_way", [False, True], ids=["answered-here", "aiohttps-task"])
+def test_an_idle_connection_is_closed_on_time_by_a_timer_that_fires_a_few_times(
+    gateway_factory: Callable[..., MockGateway], monkeypatch: pytest.MonkeyPatch, usual_way: bool
+) -> None:
+    """The server's uvloop fires a timer up to half a millisecond early (its clock counts whole milliseconds): the
+    idle timer, armed again for the close time itself, fired at once on every turn of the loop until the clock moved
+    on, a busy loop at every idle connection's end (hundreds of firings where a few do). And after a request
+    answered the usual way (aiohttp's task), the header deadline's timer stood in for the idle one: with a header
+    timeout longer than the idle timeout, the connection was closed that much later (here 60 s, not 0.35)."""
+    fired: list[float] = []
+    process = GatewayHandler._process_keepalive
+
+    def counted(handler: GatewayHandler) -> None:
+        fired.append(time.monotonic())
+        process(handler)
+
+    monkeypatch.setattr(GatewayHandler, "_process_keepalive", counted)
+    gateway = gateway_factory(header_timeout_s=60.0, idle_timeout_s=0.3503)
+    # a trailing slash: not exactly an API route, so aiohttp's task answers it (the same list)
+    head = MODELS_HEAD.replace(b"/v1/models", b"/v1/models/") if usual_way else MODELS_HEAD
+    with _connect(gateway) as sock:
+        sock.sendall(head + b"\r\n")
+        received, waited = _until_closed(sock)  # at most 30 s
+    assert received.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert 0.3 <= waited < 10
+    assert 1 <= len(fired) <= 4, len(fired)
 
 
 def test_normal_keep_alive_use_with_the_openai_sdk_is_unaffected(
