@@ -44,13 +44,16 @@ def timer_at(loop: asyncio.AbstractEventLoop, deadline: float) -> float:
     of the loop's clock at or after it. uvloop rounds a delay to the nearest millisecond, so a timer armed for
     20.3 ms from now fires at 20 ms, when `loop.time()` says the deadline has not come: code that waits again then
     fires at once, every turn of the loop, until the clock moves on (a busy loop of up to a millisecond)."""
-    ticks = clock_ticks(loop)
-    return deadline if not ticks else math.ceil(deadline * ticks - DUST_S * ticks) / ticks
+    return _step_up(deadline, clock_ticks(loop))
 
 
 def timer_delay(loop: asyncio.AbstractEventLoop, seconds: float) -> float:
-    """The same for a delay from now (`call_later`, `asyncio.wait_for`)."""
-    ticks = clock_ticks(loop)
+    """The same for a delay from now (`call_later`, `asyncio.wait_for`): `loop.time()` is on a step already."""
+    return _step_up(seconds, clock_ticks(loop))
+
+
+def _step_up(seconds: float, ticks: int) -> float:
+    """`seconds` up to the next of `ticks` steps a second (unchanged with none), give or take DUST_S."""
     return seconds if not ticks else math.ceil(seconds * ticks - DUST_S * ticks) / ticks
 
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from openai.types.chat import ChatCompletionMessageParam
 
 from mockgw.server import inject
-from mockgw.server.loop import DUST_S, timer_at
+from mockgw.server.loop import DUST_S, timer_at, timer_delay
 from mockgw.server.runner import MockGateway
 from mockgw.server.ticker import FOREVER, Ticker
 from tests.conftest import API_KEY
@@ -99,17 +99,18 @@ async def test_a_cancelled_waiter_is_dropped_and_the_others_still_wake() -> None
 def test_a_timer_on_uvloops_clock_is_armed_for_the_first_millisecond_at_or_after_its_deadline(deadline: float) -> None:
     loop = uvloop.new_event_loop()
     try:
-        armed = timer_at(loop, deadline)
+        armed, delay = timer_at(loop, deadline), timer_delay(loop, deadline)
     finally:
         loop.close()
     assert deadline - DUST_S <= armed < deadline + 0.001
     assert armed == round(armed * 1000) / 1000  # a whole millisecond, as uvloop's time() says it: its timer fires on it
+    assert delay == armed  # a delay from a time on the clock's steps rounds up alike
 
 
 def test_a_timer_on_asyncios_clock_is_armed_for_its_deadline_itself() -> None:
     loop = asyncio.new_event_loop()
     try:
-        assert timer_at(loop, 12.3456789) == 12.3456789
+        assert (timer_at(loop, 12.3456789), timer_delay(loop, 0.0203)) == (12.3456789, 0.0203)
     finally:
         loop.close()
 
