@@ -31,7 +31,7 @@ from mockgw.server.inject import Sent
 from mockgw.server.ticker import Ticker
 
 LAST_CHUNK = b"0\r\n\r\n"
-Send = Callable[[asyncio.Transport, bytes, bool], None]  # writes to a transport, then closes it (server/batch.py)
+Send = Callable[[asyncio.Transport, bytes, bool], None]  # writes to a transport, closing it after if asked (batch.py)
 
 
 @frozen

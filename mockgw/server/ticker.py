@@ -3,7 +3,8 @@
 A thousand streams at `chunk_ms: 20` wait 50,000 times a second. Each `asyncio.wait_for` made a task and a timer
 per wait; here a wait is an entry in one heap, and a single timer, armed for the earliest deadline, serves every
 entry that is due in one pass. Under load the loop runs late and many deadlines have passed by the time the timer
-fires: they are all served in that one pass, so events due together go out together. No entry is served early.
+fires: they are all served in that one pass, so events due together go out together. No entry is served early (but for
+float rounding, `DUST_S`: a nanosecond).
 
 An entry is either a future (`wait`: a coroutine resumes at its deadline) or a `Steps` (`schedule`): a faultless
 paced stream that the pass itself writes, so that an event costs a heap entry and a socket write, not the
