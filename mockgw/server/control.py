@@ -28,6 +28,7 @@ from mockgw.record import export
 from mockgw.server import calls_answer, guard, trim
 from mockgw.server.inject import HOLDS
 from mockgw.server.keys import CALL_LISTENERS, SESSION_PREFIX, STATE
+from mockgw.server.loop import DUST_S, timer_delay
 from mockgw.server.watchdog import watched
 
 PREFIX = CONTROL_PREFIX
@@ -132,16 +133,19 @@ async def list_calls(request: web.Request) -> web.StreamResponse:
 
 
 async def wait_until(listeners: list[asyncio.Event], done: Callable[[], bool], timeout: float) -> None:
-    """Wait until `done()` holds or `timeout` seconds pass; whoever changes the state sets the listeners' events."""
+    """Wait until `done()` holds or `timeout` seconds pass; whoever changes the state sets the listeners' events.
+
+    Never less than `timeout`: the wait is armed on the loop's clock (server/loop.py), whose timers fire up to half a
+    millisecond early on uvloop."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     event = asyncio.Event()
     listeners.append(event)
     try:
-        while not done() and loop.time() < deadline:
+        while not done() and loop.time() + DUST_S < deadline:
             event.clear()
             try:
-                await asyncio.wait_for(event.wait(), deadline - loop.time())
+                await asyncio.wait_for(event.wait(), timer_delay(loop, deadline - loop.time()))
             except TimeoutError:
                 break
     finally:

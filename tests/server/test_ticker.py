@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from openai.types.chat import ChatCompletionMessageParam
 
 from mockgw.server import inject
+from mockgw.server.control import wait_until
 from mockgw.server.loop import DUST_S, timer_at, timer_delay
 from mockgw.server.runner import MockGateway
 from mockgw.server.ticker import FOREVER, Ticker
@@ -135,6 +136,25 @@ def test_a_wait_between_two_milliseconds_takes_one_pass_and_ends_at_its_deadline
         passes, waited = runner.run(wait())
     assert passes == 1
     assert waited >= seconds - DUST_S
+
+
+@pytest.mark.parametrize("loop_factory", [uvloop.new_event_loop, asyncio.new_event_loop], ids=["uvloop", "asyncio"])
+@pytest.mark.parametrize("seconds", [0.0203, 0.0305, 0.0101])
+def test_a_control_wait_that_nothing_ends_lasts_its_whole_timeout(
+    loop_factory: Callable[[], asyncio.AbstractEventLoop], seconds: float
+) -> None:
+    """`GET /__mockgw/calls?wait_for=N&timeout=S` and the holds' wait (control.wait_until): on uvloop a timeout of
+    20.3 ms once ended at 20 ms by the loop's own clock, its timer rounded to the nearest millisecond."""
+
+    async def wait() -> float:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        await wait_until([], lambda: False, seconds)
+        return loop.time() - start
+
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        waited = runner.run(wait())
+    assert seconds - DUST_S <= waited < seconds + 0.05
 
 
 FIXTURE = """\
