@@ -475,6 +475,7 @@ def report(results: dict[str, Any]) -> str:
                 f"{t['script_ms']:.0f} ms script; duration/script p50 {t['duration_ratio_p50']:.2f} "
                 f"p99 {t['duration_ratio_p99']:.2f} (max {t['duration_ratio_max']:.2f}); headers p50 "
                 f"{t['headers_ms_p50']:.1f} ms p99 {t['headers_ms_p99']:.1f} ms (max {t['headers_ms_max']:.1f}); "
+                f"first event p50 {t['first_event_ms_p50']:.1f} ms p99 {t['first_event_ms_p99']:.1f} ms; "
                 f"connect p99 {t['connect_ms_p99']:.1f} ms; refused {t['refused']} {t['failures'] or ''}; "
                 f"wall {t['wall_s']:.2f} s; server CPU {t['server_cpu_s']:.2f} s; others on core "
                 f"{t['others_on_server_core']:.0%}; load {t['load_1min']}"

@@ -2,8 +2,9 @@
 
 Each stream is the `bench-timed-1000` fixture: 30 events, 20 ms apart (`chunk_ms: 20`), so its script lasts
 29 x 20 = 580 ms. All streams start at once from one client on the load core, one connection each. Per stream:
-time to headers (request sent to the response's status line) and duration (request sent to the end of the body)
-over the script's duration. A stream that cannot connect, is cut short or gets a non-200 counts as refused.
+time to headers (request sent to the response's status line), time to the first event (what a client's TTFT
+measure sees; the script has no TTFT, so it is due with the headers) and duration (request sent to the end of the
+body) over the script's duration. A stream that cannot connect, is cut short or gets a non-200 counts as refused.
 
 The client is a bare asyncio protocol (`RawClient`, on uvloop), as wrk is for the other scenarios: a pre-built
 request written as soon as the connection is up, the status line parsed, event ends (`\\n\\n`) counted. Per stream
@@ -36,6 +37,7 @@ class StreamTimes:
     duration_ms: float
     events: int
     connect_ms: float = 0.0  # connect started to connection up (the client's own connect, and the kernel's)
+    first_event_ms: float = 0.0  # request sent to the first event's end
 
 
 def build_request(port: int, path: str, body: bytes, headers: dict[str, str]) -> bytes:
@@ -48,7 +50,19 @@ def build_request(port: int, path: str, body: bytes, headers: dict[str, str]) ->
 class _Stream(asyncio.Protocol):
     """One stream's connection: writes the request when connected, stamps the status line and the body's end."""
 
-    __slots__ = ("connected", "done", "ended", "events", "failure", "head", "headers_at", "last", "request", "started")
+    __slots__ = (
+        "connected",
+        "done",
+        "ended",
+        "events",
+        "failure",
+        "first_at",
+        "head",
+        "headers_at",
+        "last",
+        "request",
+        "started",
+    )
 
     def __init__(self, request: bytes, done: Callable[[_Stream], None]) -> None:
         self.request = request
@@ -56,6 +70,7 @@ class _Stream(asyncio.Protocol):
         self.started = time.perf_counter()
         self.connected = 0.0
         self.headers_at = 0.0
+        self.first_at = 0.0
         self.ended = 0.0
         self.events = 0
         self.head = b""
@@ -79,6 +94,8 @@ class _Stream(asyncio.Protocol):
             data = head[end + 2 :]  # keep the head's last CRLF: the first chunk's size line follows it
         seen = self.last + data
         self.events += seen.count(b"\n\n") - self.last.count(b"\n\n")
+        if self.events and not self.first_at:
+            self.first_at = time.perf_counter()
         self.last = seen[-len(END) :]
         if self.last == END and not self.ended:
             self.ended = time.perf_counter()
@@ -96,6 +113,7 @@ class _Stream(asyncio.Protocol):
             (self.ended - self.connected) * 1000,
             self.events,
             (self.connected - self.started) * 1000,
+            (self.first_at - self.connected) * 1000,
         )
 
 
@@ -138,15 +156,18 @@ async def _one(
             if resp.status != 200:
                 return f"status {resp.status}"
             events = 0
+            first = 0.0
             tail = b""
             async for chunk in resp.content.iter_any():
                 data = tail + chunk
                 events += data.count(b"\n\n")
+                if events and not first:
+                    first = time.perf_counter()
                 tail = data[data.rfind(b"\n\n") + 2 :] if b"\n\n" in data else data
             ended = time.perf_counter()
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         return type(exc).__name__
-    return StreamTimes((got_headers - sent) * 1000, (ended - sent) * 1000, events)
+    return StreamTimes((got_headers - sent) * 1000, (ended - sent) * 1000, events, 0.0, (first - sent) * 1000)
 
 
 async def run_aiohttp(port: int, path: str, body: bytes, headers: dict[str, str], streams: int) -> dict[str, Any]:
@@ -197,6 +218,7 @@ def summarise(outcome: dict[str, Any], events: int) -> dict[str, Any]:
     ratios = [s.duration_ms / script for s in complete]
     heads = [s.headers_ms for s in complete]
     connects = [s.connect_ms for s in complete]
+    firsts = [s.first_event_ms for s in complete]
     return {
         "streams": len(done) + sum(outcome["failures"].values()),
         "complete": len(complete),
@@ -209,6 +231,8 @@ def summarise(outcome: dict[str, Any], events: int) -> dict[str, Any]:
         "headers_ms_p50": round(pct(heads, 50), 1),
         "headers_ms_p99": round(pct(heads, 99), 1),
         "headers_ms_max": round(max(heads), 1) if heads else float("nan"),
+        "first_event_ms_p50": round(pct(firsts, 50), 1),
+        "first_event_ms_p99": round(pct(firsts, 99), 1),
         "connect_ms_p99": round(pct(connects, 99), 1),
         "wall_s": round(outcome["wall_s"], 3),
     }
