@@ -48,7 +48,8 @@ def build_request(port: int, path: str, body: bytes, headers: dict[str, str]) ->
 
 
 class _Stream(asyncio.Protocol):
-    """One stream's connection: writes the request when connected, stamps the status line and the body's end."""
+    """One stream's connection: writes the request when connected, stamps the status line, the first event's end and
+    the body's end."""
 
     __slots__ = (
         "connected",
