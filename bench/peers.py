@@ -5,6 +5,9 @@ on the PATH; without it the bench runs without the peer and says why. Its fixtur
 bench/fixtures.yaml: the same answer text as `bench-answer`, matched on the same last user message, with a
 `chunkSize` (characters; aimock cuts streams by characters, not tokens) that gives exactly 20 content events, as
 mockgw's `chunk_tokens: 3` does. bench/run.py counts both before measuring.
+
+For `stream-1000-timed` aimock serves a second fixture file, written from `bench-timed-1000`: the same text, paced
+as mockgw paces it (see `write_aimock_timed_fixture`).
 """
 
 from __future__ import annotations
@@ -88,6 +91,32 @@ def write_aimock_fixture(fixtures_yaml: Path, out: Path) -> Path:
         "match": {"userMessage": answer["match"]["last_user_message"]},  # both: a substring of the last user message
         "response": {"content": text},
         "chunkSize": chunk,
+    }
+    out.write_text(json.dumps({"fixtures": [fixture]}, indent=2) + "\n")
+    return out
+
+
+def write_aimock_timed_fixture(fixtures_yaml: Path, out: Path, paced_events: int) -> Path:
+    """aimock's fixture for `stream-1000-timed`: `bench-timed-1000`'s text, with the same script as mockgw's stream.
+
+    mockgw paces every one of its `paced_events` events `chunk_ms` apart, the first with the headers. aimock paces
+    its chunks (the role, the content, the finish) by a `streamingProfile` (`ttft: 0`, then `1000 / tps` ms before
+    each next chunk) and writes its usage chunk and `[DONE]` right after the last one. So its content is cut into
+    `paced_events - 2` chunks: the same number of paced waits, the same script length, two more events at its end.
+    """
+    fixtures = yaml.safe_load(fixtures_yaml.read_text())["fixtures"]
+    answer = next(f for f in fixtures if f["name"] == "bench-answer")
+    reply = next(f for f in fixtures if f["name"] == "bench-timed-1000")["reply"]
+    text = reply["content"]
+    wanted = paced_events - 2
+    chunk = next((size for size in range(1, len(text) + 1) if math.ceil(len(text) / size) == wanted), None)
+    if chunk is None:
+        raise SystemExit(f"bench: no aimock chunkSize cuts {len(text)} characters into {wanted} chunks")
+    fixture = {
+        "match": {"userMessage": answer["match"]["last_user_message"]},  # the bench request (no tags in aimock)
+        "response": {"content": text},
+        "chunkSize": chunk,
+        "streamingProfile": {"ttft": 0, "tps": 1000 / reply["chunk_ms"]},
     }
     out.write_text(json.dumps({"fixtures": [fixture]}, indent=2) + "\n")
     return out

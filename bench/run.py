@@ -7,7 +7,8 @@ A table goes to stdout and the numbers to bench/results/latest.json.
 
 aimock (`@copilotkit/aimock`, Node) runs as a peer in the same rounds when Node >= 20 is present (bench/peers.py
 installs it into bench/.peers/); BENCH_PEERS=none leaves it out. `stream-1000-timed` runs 1,000 paced streams
-at once against the bare handler and mockgw in alternating rounds (bench/timed.py).
+at once against the bare handler, mockgw and aimock in alternating rounds (bench/timed.py), aimock with the same
+text and the same script (bench/peers.py).
 
 Throughput is measured in rounds (BENCH_ROUNDS, default 3): bare then mockgw, again and again, so that the
 VM's drift (its speed changes by ±30 % from minute to minute) hits both; the ratio reported is the median of
@@ -463,7 +464,7 @@ def report(results: dict[str, Any]) -> str:
             f"(min {t['min']:.2f}, max {t['max']:.2f}, {t['samples']} samples)"
         )
     timed_results = results.get("stream_1000_timed", {})
-    for name in ("bare", "mockgw"):
+    for name in timed_results:
         for index, t in enumerate(timed_results.get(name, []), 1):
             ok = (
                 t["duration_ratio_p99"] <= TARGET_TIMED["duration_ratio_p99"]
@@ -485,6 +486,13 @@ def report(results: dict[str, Any]) -> str:
                     else ""
                 )
             )
+    for peer in timed_results.keys() - {"bare", "mockgw"}:
+        pairs = list(zip(timed_results["mockgw"], timed_results[peer], strict=True))
+        for key, label in (("headers_ms_p99", "headers p99"), ("duration_ratio_p99", "duration/script p99")):
+            per_round = ", ".join(
+                f"{mock[key]:.4g} / {other[key]:.4g} = {mock[key] / other[key]:.2f}" for mock, other in pairs
+            )
+            lines.append(f"stream-1000-timed mockgw / {peer} {label} per round: {per_round} (lower is better)")
     m = results["machine"]
     lines.append(
         f"\nmachine: {m['cpus']} x {m['cpu']}; Python {m['python']}, aiohttp {m['aiohttp']}, {m['wrk']}; "
@@ -519,11 +527,13 @@ def check_peer(name: str, port: int) -> None:
     print(f"bench: {name} bodies {len(json_body)} B JSON, {len(sse_body)} B SSE ({events} content events)", flush=True)
 
 
-def stream_1000_timed(options: Options, mock: Running) -> dict[str, list[dict[str, Any]]]:
-    """`options.rounds` runs of `timed_streams` paced streams at once, bare then mockgw; one summary per run.
+def stream_1000_timed(options: Options, mock: Running, peer_names: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """`options.rounds` runs of `timed_streams` paced streams at once, bare, mockgw, then each peer; one summary per
+    run.
 
     The bare handler (bench/bare.py) paces the same events with an `asyncio.sleep` per wait: what the figures would
-    be with no mockgw at all, on this machine, with this client, in the same minute.
+    be with no mockgw at all, on this machine, with this client, in the same minute. aimock serves the same text with
+    the same script (bench/peers.py `write_aimock_timed_fixture`).
     """
     port = mock.port
     headers = {**HEADERS, "X-Edgee-Tags": timed.TAG}
@@ -531,12 +541,8 @@ def stream_1000_timed(options: Options, mock: Running) -> dict[str, list[dict[st
     events = body.count(b"\n\n")
     if status != 200:
         raise SystemExit(f"bench: stream-1000-timed probe got {status}")
+    script = timed.script_ms(events)
     client = timed.CLIENTS[options.timed_client]
-    print(
-        f"bench: stream-1000-timed: {options.rounds} rounds of {options.timed_streams} streams at once, bare then "
-        f"mockgw ({events} events, script {timed.script_ms(events):.0f} ms, {options.timed_client} client)",
-        flush=True,
-    )
     timed_file = RESULTS / "answer-timed.sse"
     timed_file.write_bytes(body)
     json_file, sse_file = RESULTS / "answer.json", RESULTS / "answer.sse"
@@ -544,11 +550,28 @@ def stream_1000_timed(options: Options, mock: Running) -> dict[str, list[dict[st
         json_file.write_bytes(post(port, request_body(False))[1])
         sse_file.write_bytes(post(port, request_body(True))[1])
     bare_port = free_port()
-    summaries: dict[str, list[dict[str, Any]]] = {"bare": [], "mockgw": []}
     bare_command_line = pinned(options.server_cpu, [*bare_command(bare_port, json_file, sse_file), str(timed_file)])
-    with server(bare_command_line, bare_port, RESULTS / "bare-timed.log") as bare:
+    names = ["bare", "mockgw", *(name for name in peer_names if name == "aimock")]
+    print(
+        f"bench: stream-1000-timed: {options.rounds} rounds of {options.timed_streams} streams at once, "
+        f"{', '.join(names)} ({events} events, script {script:.0f} ms, {options.timed_client} client)",
+        flush=True,
+    )
+    summaries: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    with ExitStack() as stack:
+        targets = {
+            "bare": stack.enter_context(server(bare_command_line, bare_port, RESULTS / "bare-timed.log")),
+            "mockgw": mock,
+        }
+        counts = dict.fromkeys(targets, events)
+        if "aimock" in names:
+            fixture = peers.write_aimock_timed_fixture(FIXTURES, RESULTS / "aimock-timed-fixtures.json", events)
+            aimock_port = free_port()
+            command = pinned(options.server_cpu, peers.aimock_command(aimock_port, fixture))
+            targets["aimock"] = stack.enter_context(server(command, aimock_port, RESULTS / "aimock-timed.log"))
+            counts["aimock"] = timed_peer_events("aimock", aimock_port, events - 2)
         for _ in range(max(1, options.rounds)):
-            for name, target in (("bare", bare), ("mockgw", mock)):
+            for name, target in targets.items():
                 load = os.getloadavg()[0]
                 cpu_before, busy_before = cpu_seconds(target.pid), core_busy_seconds(options.server_cpu)
                 outcome = run_async(client(target.port, CHAT_PATH, request_body(True), HEADERS, options.timed_streams))
@@ -556,7 +579,7 @@ def stream_1000_timed(options: Options, mock: Running) -> dict[str, list[dict[st
                 others = (core_busy_seconds(options.server_cpu) - busy_before - cpu_used) / outcome["wall_s"]
                 summaries[name].append(
                     {
-                        **timed.summarise(outcome, events),
+                        **timed.summarise(outcome, counts[name], script),
                         "load_1min": round(load, 2),
                         "server_cpu_s": round(cpu_used, 2),  # the server's CPU time for the whole round
                         "others_on_server_core": round(max(0.0, others), 2),
@@ -564,6 +587,14 @@ def stream_1000_timed(options: Options, mock: Running) -> dict[str, list[dict[st
                 )
                 time.sleep(1)  # let the server close the last connections
     return summaries
+
+
+def timed_peer_events(name: str, port: int, content: int) -> int:
+    """How many events the peer's timed stream has, once checked that its content comes in `content` events."""
+    status, body = post(port, request_body(True))
+    if status != 200 or content_events(body) != content:
+        raise SystemExit(f"bench: {name} answered the timed stream {status} with {content_events(body)} content events")
+    return body.count(b"\n\n")
 
 
 def run_async(coroutine: Any) -> Any:
@@ -653,7 +684,7 @@ def main() -> int:
             print("bench: timing accuracy", flush=True)
             results["timing"] = asyncio.run(timing(mock_port, options.timing_requests))
         if "stream-1000-timed" in options.scenarios:
-            results["stream_1000_timed"] = stream_1000_timed(options, mock_server)
+            results["stream_1000_timed"] = stream_1000_timed(options, mock_server, list(peer_commands))
     results["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
     print()
