@@ -660,25 +660,28 @@ def main() -> int:
 
         servers = {"bare": Running(0, bare_port, 0.0), "mockgw": mock_server}
         wanted = any(name in options.scenarios for name in THROUGHPUT)
-        for name, command_for in commands.items():
-            if name == "mockgw" or not wanted:  # the others only serve the throughput rounds
-                continue
-            port = bare_port if name == "bare" else free_port()
-            servers[name] = stack.enter_context(
-                server(pinned(options.server_cpu, command_for(port)), port, RESULTS / f"{name}.log")
-            )
-            if name != "bare":
-                check_peer(name, port)
-        throughput: dict[str, Any] = {}
-        for name, stream in THROUGHPUT.items():
-            if name not in options.scenarios:
-                continue
-            print(
-                f"bench: {name}: {options.rounds} rounds of {', '.join(servers)} ({options.seconds:g} s each)",
-                flush=True,
-            )
-            throughput[name] = compare(options, servers, stream)
-        results["throughput"] = throughput
+        # the others only serve the throughput rounds and stop after them, so that the later scenarios have the
+        # server core to the servers they measure
+        with ExitStack() as others:
+            for name, command_for in commands.items():
+                if name == "mockgw" or not wanted:
+                    continue
+                port = bare_port if name == "bare" else free_port()
+                servers[name] = others.enter_context(
+                    server(pinned(options.server_cpu, command_for(port)), port, RESULTS / f"{name}.log")
+                )
+                if name != "bare":
+                    check_peer(name, port)
+            throughput: dict[str, Any] = {}
+            for name, stream in THROUGHPUT.items():
+                if name not in options.scenarios:
+                    continue
+                print(
+                    f"bench: {name}: {options.rounds} rounds of {', '.join(servers)} ({options.seconds:g} s each)",
+                    flush=True,
+                )
+                throughput[name] = compare(options, servers, stream)
+            results["throughput"] = throughput
 
         if "timing" in options.scenarios:
             print("bench: timing accuracy", flush=True)
