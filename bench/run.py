@@ -528,8 +528,8 @@ def check_peer(name: str, port: int) -> None:
 
 
 def stream_1000_timed(options: Options, mock: Running, peer_names: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
-    """`options.rounds` runs of `timed_streams` paced streams at once, bare, mockgw, then each peer; one summary per
-    run.
+    """`options.rounds` runs of `timed_streams` paced streams at once, bare, mockgw, then aimock when it is among the
+    peers; one summary per run.
 
     The bare handler (bench/bare.py) paces the same events with an `asyncio.sleep` per wait: what the figures would
     be with no mockgw at all, on this machine, with this client, in the same minute. aimock serves the same text with
