@@ -551,7 +551,7 @@ def stream_1000_timed(options: Options, mock: Running, peer_names: Sequence[str]
         sse_file.write_bytes(post(port, request_body(True))[1])
     bare_port = free_port()
     bare_command_line = pinned(options.server_cpu, [*bare_command(bare_port, json_file, sse_file), str(timed_file)])
-    names = ["bare", "mockgw", *(name for name in peer_names if name == "aimock")]
+    names = ["bare", "mockgw", *(["aimock"] if "aimock" in peer_names else [])]
     print(
         f"bench: stream-1000-timed: {options.rounds} rounds of {options.timed_streams} streams at once, "
         f"{', '.join(names)} ({events} events, script {script:.0f} ms, {options.timed_client} client)",
